@@ -1,0 +1,99 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * RoCEv2 invariant CRC.
+ *
+ * The ICRC is the Ethernet CRC-32 (reflected, as crc32_le()) over the
+ * packet from a pseudo LRH onwards, with every field that routers may
+ * change replaced by ones:
+ *   - a pseudo LRH of 8 bytes 0xff stands before the IP header;
+ *   - IPv4: type of service, time to live and header checksum;
+ *     IPv6: traffic class, flow label and hop limit;
+ *   - the UDP checksum;
+ *   - the BTH byte holding FECN, BECN and the reserved bits.
+ * The CRC runs from there through the last pad byte; its ones' complement
+ * is appended, least significant byte first.
+ */
+#include <linux/crc32.h>
+#include <linux/ip.h>
+#include <linux/ipv6.h>
+#include <linux/skbuff.h>
+#include <linux/udp.h>
+
+#include "wire.h"
+
+/* IPv6 (40) or IPv4 with options (up to 60), UDP (8), BTH (12). */
+#define ICRC_HDR_MAX	(60 + sizeof(struct udphdr) + sizeof(struct sodp_bth))
+
+static __wsum icrc_update(const void *mem, int len, __wsum crc)
+{
+	return (__force __wsum)crc32_le((__force u32)crc, mem, len);
+}
+
+static __wsum icrc_combine(__wsum crc, __wsum crc2, int offset, int len)
+{
+	return (__force __wsum)crc32_le_combine((__force u32)crc,
+						(__force u32)crc2, len);
+}
+
+static const struct skb_checksum_ops icrc_ops = {
+	.update = icrc_update,
+	.combine = icrc_combine,
+};
+
+/* Copy the IP and UDP headers into @buf with the variant fields masked. */
+static unsigned int icrc_masked_net_headers(const struct sk_buff *skb, u8 *buf)
+{
+	const struct iphdr *ip4 = ip_hdr(skb);
+	unsigned int iplen;
+	struct udphdr *udp;
+
+	if (ip4->version == 4) {
+		struct iphdr *m;
+
+		iplen = ip4->ihl * 4;
+		memcpy(buf, ip4, iplen);
+		m = (struct iphdr *)buf;
+		m->tos = 0xff;
+		m->ttl = 0xff;
+		m->check = (__force __sum16)0xffff;
+	} else {
+		struct ipv6hdr *m;
+
+		iplen = sizeof(struct ipv6hdr);
+		memcpy(buf, ipv6_hdr(skb), iplen);
+		m = (struct ipv6hdr *)buf;
+		/* Version stays; the 8 traffic class and 20 flow label bits go. */
+		m->priority = 0xf;
+		memset(m->flow_lbl, 0xff, sizeof(m->flow_lbl));
+		m->hop_limit = 0xff;
+	}
+	memcpy(buf + iplen, udp_hdr(skb), sizeof(struct udphdr));
+	udp = (struct udphdr *)(buf + iplen);
+	udp->check = (__force __sum16)0xffff;
+	return iplen + sizeof(struct udphdr);
+}
+
+u32 sodp_icrc_compute(const struct sk_buff *skb, unsigned int bth_off,
+		      unsigned int len)
+{
+	static const u8 pseudo_lrh[8] = {
+		0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff
+	};
+	u8 hdr[ICRC_HDR_MAX];
+	struct sodp_bth *bth;
+	unsigned int n;
+	u32 crc;
+
+	n = icrc_masked_net_headers(skb, hdr);
+	memcpy(hdr + n, skb->data + bth_off, sizeof(*bth));
+	bth = (struct sodp_bth *)(hdr + n);
+	bth->dqpn |= cpu_to_be32(SODP_BTH_RESV8A_MASK);
+	n += sizeof(*bth);
+
+	crc = crc32_le(~0U, pseudo_lrh, sizeof(pseudo_lrh));
+	crc = crc32_le(crc, hdr, n);
+	crc = (__force u32)__skb_checksum(skb, bth_off + sizeof(*bth),
+					  len - sizeof(*bth),
+					  (__force __wsum)crc, &icrc_ops);
+	return ~crc;
+}

@@ -1,0 +1,160 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The RC opcode table: for each BTH opcode, what kind of packet it is and
+ * where each extension header sits.  Receive-side parsing and send-side
+ * building both work from this table only.
+ */
+#include "wire.h"
+
+#define BTH_LEN		sizeof(struct sodp_bth)
+#define RETH_LEN	sizeof(struct sodp_reth)
+#define ATMETH_LEN	sizeof(struct sodp_atmeth)
+#define IMMDT_LEN	sizeof(struct sodp_immdt)
+#define IETH_LEN	sizeof(struct sodp_ieth)
+#define AETH_LEN	sizeof(struct sodp_aeth)
+#define ATMACK_LEN	sizeof(struct sodp_atmack)
+
+#define OPI_REQ(f)		(SODP_OPF_REQ | (f))
+#define OPI_RESP(f)		(SODP_OPF_RESP | (f))
+
+/* Send and write requests: data, with RETH on the first packet of a write. */
+#define OPI_SEND(pos)	OPI_REQ(SODP_OPF_SEND | SODP_OPF_PAYLOAD | (pos))
+#define OPI_WRITE(pos)	OPI_REQ(SODP_OPF_WRITE | SODP_OPF_PAYLOAD | (pos))
+#define OPI_READ_RESP(pos)	OPI_RESP(SODP_OPF_READ | SODP_OPF_PAYLOAD | (pos))
+
+const struct sodp_opinfo sodp_opinfo[SODP_OP_NUM] = {
+	[SODP_OP_SEND_FIRST] = {
+		.name = "SEND_FIRST",
+		.flags = OPI_SEND(SODP_OPF_FIRST),
+		.hdr_len = BTH_LEN,
+	},
+	[SODP_OP_SEND_MIDDLE] = {
+		.name = "SEND_MIDDLE",
+		.flags = OPI_SEND(SODP_OPF_MIDDLE),
+		.hdr_len = BTH_LEN,
+	},
+	[SODP_OP_SEND_LAST] = {
+		.name = "SEND_LAST",
+		.flags = OPI_SEND(SODP_OPF_LAST),
+		.hdr_len = BTH_LEN,
+	},
+	[SODP_OP_SEND_LAST_IMM] = {
+		.name = "SEND_LAST_WITH_IMMEDIATE",
+		.flags = OPI_SEND(SODP_OPF_LAST | SODP_OPF_IMMDT),
+		.hdr_len = BTH_LEN + IMMDT_LEN,
+		.off_immdt = BTH_LEN,
+	},
+	[SODP_OP_SEND_ONLY] = {
+		.name = "SEND_ONLY",
+		.flags = OPI_SEND(SODP_OPF_ONLY),
+		.hdr_len = BTH_LEN,
+	},
+	[SODP_OP_SEND_ONLY_IMM] = {
+		.name = "SEND_ONLY_WITH_IMMEDIATE",
+		.flags = OPI_SEND(SODP_OPF_ONLY | SODP_OPF_IMMDT),
+		.hdr_len = BTH_LEN + IMMDT_LEN,
+		.off_immdt = BTH_LEN,
+	},
+	[SODP_OP_SEND_LAST_INV] = {
+		.name = "SEND_LAST_WITH_INVALIDATE",
+		.flags = OPI_SEND(SODP_OPF_LAST | SODP_OPF_IETH),
+		.hdr_len = BTH_LEN + IETH_LEN,
+		.off_ieth = BTH_LEN,
+	},
+	[SODP_OP_SEND_ONLY_INV] = {
+		.name = "SEND_ONLY_WITH_INVALIDATE",
+		.flags = OPI_SEND(SODP_OPF_ONLY | SODP_OPF_IETH),
+		.hdr_len = BTH_LEN + IETH_LEN,
+		.off_ieth = BTH_LEN,
+	},
+	[SODP_OP_WRITE_FIRST] = {
+		.name = "RDMA_WRITE_FIRST",
+		.flags = OPI_WRITE(SODP_OPF_FIRST | SODP_OPF_RETH),
+		.hdr_len = BTH_LEN + RETH_LEN,
+		.off_reth = BTH_LEN,
+	},
+	[SODP_OP_WRITE_MIDDLE] = {
+		.name = "RDMA_WRITE_MIDDLE",
+		.flags = OPI_WRITE(SODP_OPF_MIDDLE),
+		.hdr_len = BTH_LEN,
+	},
+	[SODP_OP_WRITE_LAST] = {
+		.name = "RDMA_WRITE_LAST",
+		.flags = OPI_WRITE(SODP_OPF_LAST),
+		.hdr_len = BTH_LEN,
+	},
+	[SODP_OP_WRITE_LAST_IMM] = {
+		.name = "RDMA_WRITE_LAST_WITH_IMMEDIATE",
+		.flags = OPI_WRITE(SODP_OPF_LAST | SODP_OPF_IMMDT),
+		.hdr_len = BTH_LEN + IMMDT_LEN,
+		.off_immdt = BTH_LEN,
+	},
+	[SODP_OP_WRITE_ONLY] = {
+		.name = "RDMA_WRITE_ONLY",
+		.flags = OPI_WRITE(SODP_OPF_ONLY | SODP_OPF_RETH),
+		.hdr_len = BTH_LEN + RETH_LEN,
+		.off_reth = BTH_LEN,
+	},
+	[SODP_OP_WRITE_ONLY_IMM] = {
+		.name = "RDMA_WRITE_ONLY_WITH_IMMEDIATE",
+		.flags = OPI_WRITE(SODP_OPF_ONLY | SODP_OPF_RETH | SODP_OPF_IMMDT),
+		.hdr_len = BTH_LEN + RETH_LEN + IMMDT_LEN,
+		.off_reth = BTH_LEN,
+		.off_immdt = BTH_LEN + RETH_LEN,
+	},
+	[SODP_OP_READ_REQUEST] = {
+		.name = "RDMA_READ_REQUEST",
+		.flags = OPI_REQ(SODP_OPF_READ | SODP_OPF_ONLY | SODP_OPF_RETH),
+		.hdr_len = BTH_LEN + RETH_LEN,
+		.off_reth = BTH_LEN,
+	},
+	[SODP_OP_READ_RESP_FIRST] = {
+		.name = "RDMA_READ_RESPONSE_FIRST",
+		.flags = OPI_READ_RESP(SODP_OPF_FIRST | SODP_OPF_AETH),
+		.hdr_len = BTH_LEN + AETH_LEN,
+		.off_aeth = BTH_LEN,
+	},
+	[SODP_OP_READ_RESP_MIDDLE] = {
+		.name = "RDMA_READ_RESPONSE_MIDDLE",
+		.flags = OPI_READ_RESP(SODP_OPF_MIDDLE),
+		.hdr_len = BTH_LEN,
+	},
+	[SODP_OP_READ_RESP_LAST] = {
+		.name = "RDMA_READ_RESPONSE_LAST",
+		.flags = OPI_READ_RESP(SODP_OPF_LAST | SODP_OPF_AETH),
+		.hdr_len = BTH_LEN + AETH_LEN,
+		.off_aeth = BTH_LEN,
+	},
+	[SODP_OP_READ_RESP_ONLY] = {
+		.name = "RDMA_READ_RESPONSE_ONLY",
+		.flags = OPI_READ_RESP(SODP_OPF_ONLY | SODP_OPF_AETH),
+		.hdr_len = BTH_LEN + AETH_LEN,
+		.off_aeth = BTH_LEN,
+	},
+	[SODP_OP_ACK] = {
+		.name = "ACKNOWLEDGE",
+		.flags = OPI_RESP(SODP_OPF_ONLY | SODP_OPF_AETH),
+		.hdr_len = BTH_LEN + AETH_LEN,
+		.off_aeth = BTH_LEN,
+	},
+	[SODP_OP_ATOMIC_ACK] = {
+		.name = "ATOMIC_ACKNOWLEDGE",
+		.flags = OPI_RESP(SODP_OPF_ATOMIC | SODP_OPF_ONLY | SODP_OPF_AETH |
+			      SODP_OPF_ATMACK),
+		.hdr_len = BTH_LEN + AETH_LEN + ATMACK_LEN,
+		.off_aeth = BTH_LEN,
+		.off_atmack = BTH_LEN + AETH_LEN,
+	},
+	[SODP_OP_CMP_SWAP] = {
+		.name = "COMPARE_SWAP",
+		.flags = OPI_REQ(SODP_OPF_ATOMIC | SODP_OPF_ONLY | SODP_OPF_ATMETH),
+		.hdr_len = BTH_LEN + ATMETH_LEN,
+		.off_atmeth = BTH_LEN,
+	},
+	[SODP_OP_FETCH_ADD] = {
+		.name = "FETCH_ADD",
+		.flags = OPI_REQ(SODP_OPF_ATOMIC | SODP_OPF_ONLY | SODP_OPF_ATMETH),
+		.hdr_len = BTH_LEN + ATMETH_LEN,
+		.off_atmeth = BTH_LEN,
+	},
+};
