@@ -12,6 +12,7 @@
 #include <rdma/rdma_netlink.h>
 
 #include "softodp.h"
+#include "../odp/odp.h"
 
 static int softodp_newlink(const char *ibdev_name, struct net_device *ndev)
 {
@@ -27,6 +28,11 @@ static struct rdma_link_ops softodp_link_ops = {
 
 static int __init softodp_init(void)
 {
+	int ret;
+
+	ret = odp_core_init();
+	if (ret)
+		return ret;
 	rdma_link_register(&softodp_link_ops);
 	return 0;
 }
@@ -34,11 +40,8 @@ static int __init softodp_init(void)
 static void __exit softodp_exit(void)
 {
 	rdma_link_unregister(&softodp_link_ops);
-	/*
-	 * Wait for every mmu_notifier_put() issued on behalf of this module
-	 * to finish its deferred free before the ops and the code go away.
-	 */
-	mmu_notifier_synchronize();
+	/* Waits for the ODP core's deferred mmu_notifier frees. */
+	odp_core_exit();
 }
 
 module_init(softodp_init);

@@ -1,0 +1,230 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * softodp ODP core: interval-notifier invalidation and the accessors'
+ * read-side section.
+ *
+ * Invalidation runs in two passes:
+ *
+ *  start:  under @umem->lock, publish the new interval sequence, drop or
+ *	    write-protect the overlapping entries and raise @umem->fencing.
+ *	    Nothing waits here.
+ *  finish: wait, once, until no accessor is inside a read-side section,
+ *	    then lower @umem->fencing.
+ *
+ * Accessors take their snapshot of entries under @umem->lock and enter the
+ * section (increment @umem->readers) before dropping the lock; they copy
+ * without the lock and leave the section with one atomic.  Because the
+ * increment happens under the lock, an invalidation whose start pass takes
+ * the lock later is guaranteed to see it in finish (mutex release/acquire
+ * ordering), and an accessor that takes the lock after a start pass only
+ * ever sees the fenced state.  So when finish returns, no accessor can
+ * still touch a page the CPU is about to unmap, replace or write-protect.
+ * While @umem->fencing is raised new accessors wait before entering, so a
+ * stream of accessors cannot starve the finish pass.
+ */
+#include <linux/mm.h>
+#include <linux/sched.h>
+
+#include "odp_internal.h"
+
+/*
+ * Owner cookie softodp would pass to make_device_exclusive_range(); an
+ * MMU_NOTIFY_EXCLUSIVE carrying it is our own doing and changes nothing
+ * we mirror.
+ */
+static const int odp_exclusive_owner;
+
+static bool odp_inv_ignored(const struct mmu_notifier_range *range)
+{
+	return range->event == MMU_NOTIFY_EXCLUSIVE &&
+	       range->owner == &odp_exclusive_owner;
+}
+
+/*
+ * PROTECTION_PAGE (fork write-protecting COW pages, page_mkclean()) and
+ * SOFT_DIRTY (clear_refs) keep the same page at the same address and only
+ * take away write permission: a read mapping stays correct.  Any later
+ * change of the page itself (COW break, unmap, migration, reclaim) comes
+ * with its own CLEAR/UNMAP/MIGRATE invalidation, which drops the entry.
+ */
+static bool odp_inv_downgrade_only(const struct mmu_notifier_range *range)
+{
+	return range->event == MMU_NOTIFY_PROTECTION_PAGE ||
+	       range->event == MMU_NOTIFY_SOFT_DIRTY;
+}
+
+static void odp_inv_range(struct odp_umem *umem,
+			  const struct mmu_notifier_range *range,
+			  unsigned long *dropped, unsigned long *downgraded)
+{
+	bool downgrade = odp_inv_downgrade_only(range);
+	bool unmap = range->event == MMU_NOTIFY_UNMAP;
+	unsigned long first, last, idx;
+	u64 start, end;
+
+	lockdep_assert_held(&umem->lock);
+	start = max_t(u64, range->start, umem->start);
+	end = min_t(u64, range->end, umem->end);
+	if (start >= end || !umem->pt.nvalid)
+		return;
+	first = (start - umem->start) >> umem->page_shift;
+	last = (end - 1 - umem->start) >> umem->page_shift;
+
+	for (idx = first; idx <= last; idx++) {
+		struct odp_chunk *chunk = &umem->pt.dir[idx >> ODP_CHUNK_SHIFT];
+		unsigned long *e;
+
+		if (!chunk->ptes || !chunk->nvalid) {
+			/* Skip to the next chunk. */
+			idx |= ODP_CHUNK_ENTRIES - 1;
+			continue;
+		}
+		e = &chunk->ptes[idx & (ODP_CHUNK_ENTRIES - 1)];
+		if (!(*e & ODP_PTE_READ))
+			continue;
+		if (!downgrade) {
+			odp_pt_drop(umem, idx, unmap);
+			(*dropped)++;
+		} else if (*e & ODP_PTE_WRITE) {
+			/* Same page stays mapped; record device writes. */
+			folio_mark_dirty(page_folio(pfn_to_page(odp_pte_pfn(*e))));
+			*e &= ~ODP_PTE_WRITE;
+			(*downgraded)++;
+		}
+	}
+}
+
+/**
+ * odp_inv_start() - first pass of an invalidation: fence, never wait
+ * @mni: interval notifier of the region
+ * @range: range and reason of the change
+ * @cur_seq: sequence to publish with mmu_interval_set_seq()
+ *
+ * Return: false only when @range is not blockable and the lock is busy.
+ */
+bool odp_inv_start(struct mmu_interval_notifier *mni,
+		   const struct mmu_notifier_range *range,
+		   unsigned long cur_seq)
+{
+	struct odp_umem *umem = container_of(mni, struct odp_umem, notifier);
+	unsigned int ev = odp_inv_event_index(range->event);
+	unsigned long dropped = 0, downgraded = 0;
+
+	if (odp_inv_ignored(range)) {
+		odp_count(umem, ODP_CNT_EXCLUSIVE_IGNORED, 1);
+		return true;
+	}
+
+	if (mmu_notifier_range_blockable(range)) {
+		mutex_lock(&umem->lock);
+	} else if (!mutex_trylock(&umem->lock)) {
+		odp_count(umem, ODP_CNT_INV_NONBLOCK_FAILS, 1);
+		return false;
+	}
+	/* Pairs with mmu_interval_read_retry() in the fault path. */
+	mmu_interval_set_seq(mni, cur_seq);
+	odp_inv_range(umem, range, &dropped, &downgraded);
+	/* Gate new readers until finish; lowered in odp_inv_finish(). */
+	atomic_inc(&umem->fencing);
+	mutex_unlock(&umem->lock);
+
+	odp_count(umem, ODP_CNT_INV_BASE + 2 * ev, 1);
+	odp_count(umem, ODP_CNT_INV_BASE + 2 * ev + 1, dropped);
+	odp_count(umem, ODP_CNT_WRITE_DOWNGRADES, downgraded);
+	if (umem->parent && range->event == MMU_NOTIFY_UNMAP &&
+	    !READ_ONCE(umem->pt.nvalid))
+		odp_implicit_mark_empty(umem);
+	return true;
+}
+
+/**
+ * odp_inv_finish() - second pass: wait once for accessors in a section
+ * @mni: interval notifier of the region
+ * @range: same range as the start pass
+ *
+ * Return: false when @range is not blockable and accessors are still
+ * inside a section (the caller retries later; the entries stay fenced).
+ */
+bool odp_inv_finish(struct mmu_interval_notifier *mni,
+		    const struct mmu_notifier_range *range)
+{
+	struct odp_umem *umem = container_of(mni, struct odp_umem, notifier);
+	bool ok = true;
+
+	if (odp_inv_ignored(range))
+		return true;
+
+	/*
+	 * Readers entered under @umem->lock before our start pass took it,
+	 * so their increments are visible here.
+	 */
+	if (atomic_read(&umem->readers)) {
+		if (!mmu_notifier_range_blockable(range)) {
+			odp_count(umem, ODP_CNT_INV_NONBLOCK_FAILS, 1);
+			ok = false;
+		} else {
+			odp_count(umem, ODP_CNT_INV_WAITS, 1);
+			/* Woken by odp_read_exit(). */
+			wait_event(umem->wq, !atomic_read(&umem->readers));
+		}
+	}
+	/* Pairs with atomic_inc() in odp_inv_start(). */
+	if (atomic_dec_and_test(&umem->fencing))
+		wake_up_all(&umem->wq);
+	return ok;
+}
+
+static bool odp_umem_invalidate(struct mmu_interval_notifier *mni,
+				const struct mmu_notifier_range *range,
+				unsigned long cur_seq)
+{
+	if (!odp_inv_start(mni, range, cur_seq))
+		return false;
+	return odp_inv_finish(mni, range);
+}
+
+const struct mmu_interval_notifier_ops odp_umem_mni_ops = {
+	SOFTODP_MNI_OPS(odp_inv_start, odp_inv_finish, odp_umem_invalidate),
+};
+
+/**
+ * odp_read_enter() - enter the read-side section of a region
+ * @umem: region whose lock the caller holds, with a snapshot of valid
+ *	entries taken under that lock
+ *
+ * Inside the section the pages of the snapshot stay valid: no allocation,
+ * no user-memory access and nothing that can wait for reclaim is allowed
+ * there, since reclaim may invalidate this region and wait for us.
+ *
+ * Return: 0, or -EAGAIN while an invalidation is between its passes; then
+ * drop the lock, wait with odp_read_gate_wait() and take a new snapshot.
+ */
+int odp_read_enter(struct odp_umem *umem)
+{
+	lockdep_assert_held(&umem->lock);
+	if (atomic_read(&umem->fencing))
+		return -EAGAIN;
+	atomic_inc(&umem->readers);	/* pairs with odp_read_exit() */
+	return 0;
+}
+
+/**
+ * odp_read_gate_wait() - wait until no invalidation is in progress
+ * @umem: region; the caller holds no lock of it
+ */
+void odp_read_gate_wait(struct odp_umem *umem)
+{
+	might_sleep();
+	wait_event(umem->wq, !atomic_read(&umem->fencing));
+}
+
+/**
+ * odp_read_exit() - leave the read-side section
+ * @umem: region entered with odp_read_enter()
+ */
+void odp_read_exit(struct odp_umem *umem)
+{
+	/* Fully ordered: our page accesses complete before the decrement. */
+	if (atomic_dec_and_test(&umem->readers))
+		wake_up_all(&umem->wq);
+}
