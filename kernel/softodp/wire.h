@@ -144,8 +144,12 @@ enum sodp_opflag {
  * @name: name for debug output
  * @flags: &enum sodp_opflag bits
  * @hdr_len: length of BTH plus all extension headers
- * @off_reth: offset of the RETH from the BTH (0 if absent), likewise
- *	@off_atmeth, @off_immdt, @off_ieth, @off_aeth, @off_atmack
+ * @off_reth: offset of the RETH from the start of the BTH (0: absent)
+ * @off_atmeth: offset of the AtomicETH (0: absent)
+ * @off_immdt: offset of the immediate data (0: absent)
+ * @off_ieth: offset of the IETH (0: absent)
+ * @off_aeth: offset of the AETH (0: absent)
+ * @off_atmack: offset of the AtomicAckETH (0: absent)
  */
 struct sodp_opinfo {
 	const char	*name;
