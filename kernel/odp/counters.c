@@ -1,9 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * softodp ODP core: counters per region and per process.
+ * softodp ODP core: counters per region, per process and in total.
  *
  * Plain atomic64 arrays so that debugfs today and rdma netlink later can
- * read them without locks through odp_counters_for_each().
+ * read them without locks through odp_counters_for_each().  The totals
+ * outlive every region and process: they are the only record of events
+ * whose region died with its process (an OOM victim reaped by the OOM
+ * reaper, for example).
  */
 #include <linux/export.h>
 #include <linux/kernel.h>
@@ -20,6 +23,7 @@ static const char * const odp_counter_names[ODP_CNT_MAX] = {
 	[ODP_CNT_PAGES_MAPPED]		= "pages_mapped",
 	[ODP_CNT_WRITE_DOWNGRADES]	= "write_downgrades",
 	[ODP_CNT_INV_WAITS]		= "inv_waits",
+	[ODP_CNT_INV_NONBLOCK]		= "inv_nonblock",
 	[ODP_CNT_INV_NONBLOCK_FAILS]	= "inv_nonblock_fails",
 	[ODP_CNT_EXCLUSIVE_IGNORED]	= "inv_exclusive_ignored",
 	[ODP_CNT_CHUNKS]		= "pt_chunks",
@@ -46,6 +50,9 @@ static const char * const odp_counter_names[ODP_CNT_MAX] = {
 	[ODP_CNT_INV_BASE + 16]		= "inv_other",
 	[ODP_CNT_INV_BASE + 17]		= "inv_other_pages",
 };
+
+/* Sum of every region since the core was loaded (gauges included). */
+static struct odp_counters odp_total_stats;
 
 /**
  * odp_inv_event_index() - counter slot of an invalidation event
@@ -79,7 +86,8 @@ unsigned int odp_inv_event_index(enum mmu_notifier_event event)
 }
 
 /**
- * odp_count() - add to a counter of a region, its parent and its process
+ * odp_count() - add to a counter of a region, its parent, its process and
+ *	the totals
  * @umem: region the event happened on
  * @id: counter
  * @n: amount, negative for gauges going down
@@ -94,6 +102,7 @@ void odp_count(struct odp_umem *umem, enum odp_counter_id id, s64 n)
 	if (umem->parent)
 		atomic64_add(n, &umem->parent->stats.c[id]);
 	atomic64_add(n, &umem->omm->stats.c[id]);
+	atomic64_add(n, &odp_total_stats.c[id]);
 }
 
 /**
@@ -153,6 +162,21 @@ void odp_mm_counters(struct odp_mm *omm,
 	odp_counters_for_each(&omm->stats, fn, priv);
 }
 EXPORT_SYMBOL_GPL(odp_mm_counters);
+
+/**
+ * odp_core_counters() - report the totals of every region ever created
+ * @fn: called once per counter with its name and value
+ * @priv: passed to @fn
+ *
+ * The totals keep counting after regions and processes are gone; gauges
+ * (pages_mapped, pt_chunks, implicit_children) give the live amount.
+ */
+void odp_core_counters(void (*fn)(void *priv, const char *name, u64 value),
+		       void *priv)
+{
+	odp_counters_for_each(&odp_total_stats, fn, priv);
+}
+EXPORT_SYMBOL_GPL(odp_core_counters);
 
 /**
  * odp_umem_kmem_bytes() - kernel memory used by a region

@@ -2,8 +2,9 @@
 /*
  * softodp ODP core: debugfs dumps under /sys/kernel/debug/softodp/odp/.
  *
- *   objects  live odp_mm, regions and implicit children
- *   mms      every process context with its counters and its regions
+ *   objects   live odp_mm, regions and implicit children
+ *   mms       every process context with its counters and its regions
+ *   counters  totals of every counter over all regions, dead ones too
  */
 #include <linux/debugfs.h>
 #include <linux/seq_file.h>
@@ -30,6 +31,18 @@ static void odp_seq_counter(void *priv, const char *name, u64 value)
 	if (value)
 		seq_printf(m, "    %s %llu\n", name, value);
 }
+
+static void odp_seq_total(void *priv, const char *name, u64 value)
+{
+	seq_printf(priv, "%s %llu\n", name, value);
+}
+
+static int odp_totals_show(struct seq_file *m, void *v)
+{
+	odp_core_counters(odp_seq_total, m);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(odp_totals);
 
 static void odp_umem_show(struct seq_file *m, struct odp_umem *umem)
 {
@@ -72,6 +85,7 @@ void odp_debugfs_init(void)
 	odp = debugfs_create_dir("odp", odp_debugfs_root);
 	debugfs_create_file("objects", 0400, odp, NULL, &odp_objects_fops);
 	debugfs_create_file("mms", 0400, odp, NULL, &odp_mms_fops);
+	debugfs_create_file("counters", 0400, odp, NULL, &odp_totals_fops);
 }
 
 void odp_debugfs_exit(void)

@@ -171,6 +171,9 @@ bool odp_inv_finish(struct mmu_interval_notifier *mni,
 	/* Pairs with atomic_inc() in odp_inv_start(). */
 	if (atomic_dec_and_test(&umem->fencing))
 		wake_up_all(&umem->wq);
+	/* The OOM reaper (and process_mrelease()) got what it asked for. */
+	if (ok && !mmu_notifier_range_blockable(range))
+		odp_count(umem, ODP_CNT_INV_NONBLOCK, 1);
 	return ok;
 }
 

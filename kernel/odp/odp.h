@@ -107,6 +107,8 @@ void odp_umem_counters(struct odp_umem *umem,
 void odp_mm_counters(struct odp_mm *omm,
 		     void (*fn)(void *priv, const char *name, u64 value),
 		     void *priv);
+void odp_core_counters(void (*fn)(void *priv, const char *name, u64 value),
+		       void *priv);
 struct odp_mm *odp_umem_mm(struct odp_umem *umem);
 void odp_core_objects(struct odp_objects *objs);
 

@@ -21,8 +21,8 @@
 #define odp_pr_err(fmt, ...)	pr_err("softodp: odp: " fmt, ##__VA_ARGS__)
 
 /*
- * Counters.  One enum shared by regions and processes; the names table in
- * counters.c must follow the same order.
+ * Counters.  One enum shared by regions, processes and the global totals;
+ * the names table in counters.c must follow the same order.
  */
 enum odp_counter_id {
 	ODP_CNT_PAGE_FAULTS,		/* fault requests that ran hmm */
@@ -34,7 +34,8 @@ enum odp_counter_id {
 	ODP_CNT_PAGES_MAPPED,		/* gauge */
 	ODP_CNT_WRITE_DOWNGRADES,	/* pages: write dropped, read kept */
 	ODP_CNT_INV_WAITS,		/* finish pass waited for accessors */
-	ODP_CNT_INV_NONBLOCK_FAILS,
+	ODP_CNT_INV_NONBLOCK,		/* non-blockable, both passes done */
+	ODP_CNT_INV_NONBLOCK_FAILS,	/* non-blockable, refused (busy) */
 	ODP_CNT_EXCLUSIVE_IGNORED,
 	ODP_CNT_CHUNKS,			/* gauge: page-table chunks */
 	ODP_CNT_CHUNKS_FREED,

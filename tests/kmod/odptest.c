@@ -9,10 +9,13 @@
 #include <linux/delay.h>
 #include <linux/highmem.h>
 #include <linux/kthread.h>
+#include <linux/memcontrol.h>
 #include <linux/miscdevice.h>
 #include <linux/module.h>
+#include <linux/oom.h>
 #include <linux/refcount.h>
 #include <linux/sched/mm.h>
+#include <linux/sched/task.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 #include <linux/xarray.h>
@@ -23,6 +26,8 @@
 #define ODPT_MAX_RW		(64ULL << 20)
 #define ODPT_MAX_ACC		4
 #define ODPT_MAX_COUNTERS	64
+#define ODPT_MAX_PARK_MS	30000
+#define ODPT_MAX_HOG		(512ULL << 20)
 
 struct odpt_region {
 	refcount_t ref;
@@ -44,10 +49,18 @@ struct odpt_acc_thread {
 	u64 eagain;
 };
 
+struct odpt_hog_thread {
+	struct task_struct *task;
+	struct task_struct *owner;	/* thread that asked; OOM victim-to-be */
+	struct mem_cgroup *memcg;	/* charged by the thread */
+	unsigned long max_pages;
+};
+
 struct odpt_file {
-	struct mutex lock;		/* protects acc[] */
+	struct mutex lock;		/* protects acc[] and hog */
 	struct xarray regions;
 	struct odpt_acc_thread *acc[ODPT_MAX_ACC];
+	struct odpt_hog_thread *hog;
 	u64 phase_gen;			/* phase << 32 | gen */
 };
 
@@ -90,6 +103,17 @@ static void odpt_acc_stop(struct odpt_acc_thread *t)
 	odpt_region_put(t->reg);
 }
 
+static void odpt_hog_free(struct odpt_hog_thread *h)
+{
+	if (h->task) {
+		kthread_stop(h->task);
+		put_task_struct(h->task);
+	}
+	put_task_struct(h->owner);
+	mem_cgroup_put(h->memcg);
+	kfree(h);
+}
+
 static int odpt_release(struct inode *inode, struct file *file)
 {
 	struct odpt_file *f = file->private_data;
@@ -97,6 +121,8 @@ static int odpt_release(struct inode *inode, struct file *file)
 	unsigned long idx;
 	int i;
 
+	if (f->hog)
+		odpt_hog_free(f->hog);
 	for (i = 0; i < ODPT_MAX_ACC; i++) {
 		if (f->acc[i]) {
 			odpt_acc_stop(f->acc[i]);
@@ -246,19 +272,24 @@ static long odpt_counters(struct odpt_file *f, void __user *arg)
 
 	if (copy_from_user(&q, arg, sizeof(q)))
 		return -EFAULT;
-	reg = odpt_region_get(f, q.handle);
-	if (!reg)
-		return -ENOENT;
 	b = kzalloc(sizeof(*b), GFP_KERNEL);
-	if (!b) {
-		odpt_region_put(reg);
+	if (!b)
 		return -ENOMEM;
+	if (q.scope == ODPT_SCOPE_GLOBAL) {
+		odp_core_counters(odpt_collect, b);
+	} else {
+		reg = odpt_region_get(f, q.handle);
+		if (!reg) {
+			kfree(b);
+			return -ENOENT;
+		}
+		if (q.scope == ODPT_SCOPE_PROCESS)
+			odp_mm_counters(odp_umem_mm(reg->umem), odpt_collect,
+					b);
+		else
+			odp_umem_counters(reg->umem, odpt_collect, b);
+		odpt_region_put(reg);
 	}
-	if (q.scope == ODPT_SCOPE_PROCESS)
-		odp_mm_counters(odp_umem_mm(reg->umem), odpt_collect, b);
-	else
-		odp_umem_counters(reg->umem, odpt_collect, b);
-	odpt_region_put(reg);
 	if (copy_to_user(u64_to_user_ptr(q.ptr), b->c,
 			 min(q.count, b->n) * sizeof(b->c[0])))
 		ret = -EFAULT;
@@ -479,6 +510,172 @@ out_put:
 	return ret;
 }
 
+struct odpt_find {
+	const char *name;
+	u64 value;
+};
+
+static void odpt_find_counter(void *priv, const char *name, u64 value)
+{
+	struct odpt_find *fc = priv;
+
+	if (!strcmp(name, fc->name))
+		fc->value = value;
+}
+
+static u64 odpt_umem_counter(struct odp_umem *umem, const char *name)
+{
+	struct odpt_find fc = { .name = name };
+
+	odp_umem_counters(umem, odpt_find_counter, &fc);
+	return fc.value;
+}
+
+/*
+ * Sleep until counter @name of @umem leaves @base or @ms pass.  Sleeps are
+ * uninterruptible so that an OOM kill does not end them, but short, so the
+ * task keeps being scheduled and never looks hung.
+ */
+static u64 odpt_park_until(struct odp_umem *umem, const char *name, u64 base,
+			   unsigned int ms)
+{
+	unsigned long deadline = jiffies + msecs_to_jiffies(ms);
+	u64 v;
+
+	while ((v = odpt_umem_counter(umem, name)) == base &&
+	       time_before(jiffies, deadline))
+		schedule_timeout_uninterruptible(msecs_to_jiffies(10));
+	return v - base;
+}
+
+static long odpt_park(struct odpt_file *f, void __user *arg)
+{
+	unsigned int off, seg;
+	struct odpt_region *reg;
+	struct odpt_park p;
+	struct odp_iter it;
+	struct page *page;
+	u64 fails, nonblock;
+	int ret = 0;
+
+	if (copy_from_user(&p, arg, sizeof(p)))
+		return -EFAULT;
+	if ((p.flags & ~ODPT_PARK_HOLD) || p.timeout_ms > ODPT_MAX_PARK_MS)
+		return -EINVAL;
+	reg = odpt_region_get(f, p.handle);
+	if (!reg)
+		return -ENOENT;
+	fails = odpt_umem_counter(reg->umem, "inv_nonblock_fails");
+	nonblock = odpt_umem_counter(reg->umem, "inv_nonblock");
+	p.fails = 0;
+	if (p.flags & ODPT_PARK_HOLD) {
+		ret = odp_iter_start(&it, reg->umem, p.addr, 1, 0);
+		if (ret)
+			goto out;
+		ret = odp_iter_next(&it, &page, &off, &seg);
+		if (ret > 0) {
+			/*
+			 * Inside the read-side section: a non-blockable
+			 * finish pass has to refuse.  Nothing here allocates
+			 * or waits for reclaim, and the wait is bounded.
+			 */
+			p.fails = odpt_park_until(reg->umem,
+						  "inv_nonblock_fails", fails,
+						  p.timeout_ms);
+			ret = 0;
+		} else if (!ret) {
+			ret = -EIO;
+		}
+		odp_iter_end(&it);
+		if (ret)
+			goto out;
+	}
+	p.nonblock = odpt_park_until(reg->umem, "inv_nonblock", nonblock,
+				     p.timeout_ms);
+	if (copy_to_user(arg, &p, sizeof(p)))
+		ret = -EFAULT;
+out:
+	odpt_region_put(reg);
+	return ret;
+}
+
+static int odpt_hog_fn(void *data)
+{
+	gfp_t gfp = GFP_KERNEL_ACCOUNT | __GFP_RETRY_MAYFAIL | __GFP_NOWARN;
+	struct odpt_hog_thread *h = data;
+	struct page *page, *tmp;
+	struct mem_cgroup *old;
+	unsigned long n = 0;
+	LIST_HEAD(pages);
+
+	old = set_active_memcg(h->memcg);
+	while (n < h->max_pages && !kthread_should_stop()) {
+		page = alloc_page(gfp);
+		if (!page) {
+			if (!(gfp & __GFP_RETRY_MAYFAIL))
+				break;	/* the OOM killer found nobody */
+			/* The cgroup is full: now let the OOM killer act. */
+			gfp &= ~__GFP_RETRY_MAYFAIL;
+			continue;
+		}
+		list_add(&page->lru, &pages);
+		n++;
+		/* Returns once the victim's memory is reaped or freed. */
+		if (tsk_is_oom_victim(h->owner))
+			break;
+	}
+	set_active_memcg(old);
+	list_for_each_entry_safe(page, tmp, &pages, lru) {
+		list_del(&page->lru);
+		__free_page(page);
+	}
+	return 0;
+}
+
+static long odpt_hog(struct odpt_file *f, void __user *arg)
+{
+	struct odpt_hog_thread *h;
+	struct odpt_hog q;
+	int ret;
+
+	if (copy_from_user(&q, arg, sizeof(q)))
+		return -EFAULT;
+	if (!q.max_bytes || q.max_bytes > ODPT_MAX_HOG || !current->mm)
+		return -EINVAL;
+	h = kzalloc(sizeof(*h), GFP_KERNEL);
+	if (!h)
+		return -ENOMEM;
+	h->max_pages = q.max_bytes >> PAGE_SHIFT;
+	h->owner = get_task_struct(current);	/* put in odpt_hog_free() */
+	h->memcg = get_mem_cgroup_from_mm(current->mm);
+	ret = -EOPNOTSUPP;
+	/* Only a child cgroup: never push the whole machine into OOM. */
+	if (!h->memcg || !h->memcg->css.parent)
+		goto err;
+	mutex_lock(&f->lock);
+	ret = -EBUSY;
+	if (f->hog)
+		goto err_unlock;
+	h->task = kthread_create(odpt_hog_fn, h, "odpt_hog");
+	if (IS_ERR(h->task)) {
+		ret = PTR_ERR(h->task);
+		h->task = NULL;
+		goto err_unlock;
+	}
+	/* The thread may return before kthread_stop(): pin it first. */
+	get_task_struct(h->task);
+	wake_up_process(h->task);
+	f->hog = h;
+	mutex_unlock(&f->lock);
+	return 0;
+
+err_unlock:
+	mutex_unlock(&f->lock);
+err:
+	odpt_hog_free(h);
+	return ret;
+}
+
 static long odpt_ioctl(struct file *file, unsigned int cmd, unsigned long a)
 {
 	struct odpt_file *f = file->private_data;
@@ -507,6 +704,10 @@ static long odpt_ioctl(struct file *file, unsigned int cmd, unsigned long a)
 		return odpt_set_phase(f, arg);
 	case ODPT_HOLD:
 		return odpt_hold(f, arg);
+	case ODPT_PARK:
+		return odpt_park(f, arg);
+	case ODPT_HOG:
+		return odpt_hog(f, arg);
 	default:
 		return -ENOTTY;
 	}

@@ -44,6 +44,7 @@ struct odpt_counter {
 
 #define ODPT_SCOPE_REGION	0
 #define ODPT_SCOPE_PROCESS	1	/* process owning the region */
+#define ODPT_SCOPE_GLOBAL	2	/* totals of all regions; no handle */
 
 struct odpt_counters {
 	__u32 handle;
@@ -101,6 +102,38 @@ struct odpt_hold {
 	__u32 pad;
 };
 
+/* odpt_park.flags */
+#define ODPT_PARK_HOLD		(1U << 0)	/* hold a read-side section */
+
+/*
+ * Keep the caller's address space alive through an OOM kill: sleep
+ * uninterruptibly (SIGKILL does not end it; the sleep is cut in 10 ms
+ * slices, so no hung-task report) until the region's inv_nonblock counter
+ * moves, or timeout_ms.  With ODPT_PARK_HOLD the page at addr is first
+ * held inside a read-side section until inv_nonblock_fails moves (a
+ * non-blockable finish pass refused), then the section is left.
+ */
+struct odpt_park {
+	__u32 handle;
+	__u32 flags;
+	__u64 addr;
+	__u32 timeout_ms;	/* per phase, at most 30000 */
+	__u32 pad;
+	__u64 fails;		/* out: inv_nonblock_fails seen to move by */
+	__u64 nonblock;		/* out: inv_nonblock seen to move by */
+};
+
+/*
+ * Fill the caller's memory cgroup from a kernel thread (its stack dumps
+ * carry no user registers): charge pages with __GFP_RETRY_MAYFAIL until
+ * the cgroup is full, then one plain allocation that may run the memcg
+ * OOM killer; then free everything.  At most max_bytes are charged.
+ * Returns at once; closing the file waits for the thread.
+ */
+struct odpt_hog {
+	__u64 max_bytes;
+};
+
 #define ODPT_MAGIC		0xb7
 #define ODPT_REG		_IOWR(ODPT_MAGIC, 1, struct odpt_reg)
 #define ODPT_DEREG		_IOW(ODPT_MAGIC, 2, __u32)
@@ -114,5 +147,7 @@ struct odpt_hold {
 #define ODPT_ACC_STOP		_IOWR(ODPT_MAGIC, 10, struct odpt_acc)
 #define ODPT_SET_PHASE		_IOW(ODPT_MAGIC, 11, struct odpt_phase)
 #define ODPT_HOLD		_IOWR(ODPT_MAGIC, 12, struct odpt_hold)
+#define ODPT_PARK		_IOWR(ODPT_MAGIC, 13, struct odpt_park)
+#define ODPT_HOG		_IOW(ODPT_MAGIC, 14, struct odpt_hog)
 
 #endif /* SOFTODP_ODPTEST_UAPI_H */

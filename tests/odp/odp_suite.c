@@ -14,7 +14,10 @@
 #include <signal.h>
 #include <stdbool.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 
 #include "odp_util.h"
@@ -1104,6 +1107,271 @@ static int t_stress(void)
 	return T_PASS;
 }
 
+/*
+ * OOM reaper: the non-blocking invalidation path.
+ *
+ * A victim process in a memory cgroup registers a region and parks a
+ * thread in ODPT_PARK, which holds a read-side section of the region and
+ * sleeps uninterruptibly: SIGKILL cannot end it, so the address space
+ * outlives the OOM kill and the OOM reaper (mm/oom_kill.c, 2 s after the
+ * kill, only while the mm is alive) reaps it with
+ * mmu_notifier_invalidate_range_start_nonblock().  Its first try must be
+ * refused by the finish pass (an accessor is inside a section), the
+ * thread then leaves the section and the reaper's retry (100 ms later)
+ * succeeds.  The cgroup is filled by ODPT_HOG, a kernel thread, so the OOM
+ * report carries no user registers.  The regions and the process context
+ * die with the victim: the proof is in the global counters.
+ */
+#define CG_ROOT		"/sys/fs/cgroup"
+#define CG2_MAGIC	0x63677270	/* CGROUP2_SUPER_MAGIC */
+#define SYSFS_MAGIC	0x62656572
+
+static int put_str(const char *path, const char *val)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC), ret = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (write(fd, val, strlen(val)) != (ssize_t)strlen(val))
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+static bool file_has(const char *path, const char *word)
+{
+	char buf[512] = "";
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return false;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	return n > 0 && strstr(buf, word);
+}
+
+static char thread_state(pid_t tid)
+{
+	char path[64], buf[256], *p;
+	int fd;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/self/task/%d/stat", (int)tid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return '?';
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return '?';
+	buf[n] = 0;
+	p = strrchr(buf, ')');
+	return p && p[1] && p[2] ? p[2] : '?';
+}
+
+struct park_arg {
+	int fd, h;
+	void *addr;
+	pid_t tid;	/* set by the thread, __atomic */
+};
+
+static void *park_thread(void *p)
+{
+	struct park_arg *pa = p;
+	struct odpt_park park = {
+		.handle = (uint32_t)pa->h, .flags = ODPT_PARK_HOLD,
+		.addr = (uintptr_t)pa->addr, .timeout_ms = 20000,
+	};
+
+	__atomic_store_n(&pa->tid, (pid_t)syscall(SYS_gettid),
+			 __ATOMIC_RELEASE);
+	ioctl(pa->fd, ODPT_PARK, &park);
+	return NULL;
+}
+
+/* The victim; exit codes other than death by SIGKILL are failures. */
+static void oom_victim(const char *procs)
+{
+	size_t len = 256 * t_page;
+	struct odpt_hog hog = { .max_bytes = 256 * MB };
+	struct park_arg pa = { 0 };
+	char pid[32];
+	uint8_t *a;
+	pthread_t th;
+	int i, d;
+
+	snprintf(pid, sizeof(pid), "%d", (int)getpid());
+	if (put_str(procs, pid))
+		_exit(10);
+	/* Touched after the move: charged to the cgroup; no khugepaged. */
+	a = map_anon(len, PROT_READ | PROT_WRITE);
+	if (!a || madvise(a, len, MADV_NOHUGEPAGE))
+		_exit(11);
+	memset(a, 0x5a, len);
+	pa.fd = odpt_open();
+	pa.addr = a;
+	pa.h = pa.fd < 0 ? -1 : odpt_reg(pa.fd, a, len, 0, 0);
+	if (pa.h <= 0 || odpt_prefetch(pa.fd, pa.h, a, len, 0))
+		_exit(12);
+	if (pthread_create(&th, NULL, park_thread, &pa))
+		_exit(13);
+	/* Parked: uninterruptible sleep seen twice, 50 ms apart. */
+	for (i = 0, d = 0; i < 400 && d < 2; i++) {
+		pid_t tid = __atomic_load_n(&pa.tid, __ATOMIC_ACQUIRE);
+
+		usleep(50 * 1000);
+		d = tid && thread_state(tid) == 'D' ? d + 1 : 0;
+	}
+	if (d < 2)
+		_exit(14);
+	if (ioctl(pa.fd, ODPT_HOG, &hog))
+		_exit(15);
+	for (i = 0; i < 300; i++)	/* the OOM killer ends this */
+		usleep(100 * 1000);
+	_exit(16);
+}
+
+/* Collect kernel log lines for pid from /dev/kmsg (opened before). */
+static void kmsg_scan(int kfd, pid_t pid, char *killed, char *reaped,
+		      size_t size)
+{
+	char rec[4096], k[64], r[64], *msg, *nl;
+	ssize_t n;
+
+	snprintf(k, sizeof(k), "Killed process %d ", (int)pid);
+	snprintf(r, sizeof(r), "oom_reaper: reaped process %d ", (int)pid);
+	for (;;) {
+		n = read(kfd, rec, sizeof(rec) - 1);
+		if (n < 0 && errno == EPIPE)
+			continue;	/* overwritten records */
+		if (n <= 0)
+			break;
+		rec[n] = 0;
+		msg = strchr(rec, ';');
+		if (!msg)
+			continue;
+		msg++;
+		nl = strchr(msg, '\n');
+		if (nl)
+			*nl = 0;
+		if (strstr(msg, k))
+			snprintf(killed, size, "%s", msg);
+		if (strstr(msg, r))
+			snprintf(reaped, size, "%s", msg);
+	}
+}
+
+static int oom_run(int fd, const char *cg)
+{
+	char procs[256], killed[512] = "", reaped[512] = "";
+	uint64_t nb0, f0, nb1, f1;
+	struct odpt_objects base, o;
+	int kfd, st;
+	pid_t pid;
+
+	CHECK(!settle_objects(fd, &base), "objects");
+	kfd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	CHECK(kfd >= 0 && lseek(kfd, 0, SEEK_END) >= 0, "/dev/kmsg: %s",
+	      strerror(errno));
+	nb0 = GCTR(fd, "inv_nonblock");
+	f0 = GCTR(fd, "inv_nonblock_fails");
+	CHECK(nb0 != UINT64_MAX && f0 != UINT64_MAX, "global counters");
+	snprintf(procs, sizeof(procs), "%s/cgroup.procs", cg);
+	pid = fork();
+	CHECK(pid >= 0, "fork");
+	if (!pid)
+		oom_victim(procs);
+	CHECK(waitpid(pid, &st, 0) == pid, "waitpid");
+	nb1 = GCTR(fd, "inv_nonblock");
+	f1 = GCTR(fd, "inv_nonblock_fails");
+	kmsg_scan(kfd, pid, killed, reaped, sizeof(killed));
+	close(kfd);
+	CHECK(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL,
+	      "victim not OOM-killed: status 0x%x (exit 10 cgroup.procs, "
+	      "11 mmap, 12 register, 13 thread, 14 not parked, 15 hog, "
+	      "16 not killed)", st);
+	CHECK(killed[0], "no OOM kill of %d in the kernel log", (int)pid);
+	printf("  note: %s\n", killed);
+	CHECK(reaped[0], "the OOM reaper did not reap %d", (int)pid);
+	printf("  note: %s\n", reaped);
+	printf("  global inv_nonblock %llu -> %llu, inv_nonblock_fails %llu -> %llu\n",
+	       (unsigned long long)nb0, (unsigned long long)nb1,
+	       (unsigned long long)f0, (unsigned long long)f1);
+	CHECK(f1 > f0, "reaper not refused while an accessor was inside");
+	CHECK(nb1 > nb0, "no non-blockable invalidation completed");
+	CHECK(wait_objects(fd, &base, &o), "leak: mms %llu umems %llu",
+	      (unsigned long long)o.mms, (unsigned long long)o.umems);
+	return T_PASS;
+}
+
+static int t_oom_reaper_nonblock(void)
+{
+	char cg[128], path[256];
+	bool mounted = false;
+	struct statfs sfs;
+	int fd, ret, i;
+
+	if (geteuid())
+		SKIP("not root");
+	if (statfs(CG_ROOT, &sfs))
+		SKIP("%s: %s", CG_ROOT, strerror(errno));
+	if ((unsigned long)sfs.f_type == SYSFS_MAGIC) {
+		if (mount("none", CG_ROOT, "cgroup2", 0, NULL))
+			SKIP("mount cgroup2: %s", strerror(errno));
+		mounted = true;
+	} else if ((unsigned long)sfs.f_type != CG2_MAGIC) {
+		SKIP("%s is not a cgroup v2 hierarchy", CG_ROOT);
+	}
+	ret = T_SKIP;
+	if (!file_has(CG_ROOT "/cgroup.controllers", "memory")) {
+		printf("SKIP %s: no memory controller\n", t_name);
+		goto out_umount;
+	}
+	if (put_str(CG_ROOT "/cgroup.subtree_control", "+memory")) {
+		printf("SKIP %s: cannot enable the memory controller\n",
+		       t_name);
+		goto out_umount;
+	}
+	if (file_has("/proc/sys/vm/panic_on_oom", "2")) {
+		printf("SKIP %s: vm.panic_on_oom is 2\n", t_name);
+		goto out_umount;
+	}
+	snprintf(cg, sizeof(cg), CG_ROOT "/odp_oom_%d", (int)getpid());
+	if (mkdir(cg, 0755)) {
+		printf("SKIP %s: mkdir %s: %s\n", t_name, cg, strerror(errno));
+		goto out_umount;
+	}
+	snprintf(path, sizeof(path), "%s/memory.max", cg);
+	if (put_str(path, "64M")) {
+		printf("SKIP %s: memory.max: %s\n", t_name, strerror(errno));
+		goto out_rmdir;
+	}
+	/* No swap for the victim (the file is missing without swap). */
+	snprintf(path, sizeof(path), "%s/memory.swap.max", cg);
+	if (!access(path, F_OK) && put_str(path, "0")) {
+		printf("SKIP %s: memory.swap.max: %s\n", t_name,
+		       strerror(errno));
+		goto out_rmdir;
+	}
+	ret = T_FAIL;
+	if (!open_dev(&fd)) {
+		printf("FAIL %s: open %s: %s\n", t_name, ODPT_DEV,
+		       strerror(errno));
+		goto out_rmdir;
+	}
+	ret = oom_run(fd, cg);
+	close(fd);
+out_rmdir:
+	/* The memcg of the victim may take a moment to go. */
+	for (i = 0; i < 50 && rmdir(cg) && errno == EBUSY; i++)
+		usleep(100 * 1000);
+out_umount:
+	if (mounted)
+		umount(CG_ROOT);
+	return ret;
+}
+
 /* R7: counters are readable through debugfs. */
 static int t_debugfs(void)
 {
@@ -1135,6 +1403,19 @@ static int t_debugfs(void)
 	CHECK(f && fgets(line, sizeof(line), f) && !strncmp(line, "mms ", 4),
 	      "objects file");
 	fclose(f);
+	/* Totals: every counter, zero or not, including this read. */
+	f = fopen("/sys/kernel/debug/softodp/odp/counters", "r");
+	CHECK(f, "counters file: %s", strerror(errno));
+	mm = ctr = false;
+	while (fgets(line, sizeof(line), f)) {
+		if (!strncmp(line, "inv_nonblock ", 13))
+			mm = true;
+		if (!strncmp(line, "page_faults_handled ", 20) &&
+		    strtoull(line + 20, NULL, 10) >= 1)
+			ctr = true;
+	}
+	fclose(f);
+	CHECK(mm && ctr, "counters file lacks inv_nonblock or page faults");
 	close(fd);
 	return T_PASS;
 }
@@ -1186,6 +1467,7 @@ static const struct {
 	{ "implicit_basic", t_implicit_basic },
 	{ "implicit_sparse", t_implicit_sparse },
 	{ "stress", t_stress },
+	{ "oom_reaper_nonblock", t_oom_reaper_nonblock },
 	{ "debugfs", t_debugfs },
 	{ "rmmod_busy", t_rmmod_busy },
 };

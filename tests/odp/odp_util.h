@@ -122,6 +122,7 @@ static inline uint64_t odpt_ctr(int fd, int h, uint32_t scope,
 
 #define RCTR(fd, h, name)	odpt_ctr(fd, h, ODPT_SCOPE_REGION, name)
 #define PCTR(fd, h, name)	odpt_ctr(fd, h, ODPT_SCOPE_PROCESS, name)
+#define GCTR(fd, name)		odpt_ctr(fd, 0, ODPT_SCOPE_GLOBAL, name)
 
 static inline int odpt_objects(int fd, struct odpt_objects *o)
 {
