@@ -24,4 +24,21 @@
 #define SOFTODP_MNI_OPS(start, finish, both)	.invalidate = (both)
 #endif
 
+/* ---- softodp device/verbs layer (kernel/softodp/) ---------------------- */
+
+#include <rdma/ib_verbs.h>
+
+/*
+ * ib_device_ops.create_cq takes the driver udata on 6.1 and the uverbs
+ * attribute bundle (NULL for in-kernel consumers) on 6.12.  The driver
+ * provides one wrapper per form; this picks the one whose type matches
+ * the member, with no version test.
+ */
+#define SODP_CREATE_CQ_OP(by_udata, by_bundle)				\
+	__builtin_choose_expr(						\
+		__builtin_types_compatible_p(				\
+			typeof(((const struct ib_device_ops *)NULL)->create_cq), \
+			typeof(&(by_udata))),				\
+		(by_udata), (by_bundle))
+
 #endif /* SOFTODP_COMPAT_H */

@@ -1,30 +1,145 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * softodp module entry: registers the "softodp" rdma link type.
+ * softodp module entry: the "softodp" rdma link type, the list of our
+ * devices and the netdev notifier.
  *
- * Devices are created with "rdma link add NAME type softodp netdev DEV".
- * Until the device itself exists, newlink refuses every request with
- * -EOPNOTSUPP so that userspace sees a clear "Operation not supported".
+ * Devices are created with "rdma link add NAME type softodp netdev DEV"
+ * and removed with "rdma link delete NAME", when DEV is unregistered, at
+ * module unload, or by "rmmod rdma_rxe" (ib_unregister_driver() of the
+ * rxe driver id we share).  All paths end in ->dealloc_driver, which
+ * takes the device off sodp_devices.
  */
 #include <linux/module.h>
 #include <linux/mmu_notifier.h>
 #include <linux/netdevice.h>
+#include <linux/if_arp.h>
 #include <rdma/rdma_netlink.h>
 
 #include "softodp.h"
 #include "../odp/odp.h"
 
+/* Our devices; see the locking notes in softodp.h. */
+static LIST_HEAD(sodp_devices);
+static DEFINE_MUTEX(sodp_devices_lock);
+
+/**
+ * sodp_devices_add() - enter a new device in the list
+ * @sdev: the device, with @sdev->ndev set
+ * @name: its name
+ *
+ * Return: 0, or -EEXIST if one of our devices has that name or netdev.
+ */
+int sodp_devices_add(struct sodp_dev *sdev, const char *name)
+{
+	struct sodp_dev *other;
+	int ret = 0;
+
+	mutex_lock(&sodp_devices_lock);
+	list_for_each_entry(other, &sodp_devices, list)
+		if (!strcmp(other->name, name) || other->ndev == sdev->ndev)
+			ret = -EEXIST;
+	if (!ret) {
+		strscpy(sdev->name, name, sizeof(sdev->name));
+		list_add_tail(&sdev->list, &sodp_devices);
+	}
+	mutex_unlock(&sodp_devices_lock);
+	return ret;
+}
+
+void sodp_devices_del(struct sodp_dev *sdev)
+{
+	mutex_lock(&sodp_devices_lock);
+	list_del_init(&sdev->list);
+	mutex_unlock(&sodp_devices_lock);
+}
+
 static int softodp_newlink(const char *ibdev_name, struct net_device *ndev)
 {
-	sodp_info("link %s on %s: device creation is not supported yet\n",
-		  ibdev_name, netdev_name(ndev));
-	return -EOPNOTSUPP;
+	struct ib_device *other;
+
+	if (ndev->type != ARPHRD_ETHER || (ndev->flags & IFF_LOOPBACK))
+		return -EINVAL;
+	/* Not next to an rdma_rxe device (same ABI, same UDP port). */
+	other = ib_device_get_by_netdev(ndev, RDMA_DRIVER_RXE);
+	if (other) {
+		ib_device_put(other);
+		return -EEXIST;
+	}
+	/* Duplicates among our own devices: sodp_devices_add(). */
+	return sodp_dev_add(ibdev_name, ndev);
 }
 
 static struct rdma_link_ops softodp_link_ops = {
 	.type = SOFTODP_LINK_TYPE,
 	.newlink = softodp_newlink,
 };
+
+static void sodp_netdev_unregister(struct sodp_dev *sdev)
+{
+	/* Fails if an unregistration is already under way. */
+	if (!ib_device_try_get(&sdev->ibdev))
+		return;
+	ib_unregister_device_queued(&sdev->ibdev);
+	ib_device_put(&sdev->ibdev);
+}
+
+static int sodp_netdev_event(struct notifier_block *nb, unsigned long event,
+			     void *ptr)
+{
+	struct net_device *ndev = netdev_notifier_info_to_dev(ptr);
+	struct sodp_dev *sdev;
+
+	mutex_lock(&sodp_devices_lock);
+	list_for_each_entry(sdev, &sodp_devices, list) {
+		if (sdev->ndev != ndev)
+			continue;
+		switch (event) {
+		case NETDEV_UNREGISTER:
+			WRITE_ONCE(sdev->ndev_gone, true);
+			sodp_netdev_unregister(sdev);
+			break;
+		case NETDEV_UP:
+		case NETDEV_DOWN:
+		case NETDEV_CHANGE:
+			sodp_dev_port_event(sdev);
+			break;
+		default:
+			/* MTU: query_port reads the netdev's MTU live. */
+			break;
+		}
+	}
+	mutex_unlock(&sodp_devices_lock);
+	return NOTIFY_DONE;
+}
+
+static struct notifier_block sodp_netdev_nb = {
+	.notifier_call = sodp_netdev_event,
+};
+
+/*
+ * Unregister our devices (never ib_unregister_driver(): that would also
+ * take rdma_rxe's).  ib_unregister_device() waits for an unregistration
+ * already under way; ->dealloc_driver removes the entry, so the loop ends.
+ */
+static void sodp_remove_all(void)
+{
+	struct sodp_dev *sdev;
+	struct ib_device *ibdev;
+
+	for (;;) {
+		mutex_lock(&sodp_devices_lock);
+		sdev = list_first_entry_or_null(&sodp_devices, struct sodp_dev,
+						list);
+		ibdev = sdev ? &sdev->ibdev : NULL;
+		if (ibdev)
+			get_device(&ibdev->dev);
+		mutex_unlock(&sodp_devices_lock);
+		if (!ibdev)
+			break;
+		ib_unregister_device(ibdev);
+		put_device(&ibdev->dev);
+	}
+}
 
 static int __init softodp_init(void)
 {
@@ -33,6 +148,11 @@ static int __init softodp_init(void)
 	ret = odp_core_init();
 	if (ret)
 		return ret;
+	ret = register_netdevice_notifier(&sodp_netdev_nb);
+	if (ret) {
+		odp_core_exit();
+		return ret;
+	}
 	rdma_link_register(&softodp_link_ops);
 	return 0;
 }
@@ -40,7 +160,8 @@ static int __init softodp_init(void)
 static void __exit softodp_exit(void)
 {
 	rdma_link_unregister(&softodp_link_ops);
-	/* Waits for the ODP core's deferred mmu_notifier frees. */
+	unregister_netdevice_notifier(&sodp_netdev_nb);
+	sodp_remove_all();
 	odp_core_exit();
 }
 

@@ -2,16 +2,392 @@
 /*
  * softodp: a software RoCEv2 RDMA device whose memory regions are
  * on-demand paging native.  Central header of the device driver: limits,
- * object converters and logging helpers that name the object.
+ * the verbs objects, converters and logging helpers that name the object.
+ *
+ * Locking (what protects what):
+ *
+ * - sodp_devices_lock (main.c, mutex): the list of our devices
+ *   (sodp_dev.list, .name).  Taken by newlink, the netdev notifier (under
+ *   RTNL; it also sets sodp_dev.ndev_gone), module exit and
+ *   ->dealloc_driver; never held while calling ib_unregister_device() and
+ *   never held while taking RTNL.
+ * - sodp_dev xarrays (qps, srqs, mrs, ahs): their own xa_lock for insert
+ *   and erase; readers (future protocol engines) look up under RCU and
+ *   take a reference on the object (MRs: sodp_mr_get_key()).
+ * - sodp_qp.state_lock (mutex): the QP state, attributes and address
+ *   vector; held by modify/query/destroy.  Never taken by post verbs.
+ * - sodp_qp.proc_lock (mutex): serializes all processing of a QP's work
+ *   queues in sleepable context: the per-QP work item (protocol engines)
+ *   and the flush to error.  ODP faults may sleep under it.
+ * - sodp_wq.lock (spinlock, irqsave): the producer side of kernel-owned
+ *   send/receive queues (post_send/post_recv of in-kernel consumers).
+ *   For user queues the producer is librxe in user space.
+ * - sodp_cq.lock (spinlock, irqsave): the CQ ring producer, its notify
+ *   state and, for kernel CQs, the consumer (poll_cq).
+ * - sodp_srq.lock (spinlock, irqsave): SRQ producer (kernel), consumer,
+ *   limit and resize.
+ *
+ * Lock order: state_lock -> proc_lock -> {wq.lock, srq.lock} -> cq.lock.
+ * Completion handlers are called with no softodp lock held.
  */
 #ifndef SOFTODP_H
 #define SOFTODP_H
 
+#include <linux/if_ether.h>
+#include <linux/list.h>
+#include <linux/mutex.h>
 #include <linux/printk.h>
+#include <linux/refcount.h>
+#include <linux/completion.h>
+#include <linux/workqueue.h>
+#include <linux/xarray.h>
+#include <rdma/ib_verbs.h>
+#include <rdma/uverbs_ioctl.h>
+#include <uapi/rdma/rdma_user_rxe.h>
 
 #define SOFTODP_LINK_TYPE	"softodp"
 
+/* The rxe uverbs ABI version that librxe expects (RXE_UVERBS_ABI_VERSION). */
+#define SODP_UVERBS_ABI_VERSION	2
+
+/* Device limits, reported by query_device and enforced by the verbs. */
+#define SODP_MAX_QP		0x10000
+#define SODP_MAX_QP_WR		0x4000
+#define SODP_MAX_SGE		32
+#define SODP_MAX_INLINE		256
+#define SODP_MAX_CQ		0x4000
+#define SODP_MAX_CQE		0x7fff
+#define SODP_MAX_PD		0x7ffc
+#define SODP_MAX_MR		0x40000
+#define SODP_MAX_AH		0x4000
+#define SODP_MAX_SRQ		0x4000
+#define SODP_MAX_SRQ_WR		0x4000
+#define SODP_MAX_SRQ_SGE	27
+#define SODP_MAX_RD_ATOMIC	128
+#define SODP_MAX_MSG_SZ		0x80000000U
+#define SODP_MAX_FAST_REG_PAGES	512
+#define SODP_GID_TBL_LEN	1024
+#define SODP_PKEY_TBL_LEN	1
+#define SODP_LOCAL_ACK_DELAY	15
+#define SODP_VENDOR_ID		0xffffff
+
+/* QP numbers 0..15 are reserved (QP0/QP1 and friends). */
+#define SODP_FIRST_QPN		16
+#define SODP_MAX_QPN		0xffffff
+
+/* MR/MW keys: (index << 8) | key byte; index 0 is never handed out. */
+#define SODP_KEY_INDEX_SHIFT	8
+#define SODP_KEY_BYTE_MASK	0xff
+#define SODP_MAX_KEY_INDEX	0xffffff
+
+/**
+ * struct sodp_queue - a work or completion queue in the rxe ABI layout
+ * @buf: struct rxe_queue_buf header + ring; vmalloc_user() memory
+ * @buf_size: bytes allocated for @buf (page aligned)
+ * @log2_elem_size: element size order (elements are a power of two)
+ * @index_mask: slot count - 1; the ring holds at most @index_mask entries
+ * @index: the device's own index (consumer for send/receive/SRQ queues,
+ *	producer for completion queues), kept here because the copy in @buf
+ *	is writable by user space and never trusted
+ * @to_dev: true if the device consumes (SQ, RQ, SRQ), false if it
+ *	produces (CQ)
+ * @mmap: mmap entry that exposes @buf to user space, NULL for a queue of
+ *	an in-kernel consumer.  The entry owns @buf once it exists.
+ */
+struct sodp_queue {
+	struct rxe_queue_buf *buf;
+	size_t buf_size;
+	unsigned int log2_elem_size;
+	u32 index_mask;
+	u32 index;
+	bool to_dev;
+	struct sodp_mmap_entry *mmap;
+};
+
+/* A queue buffer exposed through the uverbs file's mmap(). */
+struct sodp_mmap_entry {
+	struct rdma_user_mmap_entry rdma;
+	void *buf;
+};
+
+/**
+ * struct sodp_dev - one softodp ib_device, bound to one net_device
+ * @ibdev: the ib_device (first: ib_alloc_device())
+ * @list: entry in the module's device list (sodp_devices_lock)
+ * @name: the name asked for at newlink (for duplicate checks)
+ * @ndev: the Ethernet device (a reference is held until dealloc)
+ * @ndev_gone: @ndev is unregistering; ->get_netdev reports none
+ * @wq: per-device workqueue running QP work items (sleepable)
+ * @attr: device attributes reported by query_device
+ * @qps: QPs by QP number
+ * @srqs: SRQs by SRQ number
+ * @mrs: MRs by key index (key >> 8)
+ * @ahs: user AHs by AH number
+ * @next_qpn: cyclic allocation hint for @qps
+ * @next_srq: cyclic allocation hint for @srqs
+ * @next_mr: cyclic allocation hint for @mrs
+ * @next_ah: cyclic allocation hint for @ahs
+ * @key_byte: rotates the low byte of new MR keys
+ * @nr_pd: PD count, for the limit
+ * @nr_cq: CQ count, for the limit
+ * @port_active: last port state reported to ib_core (netdev notifier)
+ */
+struct sodp_dev {
+	struct ib_device ibdev;
+	struct list_head list;
+	char name[IB_DEVICE_NAME_MAX];
+	struct net_device *ndev;
+	bool ndev_gone;
+	struct workqueue_struct *wq;
+	struct ib_device_attr attr;
+	struct xarray qps;
+	struct xarray srqs;
+	struct xarray mrs;
+	struct xarray ahs;
+	u32 next_qpn;
+	u32 next_srq;
+	u32 next_mr;
+	u32 next_ah;
+	atomic_t key_byte;
+	atomic_t nr_pd;
+	atomic_t nr_cq;
+	bool port_active;
+};
+
+struct sodp_ucontext {
+	struct ib_ucontext ibuc;
+};
+
+struct sodp_pd {
+	struct ib_pd ibpd;
+};
+
+/**
+ * struct sodp_av - resolved RoCEv2 address vector (QP path or AH)
+ * @network_type: RDMA_NETWORK_IPV4 or RDMA_NETWORK_IPV6 (of the source GID)
+ * @dmac: destination MAC, resolved by ib_core
+ * @sgid_index: source GID table index
+ * @hop_limit: IPv4 TTL / IPv6 hop limit
+ * @traffic_class: IPv4 TOS / IPv6 traffic class
+ * @flow_label: IPv6 flow label
+ * @sgid: source GID (the local IP address)
+ * @dgid: destination GID (the remote IP address)
+ */
+struct sodp_av {
+	u8 network_type;
+	u8 dmac[ETH_ALEN];
+	u8 sgid_index;
+	u8 hop_limit;
+	u8 traffic_class;
+	u32 flow_label;
+	union ib_gid sgid;
+	union ib_gid dgid;
+};
+
+struct sodp_ah {
+	struct ib_ah ibah;
+	struct sodp_av av;
+	u32 ah_num;		/* 0 for kernel AHs */
+};
+
+struct sodp_cq {
+	struct ib_cq ibcq;
+	spinlock_t lock;
+	struct sodp_queue q;
+	bool is_user;
+	u8 notify;		/* IB_CQ_SOLICITED / IB_CQ_NEXT_COMP armed */
+	bool overflow;
+};
+
+struct sodp_srq {
+	struct ib_srq ibsrq;
+	spinlock_t lock;
+	struct sodp_queue q;
+	bool is_user;
+	u32 srq_num;
+	u32 max_wr;
+	u32 max_sge;
+	u32 limit;		/* armed limit, 0 when disarmed */
+};
+
+/* Send or receive queue of a QP. */
+struct sodp_wq {
+	struct sodp_queue q;
+	spinlock_t lock;
+	u32 max_wr;
+	u32 max_sge;
+	u32 max_inline;
+};
+
+/**
+ * struct sodp_qp - a reliable connected queue pair
+ * @ibqp: the ib_qp (allocated by ib_core)
+ * @state_lock: see the locking notes at the top
+ * @state: current state, written under @state_lock and read locklessly
+ *	(READ_ONCE) by the post verbs and the work item
+ * @attr: attributes as last set by modify_qp (grh.sgid_attr always NULL)
+ * @av: the primary path resolved at INIT->RTR
+ * @sq: send queue (struct rxe_send_wqe elements)
+ * @rq: receive queue (struct rxe_recv_wqe elements); unused with @srq
+ * @srq: shared receive queue or NULL
+ * @scq: send completion queue
+ * @rcq: receive completion queue
+ * @is_user: created by user space: the rings are mapped into it and their
+ *	contents (indices, WQEs) are never trusted
+ * @sig_all: every send WQE completes (IB_SIGNAL_ALL_WR)
+ * @proc_lock: serializes queue processing (work item, flush)
+ * @work: the QP's work item on sodp_dev.wq; protocol engines run here
+ * @ssn: send sequence number for kernel-posted WQEs (under sq.lock)
+ */
+struct sodp_qp {
+	struct ib_qp ibqp;
+	struct mutex state_lock;
+	enum ib_qp_state state;
+	struct ib_qp_attr attr;
+	struct sodp_av av;
+	struct sodp_wq sq;
+	struct sodp_wq rq;
+	struct sodp_srq *srq;
+	struct sodp_cq *scq;
+	struct sodp_cq *rcq;
+	bool is_user;
+	bool sig_all;
+	struct mutex proc_lock;
+	struct work_struct work;
+	u32 ssn;
+};
+
+enum sodp_mr_type {
+	SODP_MR_DMA,		/* get_dma_mr: kernel virtual addresses */
+	SODP_MR_USER,		/* reg_user_mr, pinned with ib_umem_get() */
+	SODP_MR_ODP,		/* reg_user_mr with IB_ACCESS_ON_DEMAND */
+	SODP_MR_FAST_REG,	/* alloc_mr + map_mr_sg */
+};
+
+/**
+ * struct sodp_mr - memory region
+ * @ibmr: the ib_mr (iova, length, keys, PD)
+ * @type: how the memory is reached (enum sodp_mr_type)
+ * @access: IB_ACCESS_* rights granted
+ * @index: index in sodp_dev.mrs (key >> 8)
+ * @ref: held by the key lookup users (data path); dereg waits for zero
+ * @done: completed when @ref drops to zero
+ * @va: process virtual address of @ibmr.iova (user and ODP regions)
+ * @umem: pinned user memory (SODP_MR_USER)
+ * @pages: the pinned pages, one per PAGE_SIZE
+ * @npages: entries in @pages
+ * @page_offset: offset of the region's first byte in @pages[0]
+ * @odp: ODP core region (SODP_MR_ODP)
+ * @fr_pages: page addresses of a fast-reg region (map_mr_sg)
+ * @fr_max: capacity of @fr_pages
+ * @fr_npages: entries used in @fr_pages
+ */
+struct sodp_mr {
+	struct ib_mr ibmr;
+	enum sodp_mr_type type;
+	int access;
+	u32 index;
+	refcount_t ref;
+	struct completion done;
+	u64 va;
+	struct ib_umem *umem;
+	struct page **pages;
+	unsigned long npages;
+	unsigned int page_offset;
+	struct odp_umem *odp;
+	u64 *fr_pages;
+	u32 fr_max;
+	u32 fr_npages;
+};
+
+static inline struct sodp_dev *to_sdev(struct ib_device *ibdev)
+{
+	return container_of(ibdev, struct sodp_dev, ibdev);
+}
+
+static inline struct sodp_pd *to_spd(struct ib_pd *ibpd)
+{
+	return container_of(ibpd, struct sodp_pd, ibpd);
+}
+
+static inline struct sodp_ah *to_sah(struct ib_ah *ibah)
+{
+	return container_of(ibah, struct sodp_ah, ibah);
+}
+
+static inline struct sodp_cq *to_scq(struct ib_cq *ibcq)
+{
+	return container_of(ibcq, struct sodp_cq, ibcq);
+}
+
+static inline struct sodp_srq *to_ssrq(struct ib_srq *ibsrq)
+{
+	return container_of(ibsrq, struct sodp_srq, ibsrq);
+}
+
+static inline struct sodp_qp *to_sqp(struct ib_qp *ibqp)
+{
+	return container_of(ibqp, struct sodp_qp, ibqp);
+}
+
+static inline struct sodp_mr *to_smr(struct ib_mr *ibmr)
+{
+	return container_of(ibmr, struct sodp_mr, ibmr);
+}
+
+/* The user context of a verb called from user space (@udata != NULL). */
+static inline struct ib_ucontext *sodp_uctx(struct ib_udata *udata)
+{
+	struct uverbs_attr_bundle *bundle =
+		container_of(udata, struct uverbs_attr_bundle, driver_udata);
+
+	return bundle->context;
+}
+
+static inline struct sodp_dev *sodp_qp_dev(struct sodp_qp *qp)
+{
+	return to_sdev(qp->ibqp.device);
+}
+
+/*
+ * Logging.  Object-level messages name the object ("QP[17]: ...") and go
+ * through dynamic debug; nothing on a data path may use pr_info.
+ */
 #define sodp_err(fmt, ...)	pr_err("softodp: " fmt, ##__VA_ARGS__)
 #define sodp_info(fmt, ...)	pr_info("softodp: " fmt, ##__VA_ARGS__)
+
+#define sodp_dev_dbg(sdev, fmt, ...)					\
+	ibdev_dbg(&(sdev)->ibdev, fmt, ##__VA_ARGS__)
+#define sodp_qp_dbg(qp, fmt, ...)					\
+	ibdev_dbg((qp)->ibqp.device, "QP[%u]: " fmt,			\
+		  (qp)->ibqp.qp_num, ##__VA_ARGS__)
+#define sodp_cq_dbg(cq, fmt, ...)					\
+	ibdev_dbg((cq)->ibcq.device, "CQ[%u]: " fmt,			\
+		  (cq)->ibcq.res.id, ##__VA_ARGS__)
+#define sodp_srq_dbg(srq, fmt, ...)					\
+	ibdev_dbg((srq)->ibsrq.device, "SRQ[%u]: " fmt,			\
+		  (srq)->srq_num, ##__VA_ARGS__)
+#define sodp_mr_dbg(mr, fmt, ...)					\
+	ibdev_dbg((mr)->ibmr.device, "MR[0x%x]: " fmt,			\
+		  (mr)->ibmr.lkey, ##__VA_ARGS__)
+
+/* Verb tables, one per concern; device.c merges them. */
+extern const struct ib_device_ops sodp_dev_ops;
+extern const struct ib_device_ops sodp_pd_ah_ops;
+extern const struct ib_device_ops sodp_cq_ops;
+extern const struct ib_device_ops sodp_srq_ops;
+extern const struct ib_device_ops sodp_qp_ops;
+extern const struct ib_device_ops sodp_mr_ops;
+
+/* device.c: device life cycle, used by main.c */
+int sodp_dev_add(const char *name, struct net_device *ndev);
+void sodp_dev_port_event(struct sodp_dev *sdev);
+
+/* main.c: device list, used by device.c */
+int sodp_devices_add(struct sodp_dev *sdev, const char *name);
+void sodp_devices_del(struct sodp_dev *sdev);
+
+/* pd_ah.c: resolve a RoCE rdma_ah_attr (QP path or AH) */
+int sodp_av_from_attr(struct sodp_av *av, const struct rdma_ah_attr *attr);
 
 #endif /* SOFTODP_H */

@@ -25,8 +25,8 @@
 const char *t_name;
 long t_page;
 
-#define MB	(1UL << 20)
-#define SZ_2M	(2UL << 20)
+#define MB    (1UL << 20)
+#define SZ_2M (2UL << 20)
 
 static void *map_anon(size_t len, int prot)
 {
@@ -38,8 +38,7 @@ static void *map_anon(size_t len, int prot)
 /* Map len bytes aligned to align (power of two); NULL on failure. */
 static void *map_aligned(size_t len, size_t align, int flags)
 {
-	uint8_t *p = mmap(NULL, len + align, PROT_READ | PROT_WRITE, flags,
-			  -1, 0);
+	uint8_t *p = mmap(NULL, len + align, PROT_READ | PROT_WRITE, flags, -1, 0);
 	uintptr_t a;
 
 	if (p == MAP_FAILED)
@@ -57,10 +56,10 @@ static int open_dev(int *fd)
 	return *fd >= 0;
 }
 
-#define OPEN_OR_FAIL(fd)						\
-	do {								\
-		if (!open_dev(&(fd)))					\
-			FAIL("open %s: %s", ODPT_DEV, strerror(errno));	\
+#define OPEN_OR_FAIL(fd)                                                                           \
+	do {                                                                                       \
+		if (!open_dev(&(fd)))                                                              \
+			FAIL("open %s: %s", ODPT_DEV, strerror(errno));                            \
 	} while (0)
 
 /* R2/R6/R7: first touch faults every page once and reads exact data. */
@@ -84,8 +83,7 @@ static int t_first_touch(void)
 	d = first_diff(a, buf, len);
 	CHECK(d < 0, "data differs at byte %ld", d);
 	CHECK(RCTR(fd, h, "page_faults") >= 1, "no fault counted");
-	CHECK(RCTR(fd, h, "page_faults_handled") == 16,
-	      "page_faults_handled %llu != 16",
+	CHECK(RCTR(fd, h, "page_faults_handled") == 16, "page_faults_handled %llu != 16",
 	      (unsigned long long)RCTR(fd, h, "page_faults_handled"));
 	CHECK(RCTR(fd, h, "pages_mapped") == 16, "pages_mapped != 16");
 	CHECK(PCTR(fd, h, "pages_mapped") >= 16, "process pages_mapped");
@@ -123,8 +121,7 @@ static int t_write_access(void)
 	CHECK(h > 0, "register");
 	ret = odpt_write(fd, h, a + 3, buf, len - 3, 0);
 	CHECK(!ret, "device write: %s", strerror(-ret));
-	CHECK(a[0] == 0x11 && !memcmp(a + 3, buf, len - 3),
-	      "device write not visible to the CPU");
+	CHECK(a[0] == 0x11 && !memcmp(a + 3, buf, len - 3), "device write not visible to the CPU");
 
 	hro = odpt_reg(fd, a, len, 0, 0);
 	CHECK(hro > 0, "register read-only");
@@ -169,16 +166,14 @@ static int t_munmap_efault(void)
 	ret = odpt_read(fd, h, a, buf, t_page, 0);
 	CHECK(ret == -EFAULT, "read after munmap: %d", ret);
 	ret = odpt_write(fd, h, a, buf, t_page, 0);
-	CHECK(ret == -EACCES || ret == -EFAULT, "write after munmap: %d",
-	      ret);
+	CHECK(ret == -EACCES || ret == -EFAULT, "write after munmap: %d", ret);
 	CHECK(RCTR(fd, h, "inv_unmap") >= 1, "UNMAP not counted");
 	CHECK(RCTR(fd, h, "inv_unmap_pages") == n, "inv_unmap_pages %llu",
 	      (unsigned long long)RCTR(fd, h, "inv_unmap_pages"));
 	CHECK(RCTR(fd, h, "pages_mapped") == 0, "pages still mapped");
 	CHECK(RCTR(fd, h, "pt_chunks") == 0, "chunks not freed");
 	k2 = odpt_kmem(fd, h);
-	printf("  kmem %llu -> %llu bytes\n", (unsigned long long)k1,
-	       (unsigned long long)k2);
+	printf("  kmem %llu -> %llu bytes\n", (unsigned long long)k1, (unsigned long long)k2);
 	CHECK(k1 - k2 >= 2 * 4096, "chunk memory not released");
 	close(fd);
 	free(buf);
@@ -199,11 +194,9 @@ static int t_remap_same_addr(void)
 	memcpy(old, a, len);
 	h = odpt_reg(fd, a, len, 0, 0);
 	CHECK(h > 0, "register");
-	CHECK(!odpt_read(fd, h, a, buf, len, 0) && !memcmp(buf, old, len),
-	      "first read");
+	CHECK(!odpt_read(fd, h, a, buf, len, 0) && !memcmp(buf, old, len), "first read");
 	munmap(a, len);
-	b = mmap(a, len, PROT_READ | PROT_WRITE,
-		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+	b = mmap(a, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
 	CHECK(b == a, "remap at same address");
 	fill_pattern(b, len, 5);
 	ret = odpt_read(fd, h, a, buf, len, 0);
@@ -238,8 +231,7 @@ static int t_mprotect_ro(void)
 	CHECK(!ret && !memcmp(buf, a, len), "read after mprotect RO");
 	CHECK(mprotect(a, len, PROT_READ | PROT_WRITE) == 0, "mprotect RW");
 	ret = odpt_write(fd, h, a + t_page, "xyz", 3, 0);
-	CHECK(!ret && !memcmp(a + t_page, "xyz", 3), "write after RW: %d",
-	      ret);
+	CHECK(!ret && !memcmp(a + t_page, "xyz", 3), "write after RW: %d", ret);
 	close(fd);
 	return T_PASS;
 }
@@ -308,11 +300,9 @@ static int t_fork_cow(void)
 		_exit(a[2 * t_page] == 'P' && a[0] == 'P' ? 0 : 1);
 	}
 	CHECK(RCTR(fd, h, "inv_protection_page") >= 1, "PROTECTION_PAGE");
-	CHECK(RCTR(fd, h, "inv_protection_page_pages") == 0,
-	      "fork dropped %llu read mappings",
+	CHECK(RCTR(fd, h, "inv_protection_page_pages") == 0, "fork dropped %llu read mappings",
 	      (unsigned long long)RCTR(fd, h, "inv_protection_page_pages"));
-	CHECK(RCTR(fd, h, "write_downgrades") - down0 == 4,
-	      "write downgrades %llu != 4",
+	CHECK(RCTR(fd, h, "write_downgrades") - down0 == 4, "write downgrades %llu != 4",
 	      (unsigned long long)(RCTR(fd, h, "write_downgrades") - down0));
 	CHECK(RCTR(fd, h, "pages_mapped") == 4, "pages dropped by fork");
 	faults = RCTR(fd, h, "page_faults");
@@ -333,12 +323,11 @@ static int t_fork_cow(void)
 
 	/* Device write to page 2: parent sees it, child does not. */
 	ret = odpt_write(fd, h, a + 2 * t_page, "D", 1, 0);
-	CHECK(!ret && a[2 * t_page] == 'D', "device write after fork: %d",
-	      ret);
+	CHECK(!ret && a[2 * t_page] == 'D', "device write after fork: %d", ret);
 	CHECK(write(p2c[1], "2", 1) == 1, "sync");
 	waitpid(pid, &st, 0);
-	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0,
-	      "child saw the parent's writes (status %d)", st);
+	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0, "child saw the parent's writes (status %d)",
+	      st);
 	close(fd);
 	return T_PASS;
 }
@@ -390,10 +379,8 @@ static int t_soft_dirty(void)
 	ret = odpt_write(fd, h, a + t_page, "W", 1, 0);
 	CHECK(!ret && a[t_page] == 'W', "device write: %d", ret);
 	CHECK(RCTR(fd, h, "page_faults") > faults, "write did not fault");
-	CHECK(pagemap_soft_dirty(a + t_page) == 1,
-	      "device write not tracked as soft-dirty");
-	CHECK(pagemap_soft_dirty(a + 2 * t_page) == 0,
-	      "untouched page soft-dirty");
+	CHECK(pagemap_soft_dirty(a + t_page) == 1, "device write not tracked as soft-dirty");
+	CHECK(pagemap_soft_dirty(a + 2 * t_page) == 0, "untouched page soft-dirty");
 	close(fd);
 	return T_PASS;
 }
@@ -477,8 +464,7 @@ static int t_thp(void)
 	CHECK(!madvise(a, len, MADV_HUGEPAGE), "madvise");
 	fill_pattern(a, len, 10);
 	if (smaps_kb(a, "AnonHugePages") < 2048)
-		SKIP("no huge page allocated (AnonHugePages %ld kB)",
-		     smaps_kb(a, "AnonHugePages"));
+		SKIP("no huge page allocated (AnonHugePages %ld kB)", smaps_kb(a, "AnonHugePages"));
 	h = odpt_reg(fd, a, len, ODPT_REG_WRITE, 0);
 	h21 = odpt_reg(fd, a, len, ODPT_REG_WRITE, 21);
 	CHECK(h > 0 && h21 > 0, "register: %d %d", h, h21);
@@ -486,10 +472,9 @@ static int t_thp(void)
 	CHECK(!ret && first_diff(buf, a, len) < 0, "4K read: %d", ret);
 	ret = odpt_read(fd, h21, a, buf, len, 0);
 	CHECK(!ret, "2M read: %d", ret);
-	CHECK(first_diff(buf, a, len) < 0, "2M data at %ld",
-	      first_diff(buf, a, len));
-	CHECK(RCTR(fd, h21, "page_faults_handled") == 1 &&
-	      RCTR(fd, h21, "pages_mapped") == 1, "one 2M page expected");
+	CHECK(first_diff(buf, a, len) < 0, "2M data at %ld", first_diff(buf, a, len));
+	CHECK(RCTR(fd, h21, "page_faults_handled") == 1 && RCTR(fd, h21, "pages_mapped") == 1,
+	      "one 2M page expected");
 	fill_pattern(buf, len, 11);
 	ret = odpt_write(fd, h21, a + 100, buf, len - 200, 0);
 	CHECK(!ret && !memcmp(a + 100, buf, len - 200), "2M write: %d", ret);
@@ -517,8 +502,8 @@ static int t_hugetlb(void)
 		}
 		fclose(f);
 	}
-	a = mmap(NULL, len, PROT_READ | PROT_WRITE,
-		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB, -1, 0);
+	a = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB, -1,
+		 0);
 	if (a == MAP_FAILED)
 		SKIP("no hugetlb pages: %s", strerror(errno));
 	OPEN_OR_FAIL(fd);
@@ -528,8 +513,7 @@ static int t_hugetlb(void)
 	CHECK(h > 0, "register: %s", strerror(-h));
 	ret = odpt_read(fd, h, a, buf, len, 0);
 	CHECK(!ret, "read: %d", ret);
-	CHECK(first_diff(buf, a, len) < 0, "data at %ld",
-	      first_diff(buf, a, len));
+	CHECK(first_diff(buf, a, len) < 0, "data at %ld", first_diff(buf, a, len));
 	CHECK(RCTR(fd, h, "pages_mapped") == 2, "pages_mapped %llu != 2",
 	      (unsigned long long)RCTR(fd, h, "pages_mapped"));
 	fill_pattern(buf, len, 13);
@@ -597,8 +581,7 @@ static int t_file_private(void)
 	      "private write reached the file");
 	memset(a + t_page, 'U', 8);
 	ret = odpt_read(fd, h, a + t_page, buf, 8, 0);
-	CHECK(!ret && !memcmp(buf, "UUUUUUUU", 8), "CPU COW not seen: %d",
-	      ret);
+	CHECK(!ret && !memcmp(buf, "UUUUUUUU", 8), "CPU COW not seen: %d", ret);
 	ret = odpt_read(fd, h, a + 2 * t_page, buf, t_page, 0);
 	CHECK(!ret && !memcmp(buf, ref + 2 * t_page, t_page), "page 2");
 	close(fd);
@@ -611,8 +594,8 @@ static int t_file_private(void)
  * reaper work) until the live object counts equal @want.  With
  * @children_only, only implicit children are compared.
  */
-static int wait_objects_ex(int fd, const struct odpt_objects *want,
-			   struct odpt_objects *got, bool children_only)
+static int wait_objects_ex(int fd, const struct odpt_objects *want, struct odpt_objects *got,
+			   bool children_only)
 {
 	int i;
 
@@ -620,16 +603,14 @@ static int wait_objects_ex(int fd, const struct odpt_objects *want,
 		if (odpt_objects(fd, got))
 			return 0;
 		if (got->children == want->children &&
-		    (children_only || (got->mms == want->mms &&
-				       got->umems == want->umems)))
+		    (children_only || (got->mms == want->mms && got->umems == want->umems)))
 			return 1;
 		usleep(50 * 1000);
 	}
 	return 0;
 }
 
-static int wait_objects(int fd, const struct odpt_objects *want,
-			struct odpt_objects *got)
+static int wait_objects(int fd, const struct odpt_objects *want, struct odpt_objects *got)
 {
 	return wait_objects_ex(fd, want, got, false);
 }
@@ -666,14 +647,13 @@ static int t_shared_mm(void)
 	hi = odpt_reg(fd2, NULL, 0, ODPT_REG_IMPLICIT, 0);
 	CHECK(h1 > 0 && h2 > 0 && hi > 0, "register");
 	CHECK(!odpt_objects(fd, &o), "objects");
-	CHECK(o.mms == base.mms + 1, "odp_mm count %llu, want %llu",
-	      (unsigned long long)o.mms, (unsigned long long)base.mms + 1);
+	CHECK(o.mms == base.mms + 1, "odp_mm count %llu, want %llu", (unsigned long long)o.mms,
+	      (unsigned long long)base.mms + 1);
 	CHECK(o.umems == base.umems + 3, "umem count");
 	CHECK(!odpt_read(fd, h1, a, buf, 64, 0), "read 1");
 	CHECK(!odpt_read(fd2, h2, a + t_page, buf, 64, 0), "read 2");
 	CHECK(!odpt_read(fd2, hi, a + 2 * t_page, buf, 64, 0), "read 3");
-	CHECK(PCTR(fd, h1, "pages_mapped") == 3 &&
-	      PCTR(fd2, h2, "pages_mapped") == 3,
+	CHECK(PCTR(fd, h1, "pages_mapped") == 3 && PCTR(fd2, h2, "pages_mapped") == 3,
 	      "process counters not shared: %llu %llu",
 	      (unsigned long long)PCTR(fd, h1, "pages_mapped"),
 	      (unsigned long long)PCTR(fd2, h2, "pages_mapped"));
@@ -715,7 +695,7 @@ static int t_exit_release(void)
 		_exit(0);
 	}
 	CHECK(read(pfd[0], &h, sizeof(h)) == sizeof(h) &&
-	      read(pfd[0], &caddr, sizeof(caddr)) == sizeof(caddr),
+		      read(pfd[0], &caddr, sizeof(caddr)) == sizeof(caddr),
 	      "child handle");
 	waitpid(pid, &st, 0);
 	CHECK(WIFEXITED(st) && !WEXITSTATUS(st), "child failed");
@@ -729,8 +709,8 @@ static int t_exit_release(void)
 	CHECK(!odpt_objects(fd, &o) && o.mms == base.mms + 1,
 	      "odp_mm must live while a region does");
 	CHECK(!odpt_dereg(fd, h), "dereg");
-	CHECK(wait_objects(fd, &base, &o), "leak: mms %llu umems %llu",
-	      (unsigned long long)o.mms, (unsigned long long)o.umems);
+	CHECK(wait_objects(fd, &base, &o), "leak: mms %llu umems %llu", (unsigned long long)o.mms,
+	      (unsigned long long)o.umems);
 	close(fd);
 	return T_PASS;
 }
@@ -757,12 +737,11 @@ static int t_exit_frees(void)
 		if (he <= 0 || hi <= 0 || odpt_read(cfd, he, a, b, 64, 0) ||
 		    odpt_read(cfd, hi, a + t_page, b, 64, 0))
 			_exit(1);
-		_exit(0);	/* no close, no dereg */
+		_exit(0); /* no close, no dereg */
 	}
 	waitpid(pid, &st, 0);
 	CHECK(WIFEXITED(st) && !WEXITSTATUS(st), "child failed");
-	CHECK(wait_objects(fd, &base, &o),
-	      "leak after exit: mms %llu umems %llu children %llu",
+	CHECK(wait_objects(fd, &base, &o), "leak after exit: mms %llu umems %llu children %llu",
 	      (unsigned long long)o.mms, (unsigned long long)o.umems,
 	      (unsigned long long)o.children);
 	close(fd);
@@ -782,8 +761,10 @@ static void *hold_thread(void *p)
 {
 	struct hold_arg *ha = p;
 	struct odpt_hold hold = {
-		.handle = (uint32_t)ha->h, .hold_ms = 2000,
-		.addr = (uintptr_t)ha->addr, .len = ha->len,
+		.handle = (uint32_t)ha->h,
+		.hold_ms = 2000,
+		.addr = (uintptr_t)ha->addr,
+		.len = ha->len,
 		.buf = (uintptr_t)ha->buf,
 	};
 
@@ -798,7 +779,7 @@ static int t_two_pass_wait(void)
 	size_t len = 4 * t_page;
 	uint8_t *a = map_anon(len, PROT_READ | PROT_WRITE);
 	uint8_t *ref = malloc(len);
-	struct hold_arg ha = { 0 };
+	struct hold_arg ha = {0};
 	double t0, t1;
 	pthread_t th;
 	int fd, h;
@@ -816,15 +797,13 @@ static int t_two_pass_wait(void)
 	ha.len = len;
 	ha.buf = malloc(len);
 	CHECK(!pthread_create(&th, NULL, hold_thread, &ha), "thread");
-	usleep(500 * 1000);	/* the accessor is inside its section */
+	usleep(500 * 1000); /* the accessor is inside its section */
 	t0 = now_ms();
 	CHECK(!munmap(a, len), "munmap");
 	t1 = now_ms();
 	pthread_join(th, NULL);
-	printf("  munmap took %.0f ms while an accessor held the range\n",
-	       t1 - t0);
-	CHECK(!ha.ret && !ha.result, "hold read failed: %d/%d", ha.ret,
-	      ha.result);
+	printf("  munmap took %.0f ms while an accessor held the range\n", t1 - t0);
+	CHECK(!ha.ret && !ha.result, "hold read failed: %d/%d", ha.ret, ha.result);
 	CHECK(!memcmp(ha.buf, ref, len), "accessor read changed data");
 	CHECK(t1 - t0 >= 1000, "munmap did not wait for the accessor");
 	CHECK(RCTR(fd, h, "inv_waits") >= 1, "inv_waits not counted");
@@ -844,7 +823,7 @@ static int t_prefetch(void)
 	OPEN_OR_FAIL(fd);
 	CHECK(a && ro, "mmap");
 	madvise(a, len, MADV_NOHUGEPAGE);
-	memset(a, 9, len / 2);		/* touch the first half only */
+	memset(a, 9, len / 2); /* touch the first half only */
 	h = odpt_reg(fd, a, len, ODPT_REG_WRITE, 0);
 	CHECK(h > 0, "register");
 	ret = odpt_prefetch(fd, h, a, len, ODPT_RW_NO_FAULT);
@@ -880,8 +859,7 @@ static int t_prefetch(void)
 static int t_implicit_basic(void)
 {
 	size_t len = 8 * t_page, gib = 1UL << 30;
-	uint8_t *res = map_aligned(2 * gib, gib, MAP_PRIVATE | MAP_ANONYMOUS |
-				   MAP_NORESERVE);
+	uint8_t *res = map_aligned(2 * gib, gib, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE);
 	uint8_t *a = res + gib - 4 * t_page;
 	uint8_t *buf = malloc(len);
 	struct odpt_objects base, o;
@@ -899,8 +877,7 @@ static int t_implicit_basic(void)
 	ret = odpt_read(fd, h, a, buf, len, 0);
 	CHECK(!ret && !memcmp(buf, a, len), "read: %d", ret);
 	CHECK(!odpt_objects(fd, &o) && o.children == base.children + 2,
-	      "children %llu, want 2 more",
-	      (unsigned long long)(o.children - base.children));
+	      "children %llu, want 2 more", (unsigned long long)(o.children - base.children));
 	ret = odpt_write(fd, h, a + 5, "hello", 5, 0);
 	CHECK(!ret && !memcmp(a + 5, "hello", 5), "write: %d", ret);
 	ret = odpt_read(fd, h, a + len, buf, 1, 0);
@@ -928,8 +905,7 @@ static int t_implicit_sparse(void)
 	int fd, h, ret;
 
 	OPEN_OR_FAIL(fd);
-	base_addr = map_aligned(span, 1UL << 30, MAP_PRIVATE | MAP_ANONYMOUS |
-				MAP_NORESERVE);
+	base_addr = map_aligned(span, 1UL << 30, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE);
 	CHECK(base_addr && idx && buf && ref, "reserve 1 TiB");
 	CHECK(!mprotect(base_addr, span, PROT_NONE), "PROT_NONE");
 	h = odpt_reg(fd, NULL, 0, ODPT_REG_IMPLICIT, 0);
@@ -939,15 +915,15 @@ static int t_implicit_sparse(void)
 		size_t j;
 		uint8_t *p;
 
-again:
+	again:
 		x = x * 6364136223846793005ULL + 1442695040888963407ULL;
 		idx[i] = (x >> 20) % pages;
 		for (j = 0; j < i; j++)
 			if (idx[j] == idx[i])
 				goto again;
 		p = base_addr + idx[i] * t_page;
-		CHECK(!mprotect(p, t_page, PROT_READ | PROT_WRITE),
-		      "mprotect page %zu: %s", i, strerror(errno));
+		CHECK(!mprotect(p, t_page, PROT_READ | PROT_WRITE), "mprotect page %zu: %s", i,
+		      strerror(errno));
 		memset(p, (int)(i & 0xff), t_page);
 		memcpy(p, &idx[i], sizeof(idx[i]));
 	}
@@ -963,20 +939,19 @@ again:
 	kmem = odpt_kmem(fd, h);
 	CHECK(!odpt_objects(fd, &o), "objects");
 	printf("  %zu pages over 1 TiB: kmem %llu bytes (%.1f KiB per page), "
-	       "%llu children, %.1f s\n", n, (unsigned long long)kmem,
-	       kmem / 1024.0 / n,
-	       (unsigned long long)(o.children - base.children),
-	       (now_ms() - t0) / 1e3);
+	       "%llu children, %.1f s\n",
+	       n, (unsigned long long)kmem, kmem / 1024.0 / n,
+	       (unsigned long long)(o.children - base.children), (now_ms() - t0) / 1e3);
 	CHECK(RCTR(fd, h, "pages_mapped") == n, "pages_mapped %llu",
 	      (unsigned long long)RCTR(fd, h, "pages_mapped"));
-	CHECK(kmem < bound, "kmem %llu >= bound %llu",
-	      (unsigned long long)kmem, (unsigned long long)bound);
+	CHECK(kmem < bound, "kmem %llu >= bound %llu", (unsigned long long)kmem,
+	      (unsigned long long)bound);
 	CHECK(o.children - base.children <= 1024, "too many children");
 	CHECK(!munmap(base_addr, span), "munmap");
 	CHECK(wait_objects_ex(fd, &base, &o, true),
 	      "objects after munmap: mms %llu/%llu umems %llu/%llu "
-	      "children %llu/%llu", (unsigned long long)o.mms,
-	      (unsigned long long)base.mms, (unsigned long long)o.umems,
+	      "children %llu/%llu",
+	      (unsigned long long)o.mms, (unsigned long long)base.mms, (unsigned long long)o.umems,
 	      (unsigned long long)base.umems, (unsigned long long)o.children,
 	      (unsigned long long)base.children);
 	CHECK(odpt_kmem(fd, h) < 4096, "kmem after munmap %llu",
@@ -995,7 +970,7 @@ struct stress {
 
 static int set_phase(struct stress *s, uint32_t phase)
 {
-	struct odpt_phase p = { .phase = phase, .gen = s->gen };
+	struct odpt_phase p = {.phase = phase, .gen = s->gen};
 
 	s->phase = phase;
 	return ioctl(s->fd, ODPT_SET_PHASE, &p);
@@ -1014,9 +989,9 @@ static int t_stress(void)
 {
 	const char *env = getenv("ODP_STRESS_SECS");
 	double secs = env ? atof(env) : 10, t0;
-	struct stress s = { .len = 64 * t_page };
-	struct odpt_acc acc[2] = { 0 };
-	unsigned long ops[5] = { 0 };
+	struct stress s = {.len = 64 * t_page};
+	struct odpt_acc acc[2] = {0};
+	unsigned long ops[5] = {0};
 	int h, hi, i;
 	unsigned int op;
 
@@ -1046,11 +1021,10 @@ static int t_stress(void)
 		if (k == 2) {
 			/* Same data, permissions flip: stays stable. */
 			CHECK(!mprotect(s.a, s.len, PROT_READ), "mprotect");
-			CHECK(!mprotect(s.a, s.len, PROT_READ | PROT_WRITE),
-			      "mprotect");
+			CHECK(!mprotect(s.a, s.len, PROT_READ | PROT_WRITE), "mprotect");
 			continue;
 		}
-		CHECK(!set_phase(&s, s.phase + 1), "phase");	/* odd */
+		CHECK(!set_phase(&s, s.phase + 1), "phase"); /* odd */
 		s.gen++;
 		switch (k) {
 		case 0:
@@ -1070,8 +1044,7 @@ static int t_stress(void)
 			break;
 		case 4:
 			stamp(s.scratch, s.len, s.gen);
-			m = mremap(s.scratch, s.len, s.len,
-				   MREMAP_MAYMOVE | MREMAP_FIXED, s.a);
+			m = mremap(s.scratch, s.len, s.len, MREMAP_MAYMOVE | MREMAP_FIXED, s.a);
 			CHECK(m == s.a, "mremap");
 			s.scratch = map_anon(s.len, PROT_READ | PROT_WRITE);
 			CHECK(s.scratch, "scratch");
@@ -1079,30 +1052,27 @@ static int t_stress(void)
 		}
 		if (k != 4)
 			stamp(s.a, s.len, s.gen);
-		CHECK(!set_phase(&s, s.phase + 1), "phase");	/* even */
+		CHECK(!set_phase(&s, s.phase + 1), "phase"); /* even */
 		usleep(2000);
 	}
 	for (i = 0; i < 2; i++) {
 		CHECK(!ioctl(s.fd, ODPT_ACC_STOP, &acc[i]), "accessor stop");
 		printf("  accessor %s: %llu reads, %llu checked, %llu stale, "
 		       "%llu errors (%llu timeouts)\n",
-		       i ? "implicit" : "explicit",
-		       (unsigned long long)acc[i].iterations,
-		       (unsigned long long)acc[i].checked,
-		       (unsigned long long)acc[i].stale,
-		       (unsigned long long)acc[i].errors,
-		       (unsigned long long)acc[i].eagain);
+		       i ? "implicit" : "explicit", (unsigned long long)acc[i].iterations,
+		       (unsigned long long)acc[i].checked, (unsigned long long)acc[i].stale,
+		       (unsigned long long)acc[i].errors, (unsigned long long)acc[i].eagain);
 	}
 	printf("  mutator: %u ops (%lu mmap, %lu munmap, %lu mprotect, "
-	       "%lu dontneed, %lu mremap)\n", op, ops[0], ops[1], ops[2],
-	       ops[3], ops[4]);
+	       "%lu dontneed, %lu mremap)\n",
+	       op, ops[0], ops[1], ops[2], ops[3], ops[4]);
 	for (i = 0; i < 2; i++) {
-		CHECK(!acc[i].stale, "%llu stale reads",
-		      (unsigned long long)acc[i].stale);
+		CHECK(!acc[i].stale, "%llu stale reads", (unsigned long long)acc[i].stale);
 		CHECK(acc[i].checked >= 10, "too few checked reads");
 	}
 	CHECK(RCTR(s.fd, h, "inv_unmap") > 0 && RCTR(s.fd, h, "inv_clear") > 0 &&
-	      RCTR(s.fd, h, "inv_protection_vma") > 0, "event coverage");
+		      RCTR(s.fd, h, "inv_protection_vma") > 0,
+	      "event coverage");
 	close(s.fd);
 	return T_PASS;
 }
@@ -1122,9 +1092,9 @@ static int t_stress(void)
  * report carries no user registers.  The regions and the process context
  * die with the victim: the proof is in the global counters.
  */
-#define CG_ROOT		"/sys/fs/cgroup"
-#define CG2_MAGIC	0x63677270	/* CGROUP2_SUPER_MAGIC */
-#define SYSFS_MAGIC	0x62656572
+#define CG_ROOT	    "/sys/fs/cgroup"
+#define CG2_MAGIC   0x63677270 /* CGROUP2_SUPER_MAGIC */
+#define SYSFS_MAGIC 0x62656572
 
 static int put_str(const char *path, const char *val)
 {
@@ -1173,19 +1143,20 @@ static char thread_state(pid_t tid)
 struct park_arg {
 	int fd, h;
 	void *addr;
-	pid_t tid;	/* set by the thread, __atomic */
+	pid_t tid; /* set by the thread, __atomic */
 };
 
 static void *park_thread(void *p)
 {
 	struct park_arg *pa = p;
 	struct odpt_park park = {
-		.handle = (uint32_t)pa->h, .flags = ODPT_PARK_HOLD,
-		.addr = (uintptr_t)pa->addr, .timeout_ms = 20000,
+		.handle = (uint32_t)pa->h,
+		.flags = ODPT_PARK_HOLD,
+		.addr = (uintptr_t)pa->addr,
+		.timeout_ms = 20000,
 	};
 
-	__atomic_store_n(&pa->tid, (pid_t)syscall(SYS_gettid),
-			 __ATOMIC_RELEASE);
+	__atomic_store_n(&pa->tid, (pid_t)syscall(SYS_gettid), __ATOMIC_RELEASE);
 	ioctl(pa->fd, ODPT_PARK, &park);
 	return NULL;
 }
@@ -1194,8 +1165,8 @@ static void *park_thread(void *p)
 static void oom_victim(const char *procs)
 {
 	size_t len = 256 * t_page;
-	struct odpt_hog hog = { .max_bytes = 256 * MB };
-	struct park_arg pa = { 0 };
+	struct odpt_hog hog = {.max_bytes = 256 * MB};
+	struct park_arg pa = {0};
 	char pid[32];
 	uint8_t *a;
 	pthread_t th;
@@ -1227,14 +1198,13 @@ static void oom_victim(const char *procs)
 		_exit(14);
 	if (ioctl(pa.fd, ODPT_HOG, &hog))
 		_exit(15);
-	for (i = 0; i < 300; i++)	/* the OOM killer ends this */
+	for (i = 0; i < 300; i++) /* the OOM killer ends this */
 		usleep(100 * 1000);
 	_exit(16);
 }
 
 /* Collect kernel log lines for pid from /dev/kmsg (opened before). */
-static void kmsg_scan(int kfd, pid_t pid, char *killed, char *reaped,
-		      size_t size)
+static void kmsg_scan(int kfd, pid_t pid, char *killed, char *reaped, size_t size)
 {
 	char rec[4096], k[64], r[64], *msg, *nl;
 	ssize_t n;
@@ -1244,7 +1214,7 @@ static void kmsg_scan(int kfd, pid_t pid, char *killed, char *reaped,
 	for (;;) {
 		n = read(kfd, rec, sizeof(rec) - 1);
 		if (n < 0 && errno == EPIPE)
-			continue;	/* overwritten records */
+			continue; /* overwritten records */
 		if (n <= 0)
 			break;
 		rec[n] = 0;
@@ -1272,8 +1242,7 @@ static int oom_run(int fd, const char *cg)
 
 	CHECK(!settle_objects(fd, &base), "objects");
 	kfd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-	CHECK(kfd >= 0 && lseek(kfd, 0, SEEK_END) >= 0, "/dev/kmsg: %s",
-	      strerror(errno));
+	CHECK(kfd >= 0 && lseek(kfd, 0, SEEK_END) >= 0, "/dev/kmsg: %s", strerror(errno));
 	nb0 = GCTR(fd, "inv_nonblock");
 	f0 = GCTR(fd, "inv_nonblock_fails");
 	CHECK(nb0 != UINT64_MAX && f0 != UINT64_MAX, "global counters");
@@ -1290,18 +1259,19 @@ static int oom_run(int fd, const char *cg)
 	CHECK(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL,
 	      "victim not OOM-killed: status 0x%x (exit 10 cgroup.procs, "
 	      "11 mmap, 12 register, 13 thread, 14 not parked, 15 hog, "
-	      "16 not killed)", st);
+	      "16 not killed)",
+	      st);
 	CHECK(killed[0], "no OOM kill of %d in the kernel log", (int)pid);
 	printf("  note: %s\n", killed);
 	CHECK(reaped[0], "the OOM reaper did not reap %d", (int)pid);
 	printf("  note: %s\n", reaped);
 	printf("  global inv_nonblock %llu -> %llu, inv_nonblock_fails %llu -> %llu\n",
-	       (unsigned long long)nb0, (unsigned long long)nb1,
-	       (unsigned long long)f0, (unsigned long long)f1);
+	       (unsigned long long)nb0, (unsigned long long)nb1, (unsigned long long)f0,
+	       (unsigned long long)f1);
 	CHECK(f1 > f0, "reaper not refused while an accessor was inside");
 	CHECK(nb1 > nb0, "no non-blockable invalidation completed");
-	CHECK(wait_objects(fd, &base, &o), "leak: mms %llu umems %llu",
-	      (unsigned long long)o.mms, (unsigned long long)o.umems);
+	CHECK(wait_objects(fd, &base, &o), "leak: mms %llu umems %llu", (unsigned long long)o.mms,
+	      (unsigned long long)o.umems);
 	return T_PASS;
 }
 
@@ -1329,8 +1299,7 @@ static int t_oom_reaper_nonblock(void)
 		goto out_umount;
 	}
 	if (put_str(CG_ROOT "/cgroup.subtree_control", "+memory")) {
-		printf("SKIP %s: cannot enable the memory controller\n",
-		       t_name);
+		printf("SKIP %s: cannot enable the memory controller\n", t_name);
 		goto out_umount;
 	}
 	if (file_has("/proc/sys/vm/panic_on_oom", "2")) {
@@ -1350,14 +1319,12 @@ static int t_oom_reaper_nonblock(void)
 	/* No swap for the victim (the file is missing without swap). */
 	snprintf(path, sizeof(path), "%s/memory.swap.max", cg);
 	if (!access(path, F_OK) && put_str(path, "0")) {
-		printf("SKIP %s: memory.swap.max: %s\n", t_name,
-		       strerror(errno));
+		printf("SKIP %s: memory.swap.max: %s\n", t_name, strerror(errno));
 		goto out_rmdir;
 	}
 	ret = T_FAIL;
 	if (!open_dev(&fd)) {
-		printf("FAIL %s: open %s: %s\n", t_name, ODPT_DEV,
-		       strerror(errno));
+		printf("FAIL %s: open %s: %s\n", t_name, ODPT_DEV, strerror(errno));
 		goto out_rmdir;
 	}
 	ret = oom_run(fd, cg);
@@ -1400,8 +1367,7 @@ static int t_debugfs(void)
 	CHECK(mm, "process not listed");
 	CHECK(ctr, "counters not listed");
 	f = fopen("/sys/kernel/debug/softodp/odp/objects", "r");
-	CHECK(f && fgets(line, sizeof(line), f) && !strncmp(line, "mms ", 4),
-	      "objects file");
+	CHECK(f && fgets(line, sizeof(line), f) && !strncmp(line, "mms ", 4), "objects file");
 	fclose(f);
 	/* Totals: every counter, zero or not, including this read. */
 	f = fopen("/sys/kernel/debug/softodp/odp/counters", "r");
@@ -1433,8 +1399,7 @@ static int t_rmmod_busy(void)
 	CHECK(h > 0 && !odpt_read(fd, h, a, buf, 8, 0), "register/read");
 	CHECK(system("rmmod softodp_odptest 2>/dev/null") != 0,
 	      "softodp_odptest unloaded with live regions");
-	CHECK(system("rmmod softodp 2>/dev/null") != 0,
-	      "softodp unloaded with live regions");
+	CHECK(system("rmmod softodp 2>/dev/null") != 0, "softodp unloaded with live regions");
 	CHECK(!odpt_read(fd, h, a, buf, 8, 0), "region unusable");
 	close(fd);
 	CHECK(system("rmmod softodp_odptest") == 0, "rmmod after close");
@@ -1446,30 +1411,30 @@ static const struct {
 	const char *name;
 	int (*fn)(void);
 } tests[] = {
-	{ "first_touch", t_first_touch },
-	{ "write_access", t_write_access },
-	{ "munmap_efault", t_munmap_efault },
-	{ "remap_same_addr", t_remap_same_addr },
-	{ "mprotect_ro", t_mprotect_ro },
-	{ "madv_dontneed", t_madv_dontneed },
-	{ "fork_cow", t_fork_cow },
-	{ "soft_dirty", t_soft_dirty },
-	{ "mremap", t_mremap },
-	{ "thp", t_thp },
-	{ "hugetlb", t_hugetlb },
-	{ "memfd_shared", t_memfd_shared },
-	{ "file_private", t_file_private },
-	{ "shared_mm", t_shared_mm },
-	{ "exit_release", t_exit_release },
-	{ "exit_frees", t_exit_frees },
-	{ "two_pass_wait", t_two_pass_wait },
-	{ "prefetch", t_prefetch },
-	{ "implicit_basic", t_implicit_basic },
-	{ "implicit_sparse", t_implicit_sparse },
-	{ "stress", t_stress },
-	{ "oom_reaper_nonblock", t_oom_reaper_nonblock },
-	{ "debugfs", t_debugfs },
-	{ "rmmod_busy", t_rmmod_busy },
+	{"first_touch", t_first_touch},
+	{"write_access", t_write_access},
+	{"munmap_efault", t_munmap_efault},
+	{"remap_same_addr", t_remap_same_addr},
+	{"mprotect_ro", t_mprotect_ro},
+	{"madv_dontneed", t_madv_dontneed},
+	{"fork_cow", t_fork_cow},
+	{"soft_dirty", t_soft_dirty},
+	{"mremap", t_mremap},
+	{"thp", t_thp},
+	{"hugetlb", t_hugetlb},
+	{"memfd_shared", t_memfd_shared},
+	{"file_private", t_file_private},
+	{"shared_mm", t_shared_mm},
+	{"exit_release", t_exit_release},
+	{"exit_frees", t_exit_frees},
+	{"two_pass_wait", t_two_pass_wait},
+	{"prefetch", t_prefetch},
+	{"implicit_basic", t_implicit_basic},
+	{"implicit_sparse", t_implicit_sparse},
+	{"stress", t_stress},
+	{"oom_reaper_nonblock", t_oom_reaper_nonblock},
+	{"debugfs", t_debugfs},
+	{"rmmod_busy", t_rmmod_busy},
 };
 
 int main(int argc, char **argv)

@@ -18,30 +18,33 @@
 
 #include "softodp_odptest_uapi.h"
 
-#define T_PASS	0
-#define T_FAIL	1
-#define T_SKIP	77
+#define T_PASS 0
+#define T_FAIL 1
+#define T_SKIP 77
 
 extern const char *t_name;
 extern long t_page;
 
-#define FAIL(...) do {						\
-		printf("FAIL %s: ", t_name);			\
-		printf(__VA_ARGS__);				\
-		printf("\n");					\
-		return T_FAIL;					\
+#define FAIL(...)                                                                                  \
+	do {                                                                                       \
+		printf("FAIL %s: ", t_name);                                                       \
+		printf(__VA_ARGS__);                                                               \
+		printf("\n");                                                                      \
+		return T_FAIL;                                                                     \
 	} while (0)
 
-#define SKIP(...) do {						\
-		printf("SKIP %s: ", t_name);			\
-		printf(__VA_ARGS__);				\
-		printf("\n");					\
-		return T_SKIP;					\
+#define SKIP(...)                                                                                  \
+	do {                                                                                       \
+		printf("SKIP %s: ", t_name);                                                       \
+		printf(__VA_ARGS__);                                                               \
+		printf("\n");                                                                      \
+		return T_SKIP;                                                                     \
 	} while (0)
 
-#define CHECK(cond, ...) do {					\
-		if (!(cond))					\
-			FAIL(__VA_ARGS__);			\
+#define CHECK(cond, ...)                                                                           \
+	do {                                                                                       \
+		if (!(cond))                                                                       \
+			FAIL(__VA_ARGS__);                                                         \
 	} while (0)
 
 static inline int odpt_open(void)
@@ -50,11 +53,12 @@ static inline int odpt_open(void)
 }
 
 /* Returns a handle (> 0) or -errno. */
-static inline int odpt_reg(int fd, void *addr, uint64_t len, uint32_t flags,
-			   uint32_t shift)
+static inline int odpt_reg(int fd, void *addr, uint64_t len, uint32_t flags, uint32_t shift)
 {
 	struct odpt_reg r = {
-		.addr = (uintptr_t)addr, .len = len, .flags = flags,
+		.addr = (uintptr_t)addr,
+		.len = len,
+		.flags = flags,
 		.page_shift = shift,
 	};
 
@@ -70,44 +74,47 @@ static inline int odpt_dereg(int fd, int h)
 	return ioctl(fd, ODPT_DEREG, &handle) ? -errno : 0;
 }
 
-static inline int odpt_io(int fd, unsigned long cmd, int h, const void *addr,
-			  void *buf, uint64_t len, uint32_t flags)
+static inline int odpt_io(int fd, unsigned long cmd, int h, const void *addr, void *buf,
+			  uint64_t len, uint32_t flags)
 {
 	struct odpt_rw rw = {
-		.handle = (uint32_t)h, .flags = flags,
-		.addr = (uintptr_t)addr, .len = len, .buf = (uintptr_t)buf,
+		.handle = (uint32_t)h,
+		.flags = flags,
+		.addr = (uintptr_t)addr,
+		.len = len,
+		.buf = (uintptr_t)buf,
 	};
 
 	return ioctl(fd, cmd, &rw) ? -errno : 0;
 }
 
 /* Device read: region -> buf. */
-static inline int odpt_read(int fd, int h, const void *addr, void *buf,
-			    uint64_t len, uint32_t flags)
+static inline int odpt_read(int fd, int h, const void *addr, void *buf, uint64_t len,
+			    uint32_t flags)
 {
 	return odpt_io(fd, ODPT_READ, h, addr, buf, len, flags);
 }
 
 /* Device write: buf -> region. */
-static inline int odpt_write(int fd, int h, const void *addr,
-			     const void *buf, uint64_t len, uint32_t flags)
+static inline int odpt_write(int fd, int h, const void *addr, const void *buf, uint64_t len,
+			     uint32_t flags)
 {
 	return odpt_io(fd, ODPT_WRITE, h, addr, (void *)buf, len, flags);
 }
 
-static inline int odpt_prefetch(int fd, int h, const void *addr,
-				uint64_t len, uint32_t flags)
+static inline int odpt_prefetch(int fd, int h, const void *addr, uint64_t len, uint32_t flags)
 {
 	return odpt_io(fd, ODPT_PREFETCH, h, addr, NULL, len, flags);
 }
 
 /* Value of a counter, or UINT64_MAX if it does not exist. */
-static inline uint64_t odpt_ctr(int fd, int h, uint32_t scope,
-				const char *name)
+static inline uint64_t odpt_ctr(int fd, int h, uint32_t scope, const char *name)
 {
 	struct odpt_counter c[64];
 	struct odpt_counters q = {
-		.handle = (uint32_t)h, .scope = scope, .count = 64,
+		.handle = (uint32_t)h,
+		.scope = scope,
+		.count = 64,
 		.ptr = (uintptr_t)c,
 	};
 	uint32_t i;
@@ -120,9 +127,9 @@ static inline uint64_t odpt_ctr(int fd, int h, uint32_t scope,
 	return UINT64_MAX;
 }
 
-#define RCTR(fd, h, name)	odpt_ctr(fd, h, ODPT_SCOPE_REGION, name)
-#define PCTR(fd, h, name)	odpt_ctr(fd, h, ODPT_SCOPE_PROCESS, name)
-#define GCTR(fd, name)		odpt_ctr(fd, 0, ODPT_SCOPE_GLOBAL, name)
+#define RCTR(fd, h, name) odpt_ctr(fd, h, ODPT_SCOPE_REGION, name)
+#define PCTR(fd, h, name) odpt_ctr(fd, h, ODPT_SCOPE_PROCESS, name)
+#define GCTR(fd, name)	  odpt_ctr(fd, 0, ODPT_SCOPE_GLOBAL, name)
 
 static inline int odpt_objects(int fd, struct odpt_objects *o)
 {
@@ -131,7 +138,7 @@ static inline int odpt_objects(int fd, struct odpt_objects *o)
 
 static inline uint64_t odpt_kmem(int fd, int h)
 {
-	struct odpt_kmem k = { .handle = (uint32_t)h };
+	struct odpt_kmem k = {.handle = (uint32_t)h};
 
 	if (ioctl(fd, ODPT_KMEM, &k))
 		return UINT64_MAX;

@@ -1,0 +1,341 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * softodp: memory regions.
+ *
+ * Keys are (index << 8) | key byte, with the index allocated from the
+ * device's MR xarray and the byte rotating per device; lkey == rkey.
+ * Pinned user regions keep a page array built from their ib_umem; ODP
+ * regions are registered with the ODP core (kernel/odp/odp.h) through the
+ * small adapter below, the only place that knows that API.
+ */
+#include <linux/mm.h>
+#include <linux/sched/mm.h>
+#include <linux/scatterlist.h>
+#include <linux/slab.h>
+#include <rdma/ib_umem.h>
+
+#include "mr.h"
+#include "../odp/odp.h"
+
+#define SODP_MR_ACCESS	(IB_ACCESS_LOCAL_WRITE | IB_ACCESS_REMOTE_WRITE | \
+			 IB_ACCESS_REMOTE_READ | IB_ACCESS_REMOTE_ATOMIC | \
+			 IB_ACCESS_ON_DEMAND | IB_ACCESS_RELAXED_ORDERING)
+
+/* ---- ODP core adapter ------------------------------------------------- */
+
+static int sodp_odp_register(struct sodp_mr *mr, u64 start, u64 length)
+{
+	unsigned int access = 0;
+	struct odp_umem *umem;
+	struct odp_mm *omm;
+
+	if (mr->access & (IB_ACCESS_LOCAL_WRITE | IB_ACCESS_REMOTE_WRITE |
+			  IB_ACCESS_REMOTE_ATOMIC))
+		access |= ODP_ACCESS_WRITE;
+	omm = odp_mm_get(current->mm);
+	if (IS_ERR(omm))
+		return PTR_ERR(omm);
+	/* Implicit ODP: the whole address space (start 0, length U64_MAX). */
+	if (!start && length == U64_MAX)
+		umem = odp_umem_alloc_implicit(omm, access);
+	else
+		umem = odp_umem_alloc(omm, start, length, access, PAGE_SHIFT);
+	odp_mm_put(omm);	/* the region holds its own use */
+	if (IS_ERR(umem))
+		return PTR_ERR(umem);
+	mr->odp = umem;
+	return 0;
+}
+
+static void sodp_odp_unregister(struct sodp_mr *mr)
+{
+	odp_umem_release(mr->odp);
+}
+
+/* ---- keys ------------------------------------------------------------- */
+
+static struct sodp_mr *sodp_mr_alloc(struct ib_pd *ibpd, enum sodp_mr_type type,
+				     int access)
+{
+	struct sodp_dev *sdev = to_sdev(ibpd->device);
+	struct sodp_mr *mr;
+	u32 key;
+	int ret;
+
+	mr = kzalloc(sizeof(*mr), GFP_KERNEL);
+	if (!mr)
+		return ERR_PTR(-ENOMEM);
+	mr->type = type;
+	mr->access = access;
+	refcount_set(&mr->ref, 1);
+	init_completion(&mr->done);
+	/* Not visible to lookups until sodp_mr_publish(). */
+	ret = xa_alloc_cyclic(&sdev->mrs, &mr->index, NULL,
+			      XA_LIMIT(1, SODP_MAX_MR), &sdev->next_mr,
+			      GFP_KERNEL);
+	if (ret < 0) {
+		kfree(mr);
+		return ERR_PTR(ret == -EBUSY ? -ENOMEM : ret);
+	}
+	key = (mr->index << SODP_KEY_INDEX_SHIFT) |
+	      ((u32)atomic_inc_return(&sdev->key_byte) & SODP_KEY_BYTE_MASK);
+	mr->ibmr.lkey = key;
+	mr->ibmr.rkey = key;
+	return mr;
+}
+
+static void sodp_mr_publish(struct sodp_mr *mr)
+{
+	xa_store(&to_sdev(mr->ibmr.device)->mrs, mr->index, mr, GFP_KERNEL);
+}
+
+/* Unpublish, wait for data-path users and free the index. */
+static void sodp_mr_retire(struct sodp_dev *sdev, struct sodp_mr *mr)
+{
+	xa_erase(&sdev->mrs, mr->index);
+	sodp_mr_put(mr);
+	wait_for_completion(&mr->done);
+}
+
+/**
+ * sodp_mr_get_key() - find the MR of an lkey/rkey and take a reference
+ * @sdev: device
+ * @key: the key
+ *
+ * Context: any.
+ * Return: the MR (release with sodp_mr_put()) or NULL.
+ */
+struct sodp_mr *sodp_mr_get_key(struct sodp_dev *sdev, u32 key)
+{
+	struct sodp_mr *mr;
+
+	rcu_read_lock();
+	mr = xa_load(&sdev->mrs, key >> SODP_KEY_INDEX_SHIFT);
+	if (mr && (mr->ibmr.lkey != key || !refcount_inc_not_zero(&mr->ref)))
+		mr = NULL;
+	rcu_read_unlock();
+	return mr;
+}
+
+/**
+ * sodp_mr_check() - may [@iova, @iova + @len) be accessed this way?
+ * @mr: the region
+ * @pd: the PD of the QP using it
+ * @iova: first byte
+ * @len: length
+ * @access: IB_ACCESS_* rights needed (0 for a local read)
+ *
+ * Return: 0, -EACCES or -EFAULT (out of range).
+ */
+int sodp_mr_check(struct sodp_mr *mr, struct sodp_pd *pd, u64 iova, u64 len,
+		  int access)
+{
+	if (mr->ibmr.pd != &pd->ibpd || (access & ~mr->access))
+		return -EACCES;
+	if (mr->type == SODP_MR_DMA || (mr->odp && mr->ibmr.length == U64_MAX))
+		return 0;
+	if (iova < mr->ibmr.iova || len > mr->ibmr.length ||
+	    iova - mr->ibmr.iova > mr->ibmr.length - len)
+		return -EFAULT;
+	return 0;
+}
+
+/**
+ * sodp_mr_page() - the page and offset of one byte of a region
+ * @mr: a DMA, pinned user or fast-reg region (not ODP)
+ * @iova: address inside the region (checked by sodp_mr_check())
+ * @page: the page
+ * @offset: offset of @iova in @page; the caller stays within the page
+ *
+ * Return: 0 or -EFAULT.
+ */
+int sodp_mr_page(struct sodp_mr *mr, u64 iova, struct page **page,
+		 unsigned int *offset)
+{
+	u64 off, addr;
+	unsigned long idx;
+
+	switch (mr->type) {
+	case SODP_MR_DMA:
+		/* ib_uses_virt_dma(): "DMA" addresses are kernel virtual. */
+		if (!virt_addr_valid((void *)(uintptr_t)iova))
+			return -EFAULT;
+		*page = virt_to_page((void *)(uintptr_t)iova);
+		*offset = offset_in_page(iova);
+		return 0;
+	case SODP_MR_USER:
+		off = iova - mr->ibmr.iova + mr->page_offset;
+		idx = off >> PAGE_SHIFT;
+		if (idx >= mr->npages)
+			return -EFAULT;
+		*page = mr->pages[idx];
+		*offset = off & ~PAGE_MASK;
+		return 0;
+	case SODP_MR_FAST_REG:
+		off = iova - (mr->ibmr.iova & PAGE_MASK);
+		idx = off >> PAGE_SHIFT;
+		if (idx >= mr->fr_npages)
+			return -EFAULT;
+		addr = (mr->fr_pages[idx] & PAGE_MASK) + (off & ~PAGE_MASK);
+		*page = virt_to_page((void *)(uintptr_t)addr);
+		*offset = offset_in_page(addr);
+		return 0;
+	default:
+		return -EFAULT;
+	}
+}
+
+/* ---- verbs ------------------------------------------------------------ */
+
+static struct ib_mr *sodp_get_dma_mr(struct ib_pd *ibpd, int access)
+{
+	struct sodp_mr *mr;
+
+	mr = sodp_mr_alloc(ibpd, SODP_MR_DMA, access);
+	if (IS_ERR(mr))
+		return ERR_CAST(mr);
+	mr->ibmr.length = U64_MAX;
+	mr->ibmr.device = ibpd->device;
+	mr->ibmr.pd = ibpd;
+	sodp_mr_publish(mr);
+	return &mr->ibmr;
+}
+
+static int sodp_mr_pin(struct sodp_mr *mr, u64 start, u64 length)
+{
+	struct sg_page_iter piter;
+	struct ib_umem *umem;
+	unsigned long n = 0;
+
+	umem = ib_umem_get(mr->ibmr.device, start, length, mr->access);
+	if (IS_ERR(umem))
+		return PTR_ERR(umem);
+	mr->umem = umem;
+	mr->page_offset = ib_umem_offset(umem);
+	mr->npages = DIV_ROUND_UP(mr->page_offset + length, PAGE_SIZE);
+	mr->pages = kvcalloc(mr->npages, sizeof(*mr->pages), GFP_KERNEL);
+	if (!mr->pages)
+		return -ENOMEM;
+	for_each_sgtable_page(&umem->sgt_append.sgt, &piter, 0) {
+		if (n == mr->npages)
+			break;
+		mr->pages[n++] = sg_page_iter_page(&piter);
+	}
+	if (n != mr->npages)
+		return -EFAULT;
+	return 0;
+}
+
+static void sodp_mr_free(struct sodp_mr *mr)
+{
+	if (mr->odp)
+		sodp_odp_unregister(mr);
+	kvfree(mr->pages);
+	if (mr->umem)
+		ib_umem_release(mr->umem);
+	kfree(mr->fr_pages);
+	kfree(mr);
+}
+
+static struct ib_mr *sodp_reg_user_mr(struct ib_pd *ibpd, u64 start,
+				      u64 length, u64 iova, int access,
+				      struct ib_udata *udata)
+{
+	struct sodp_dev *sdev = to_sdev(ibpd->device);
+	bool odp = access & IB_ACCESS_ON_DEMAND;
+	struct sodp_mr *mr;
+	int ret;
+
+	if (access & ~SODP_MR_ACCESS)
+		return ERR_PTR(-EOPNOTSUPP);
+	if (!length)
+		return ERR_PTR(-EINVAL);
+
+	mr = sodp_mr_alloc(ibpd, odp ? SODP_MR_ODP : SODP_MR_USER, access);
+	if (IS_ERR(mr))
+		return ERR_CAST(mr);
+	mr->ibmr.device = ibpd->device;
+	mr->ibmr.pd = ibpd;
+	mr->ibmr.iova = iova;
+	mr->ibmr.length = length;
+	mr->va = start;
+	if (odp)
+		ret = sodp_odp_register(mr, start, length);
+	else
+		ret = sodp_mr_pin(mr, start, length);
+	if (ret)
+		goto err;
+	sodp_mr_publish(mr);
+	sodp_mr_dbg(mr, "%s region 0x%llx+0x%llx at iova 0x%llx\n",
+		    odp ? "ODP" : "pinned", start, length, iova);
+	return &mr->ibmr;
+
+err:
+	xa_erase(&sdev->mrs, mr->index);
+	sodp_mr_free(mr);
+	return ERR_PTR(ret);
+}
+
+static struct ib_mr *sodp_alloc_mr(struct ib_pd *ibpd, enum ib_mr_type type,
+				   u32 max_num_sg)
+{
+	struct sodp_dev *sdev = to_sdev(ibpd->device);
+	struct sodp_mr *mr;
+
+	if (type != IB_MR_TYPE_MEM_REG)
+		return ERR_PTR(-EOPNOTSUPP);
+	if (!max_num_sg || max_num_sg > SODP_MAX_FAST_REG_PAGES)
+		return ERR_PTR(-EINVAL);
+	mr = sodp_mr_alloc(ibpd, SODP_MR_FAST_REG, 0);
+	if (IS_ERR(mr))
+		return ERR_CAST(mr);
+	mr->ibmr.device = ibpd->device;
+	mr->ibmr.pd = ibpd;
+	mr->fr_max = max_num_sg;
+	mr->fr_pages = kcalloc(max_num_sg, sizeof(u64), GFP_KERNEL);
+	if (!mr->fr_pages) {
+		xa_erase(&sdev->mrs, mr->index);
+		sodp_mr_free(mr);
+		return ERR_PTR(-ENOMEM);
+	}
+	sodp_mr_publish(mr);
+	return &mr->ibmr;
+}
+
+static int sodp_set_page(struct ib_mr *ibmr, u64 addr)
+{
+	struct sodp_mr *mr = to_smr(ibmr);
+
+	if (mr->fr_npages == mr->fr_max)
+		return -ENOMEM;
+	mr->fr_pages[mr->fr_npages++] = addr;
+	return 0;
+}
+
+static int sodp_map_mr_sg(struct ib_mr *ibmr, struct scatterlist *sg,
+			  int sg_nents, unsigned int *sg_offset)
+{
+	struct sodp_mr *mr = to_smr(ibmr);
+
+	mr->fr_npages = 0;
+	ibmr->page_size = PAGE_SIZE;
+	return ib_sg_to_pages(ibmr, sg, sg_nents, sg_offset, sodp_set_page);
+}
+
+static int sodp_dereg_mr(struct ib_mr *ibmr, struct ib_udata *udata)
+{
+	struct sodp_mr *mr = to_smr(ibmr);
+
+	sodp_mr_dbg(mr, "deregistered\n");
+	sodp_mr_retire(to_sdev(ibmr->device), mr);
+	sodp_mr_free(mr);
+	return 0;
+}
+
+const struct ib_device_ops sodp_mr_ops = {
+	.get_dma_mr = sodp_get_dma_mr,
+	.reg_user_mr = sodp_reg_user_mr,
+	.dereg_mr = sodp_dereg_mr,
+	.alloc_mr = sodp_alloc_mr,
+	.map_mr_sg = sodp_map_mr_sg,
+};
