@@ -170,7 +170,9 @@ retry:
 	mutex_unlock(&umem->lock);
 	if (handled < 0)
 		return handled;
-	odp_count(umem, ODP_CNT_PAGE_FAULTS_HANDLED, handled);
+	/* mlx5's page_faults: pages brought in by device-access faults. */
+	if (!(flags & (ODP_FAULT_NO_FAULT | ODP_FAULT_PREFETCH)))
+		odp_count(umem, ODP_CNT_PAGE_FAULTS, handled);
 	return 0;
 }
 
@@ -215,8 +217,9 @@ int odp_fault_range(struct odp_umem *umem, u64 start, u64 end,
 		ret = odp_fault_batch(umem, mm, s, e, flags, pfns, deadline);
 	}
 	kvfree(pfns);
-	if (!(flags & ODP_FAULT_NO_FAULT))
-		odp_count(umem, ODP_CNT_PAGE_FAULTS, 1);
+	/* mlx5's page_faults_handled: fault events resolved. */
+	if (!ret && !(flags & (ODP_FAULT_NO_FAULT | ODP_FAULT_PREFETCH)))
+		odp_count(umem, ODP_CNT_PAGE_FAULTS_HANDLED, 1);
 	if (ret)
 		odp_count(umem, ODP_CNT_FAULT_ERRORS, 1);
 out_mmput:
@@ -298,7 +301,7 @@ static int odp_prefetch_one(struct odp_umem *umem, u64 addr, u64 len,
 	u64 end = round_up(addr + len, 1ULL << umem->page_shift);
 	int ret;
 
-	ret = odp_fault_range(umem, start, end, flags);
+	ret = odp_fault_range(umem, start, end, flags | ODP_FAULT_PREFETCH);
 	if (!ret)
 		odp_count(umem, ODP_CNT_PREFETCH_PAGES,
 			  (end - start) >> umem->page_shift);

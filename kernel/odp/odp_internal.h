@@ -142,6 +142,12 @@ struct odp_implicit {
 	struct work_struct reap_work;
 };
 
+/*
+ * Internal fault flag, next to the public ODP_FAULT_* ones: the fault is a
+ * prefetch, counted as prefetch_pages instead of page_faults.
+ */
+#define ODP_FAULT_PREFETCH	BIT(31)
+
 #define ODP_UMEM_IMPLICIT	BIT(0)
 #define ODP_UMEM_CHILD		BIT(1)
 
