@@ -16,9 +16,14 @@
 #include <rdma/rdma_netlink.h>
 
 #include "softodp.h"
+#include "net.h"
+#include "recv.h"
 #include "../odp/odp.h"
 
-/* Our devices; see the locking notes in softodp.h. */
+/*
+ * Our devices; see the locking notes in softodp.h.  Writers hold
+ * sodp_devices_lock; the RX path reads the list under RCU.
+ */
 static LIST_HEAD(sodp_devices);
 static DEFINE_MUTEX(sodp_devices_lock);
 
@@ -40,17 +45,84 @@ int sodp_devices_add(struct sodp_dev *sdev, const char *name)
 			ret = -EEXIST;
 	if (!ret) {
 		strscpy(sdev->name, name, sizeof(sdev->name));
-		list_add_tail(&sdev->list, &sodp_devices);
+		list_add_tail_rcu(&sdev->list, &sodp_devices);
 	}
+	mutex_unlock(&sodp_devices_lock);
+	return ret;
+}
+
+/*
+ * Drop the device's use of its namespace's sockets, once.  Called under
+ * sodp_devices_lock at NETDEV_UNREGISTER (a dying namespace unregisters
+ * its netdevs before softodp's pernet exit runs, so the use is gone by
+ * then) and at release.
+ */
+static void sodp_dev_put_net(struct sodp_dev *sdev)
+{
+	lockdep_assert_held(&sodp_devices_lock);
+	if (!sdev->net_held)
+		return;
+	sdev->net_held = false;
+	sodp_net_put(sdev->net);
+}
+
+/**
+ * sodp_dev_get_net() - take a use of the UDP sockets of the device's namespace
+ * @sdev: a listed device
+ *
+ * Return: 0, -ENODEV if its netdev is already unregistering, or the error
+ * of sodp_net_get() (-EADDRINUSE while rdma_rxe owns the port).
+ */
+int sodp_dev_get_net(struct sodp_dev *sdev)
+{
+	int ret;
+
+	mutex_lock(&sodp_devices_lock);
+	ret = READ_ONCE(sdev->ndev_gone) ? -ENODEV : sodp_net_get(sdev->net);
+	if (!ret)
+		sdev->net_held = true;
 	mutex_unlock(&sodp_devices_lock);
 	return ret;
 }
 
 void sodp_devices_del(struct sodp_dev *sdev)
 {
+	bool listed;
+
 	mutex_lock(&sodp_devices_lock);
-	list_del_init(&sdev->list);
+	listed = !list_empty(&sdev->list);
+	if (listed)
+		list_del_rcu(&sdev->list);
+	sodp_dev_put_net(sdev);
 	mutex_unlock(&sodp_devices_lock);
+	/* The RX path may still be looking at the entry. */
+	if (listed)
+		synchronize_rcu();
+	INIT_LIST_HEAD(&sdev->list);
+}
+
+/**
+ * sodp_dev_get_by_netdev() - our registered device bound to @ndev
+ * @ndev: a net_device
+ *
+ * Context: any (RX softirq); RCU walk of the device list.
+ * Return: the device with an ib_device reference (ib_device_put()), or NULL.
+ */
+struct sodp_dev *sodp_dev_get_by_netdev(struct net_device *ndev)
+{
+	struct sodp_dev *sdev, *found = NULL;
+
+	rcu_read_lock();
+	list_for_each_entry_rcu(sdev, &sodp_devices, list) {
+		if (sdev->ndev != ndev)
+			continue;
+		/* Fails before registration and once unregistration began. */
+		if (ib_device_try_get(&sdev->ibdev))
+			found = sdev;
+		break;
+	}
+	rcu_read_unlock();
+	return found;
 }
 
 static int softodp_newlink(const char *ibdev_name, struct net_device *ndev)
@@ -96,6 +168,7 @@ static int sodp_netdev_event(struct notifier_block *nb, unsigned long event,
 		switch (event) {
 		case NETDEV_UNREGISTER:
 			WRITE_ONCE(sdev->ndev_gone, true);
+			sodp_dev_put_net(sdev);
 			sodp_netdev_unregister(sdev);
 			break;
 		case NETDEV_UP:
@@ -148,8 +221,14 @@ static int __init softodp_init(void)
 	ret = odp_core_init();
 	if (ret)
 		return ret;
+	ret = sodp_net_init(sodp_rx);
+	if (ret) {
+		odp_core_exit();
+		return ret;
+	}
 	ret = register_netdevice_notifier(&sodp_netdev_nb);
 	if (ret) {
+		sodp_net_exit();
 		odp_core_exit();
 		return ret;
 	}
@@ -162,6 +241,7 @@ static void __exit softodp_exit(void)
 	rdma_link_unregister(&softodp_link_ops);
 	unregister_netdevice_notifier(&sodp_netdev_nb);
 	sodp_remove_all();
+	sodp_net_exit();
 	odp_core_exit();
 }
 

@@ -29,6 +29,13 @@ const char *sodp_qp_state_name(enum ib_qp_state state);
 int sodp_modify_qp(struct ib_qp *ibqp, struct ib_qp_attr *attr, int mask,
 		   struct ib_udata *udata);
 void sodp_qp_flush(struct sodp_qp *qp);
+void sodp_qp_to_error(struct sodp_qp *qp);
+enum ib_wc_opcode sodp_wr_to_wc_opcode(u32 opcode);
+
+/* req.c, resp.c: engine set-up and teardown helpers (proc_lock held) */
+void sodp_qp_set_path(struct sodp_qp *qp);
+void sodp_req_arm_timer(struct sodp_qp *qp);
+void sodp_resp_drop_wqe(struct sodp_qp *qp);
 
 /* verbs_qp.c */
 void sodp_qp_kick(struct sodp_qp *qp);

@@ -15,6 +15,7 @@
 #include "cq.h"
 #include "qp.h"
 #include "queue.h"
+#include "recv.h"
 
 static const char * const sodp_qp_state_names[] = {
 	[IB_QPS_RESET] = "RESET",
@@ -115,11 +116,14 @@ static void sodp_qp_apply_attr(struct sodp_qp *qp, struct ib_qp_attr *attr,
 		a->ah_attr = attr->ah_attr;
 		/* The GID attribute reference belongs to ib_core. */
 		a->ah_attr.grh.sgid_attr = NULL;
+		mutex_lock(&qp->proc_lock);
 		qp->av = *av;
+		sodp_qp_set_path(qp);
+		mutex_unlock(&qp->proc_lock);
 	}
 }
 
-static enum ib_wc_opcode sodp_wr_to_wc_opcode(u32 opcode)
+enum ib_wc_opcode sodp_wr_to_wc_opcode(u32 opcode)
 {
 	switch (opcode) {
 	case IB_WR_RDMA_WRITE:
@@ -160,15 +164,29 @@ void sodp_qp_flush(struct sodp_qp *qp)
 	unsigned int n = 0;
 
 	lockdep_assert_held(&qp->proc_lock);
+	skb_queue_purge(&qp->rxq);
 	while (sodp_queue_count(q)) {
-		struct rxe_send_wqe *wqe = sodp_queue_dev_elem(q);
+		/* WQEs the requester has seen: their checked copy. */
+		if (q->index != qp->req.fetch) {
+			struct sodp_swqe *s = sodp_swqe(qp, q->index);
 
-		wc.wr_id = wqe->wr.wr_id;
-		wc.opcode = sodp_wr_to_wc_opcode(wqe->wr.opcode);
+			wc.wr_id = s->wr_id;
+			wc.opcode = sodp_wr_to_wc_opcode(s->opcode);
+		} else {
+			struct rxe_send_wqe *wqe = sodp_queue_dev_elem(q);
+
+			wc.wr_id = READ_ONCE(wqe->wr.wr_id);
+			wc.opcode = sodp_wr_to_wc_opcode(READ_ONCE(wqe->wr.opcode));
+			qp->req.fetch = (q->index + 1) & q->index_mask;
+		}
 		sodp_cq_post(qp->scq, &wc, false);
 		sodp_queue_dev_advance(q);
 		n++;
 	}
+	qp->req.fetch = q->index;
+	qp->req.send = q->index;
+	qp->req.rd_atomic = 0;
+	sodp_resp_drop_wqe(qp);
 	if (!qp->srq) {
 		q = &qp->rq.q;
 		wc.opcode = IB_WC_RECV;
@@ -190,6 +208,8 @@ static void sodp_qp_reset_queues(struct sodp_qp *qp)
 	unsigned long flags;
 
 	mutex_lock(&qp->proc_lock);
+	skb_queue_purge(&qp->rxq);
+	qp->resp.have_wqe = false;
 	spin_lock_irqsave(&qp->sq.lock, flags);
 	sodp_queue_reset(&qp->sq.q);
 	spin_unlock_irqrestore(&qp->sq.lock, flags);
@@ -221,7 +241,19 @@ static void sodp_qp_enter(struct sodp_qp *qp, enum ib_qp_state new)
 		sodp_qp_flush(qp);
 		mutex_unlock(&qp->proc_lock);
 		break;
+	case IB_QPS_RTR:
+		if (old == IB_QPS_INIT) {
+			mutex_lock(&qp->proc_lock);
+			sodp_resp_init(qp);
+			mutex_unlock(&qp->proc_lock);
+		}
+		break;
 	case IB_QPS_RTS:
+		if (old == IB_QPS_RTR) {
+			mutex_lock(&qp->proc_lock);
+			sodp_req_init(qp);
+			mutex_unlock(&qp->proc_lock);
+		}
 		if (old != IB_QPS_RTS)
 			sodp_qp_kick_sq(qp);
 		break;
@@ -232,6 +264,20 @@ static void sodp_qp_enter(struct sodp_qp *qp, enum ib_qp_state new)
 		 */
 		break;
 	}
+}
+
+/**
+ * sodp_qp_to_error() - move a QP to ERR after a fatal engine error
+ * @qp: QP
+ *
+ * Context: process; called by the work item without proc_lock.
+ */
+void sodp_qp_to_error(struct sodp_qp *qp)
+{
+	mutex_lock(&qp->state_lock);
+	if (qp->state != IB_QPS_RESET && qp->state != IB_QPS_ERR)
+		sodp_qp_enter(qp, IB_QPS_ERR);
+	mutex_unlock(&qp->state_lock);
 }
 
 int sodp_modify_qp(struct ib_qp *ibqp, struct ib_qp_attr *attr, int mask,

@@ -27,6 +27,16 @@
  * - sodp_srq.lock (spinlock, irqsave): SRQ producer (kernel), consumer,
  *   limit and resize.
  *
+ * - sodp_dev.atomic_lock (mutex): makes responder atomics atomic with
+ *   respect to each other on the device (they also use CPU atomics).
+ * - RX path (softirq): finds the device on the RCU-protected device list
+ *   and takes an ib_device reference, then the QP in sodp_dev.qps under
+ *   RCU with a reference on sodp_qp.ref (destroy_qp waits for it), and
+ *   queues the packet on sodp_qp.rxq (its own lock).
+ * - Engine state (sodp_qp.req, .resp, .path, the send shadows): only the
+ *   QP work item touches it, under proc_lock; modify_qp initialises it
+ *   under proc_lock; timers only set bits in sodp_qp.events and kick.
+ *
  * Lock order: state_lock -> proc_lock -> {wq.lock, srq.lock} -> cq.lock.
  * Completion handlers are called with no softodp lock held.
  */
@@ -39,11 +49,15 @@
 #include <linux/printk.h>
 #include <linux/refcount.h>
 #include <linux/completion.h>
+#include <linux/skbuff.h>
+#include <linux/timer.h>
 #include <linux/workqueue.h>
 #include <linux/xarray.h>
 #include <rdma/ib_verbs.h>
 #include <rdma/uverbs_ioctl.h>
 #include <uapi/rdma/rdma_user_rxe.h>
+
+#include "net.h"
 
 #define SOFTODP_LINK_TYPE	"softodp"
 
@@ -79,6 +93,30 @@
 #define SODP_KEY_INDEX_SHIFT	8
 #define SODP_KEY_BYTE_MASK	0xff
 #define SODP_MAX_KEY_INDEX	0xffffff
+
+/* Device packet counters (sodp_dev.stats). */
+enum sodp_stat {
+	SODP_STAT_RX_PKTS,
+	SODP_STAT_TX_PKTS,
+	SODP_STAT_RX_DROP_NODEV,
+	SODP_STAT_RX_DROP_HDR,
+	SODP_STAT_RX_DROP_ICRC,
+	SODP_STAT_RX_DROP_PKEY,
+	SODP_STAT_RX_DROP_NOQP,
+	SODP_STAT_RX_DROP_STATE,
+	SODP_STAT_RX_DROP_QFULL,
+	SODP_STAT_DUP_REQ,
+	SODP_STAT_SEQ_NAK_SENT,
+	SODP_STAT_RNR_NAK_SENT,
+	SODP_STAT_RETRANS,
+	SODP_STAT_TIMEOUTS,
+	SODP_NUM_STATS,
+};
+
+static inline void sodp_stat_inc(atomic64_t *stats, enum sodp_stat s)
+{
+	atomic64_inc(&stats[s]);
+}
 
 /**
  * struct sodp_queue - a work or completion queue in the rxe ABI layout
@@ -131,6 +169,11 @@ struct sodp_mmap_entry {
  * @nr_pd: PD count, for the limit
  * @nr_cq: CQ count, for the limit
  * @port_active: last port state reported to ib_core (netdev notifier)
+ * @net: namespace of @ndev at creation (holds a sodp_net_get() use)
+ * @net_held: holds a sodp_net_get() use (sodp_devices_lock; dropped at
+ *	NETDEV_UNREGISTER or release)
+ * @atomic_lock: serialises responder atomics on this device
+ * @stats: packet counters (enum sodp_stat)
  */
 struct sodp_dev {
 	struct ib_device ibdev;
@@ -152,6 +195,10 @@ struct sodp_dev {
 	atomic_t nr_pd;
 	atomic_t nr_cq;
 	bool port_active;
+	struct net *net;
+	bool net_held;
+	struct mutex atomic_lock;
+	atomic64_t stats[SODP_NUM_STATS];
 };
 
 struct sodp_ucontext {
@@ -220,6 +267,140 @@ struct sodp_wq {
 };
 
 /**
+ * struct sodp_swqe - kernel-private copy of one send WQE (one per SQ slot)
+ * @wr_id: user's work request id
+ * @opcode: IB_WR_* (checked at fetch)
+ * @send_flags: IB_SEND_*
+ * @ex: immediate data (network order) or rkey to invalidate
+ * @remote_addr: RDMA/atomic remote address
+ * @rkey: remote key
+ * @compare_add: atomic compare or add operand
+ * @swap: atomic swap operand
+ * @length: message length (sum of the clamped SGEs or inline bytes)
+ * @num_sge: gather entries in @sge (clamped)
+ * @status: IB_WC_* error found locally (fetch or gather), else 0
+ * @state: enum sodp_swqe_state
+ * @first_psn: PSN of the first packet
+ * @last_psn: PSN of the last packet (READ: of the last response)
+ * @sent: bytes sent (requests) so far
+ * @done: READ response bytes placed so far
+ * @inline_data: copy of the inline data (IB_SEND_INLINE)
+ * @sge: copy of the gather list
+ */
+struct sodp_swqe {
+	u64 wr_id;
+	u32 opcode;
+	u32 send_flags;
+	u32 ex;
+	u64 remote_addr;
+	u32 rkey;
+	u64 compare_add;
+	u64 swap;
+	u32 length;
+	u32 num_sge;
+	u8 status;
+	u8 state;
+	u32 first_psn;
+	u32 last_psn;
+	u32 sent;
+	u32 done;
+	union {
+		DECLARE_FLEX_ARRAY(u8, inline_data);
+		DECLARE_FLEX_ARRAY(struct rxe_sge, sge);
+	};
+};
+
+enum sodp_swqe_state {
+	SODP_SWQE_PENDING,	/* fetched, not all packets sent */
+	SODP_SWQE_SENT,		/* all packets sent, waiting for the answer */
+	SODP_SWQE_DONE,		/* acknowledged / answered */
+	SODP_SWQE_ERROR,	/* @status set; completes in error */
+};
+
+/* Timer events for the work item (sodp_qp.events bits). */
+enum {
+	SODP_EV_RETRANS,	/* retransmission timer expired */
+	SODP_EV_RNR,		/* RNR wait over */
+};
+
+/**
+ * struct sodp_req - requester and completer state (work item only)
+ * @shadow: one struct sodp_swqe of @shadow_size bytes per SQ slot
+ * @shadow_size: bytes per shadow entry
+ * @fetch: next SQ index to copy into a shadow
+ * @send: SQ index of the WQE being transmitted
+ * @psn: next PSN to send
+ * @una: oldest unacknowledged PSN
+ * @rd_atomic: READ/ATOMIC requests outstanding
+ * @retry: transport retries left
+ * @rnr_retry: RNR retries left (7: infinite)
+ * @rnr_wait: paused until the RNR timer fires
+ * @stopped: an errored WQE was reached; send nothing more
+ * @rewound: went back since the last progress; loss signals from the
+ *	old round (NAKs, gaps) are ignored until @una advances or the
+ *	retransmission timer fires
+ */
+struct sodp_req {
+	void *shadow;
+	size_t shadow_size;
+	u32 fetch;
+	u32 send;
+	u32 psn;
+	u32 una;
+	u32 rd_atomic;
+	u8 retry;
+	u8 rnr_retry;
+	bool rnr_wait;
+	bool stopped;
+	bool rewound;
+};
+
+/* A responder resource: an executed READ or ATOMIC, kept for replays. */
+struct sodp_res {
+	bool valid;
+	bool atomic;
+	u32 first_psn;
+	u32 last_psn;
+	u64 orig;
+};
+
+/**
+ * struct sodp_resp - responder state (work item only)
+ * @epsn: expected PSN
+ * @msn: message sequence number (completed messages)
+ * @cur: opcode class of the multi-packet message in progress (0: none)
+ * @nak_sent: a PSN sequence error NAK was sent for @epsn
+ * @ack_pending: an acknowledgement is owed
+ * @have_wqe: @rwqe holds a receive WQE being filled
+ * @rwqe_from_rq: @rwqe occupies the RQ slot at the ring's consumer index
+ * @offset: bytes of the current SEND placed so far
+ * @write_va: next address of the RDMA WRITE in progress
+ * @write_rkey: its rkey
+ * @write_resid: bytes still expected
+ * @write_len: total length of the WRITE in progress
+ * @res: responder resources (SODP_MAX_RD_ATOMIC entries)
+ * @res_head: next entry of @res to fill
+ * @rwqe: copy of the receive WQE being filled (SODP_MAX_SGE entries)
+ */
+struct sodp_resp {
+	u32 epsn;
+	u32 msn;
+	u32 cur;
+	bool nak_sent;
+	bool ack_pending;
+	bool have_wqe;
+	bool rwqe_from_rq;
+	u32 offset;
+	u64 write_va;
+	u32 write_rkey;
+	u32 write_resid;
+	u32 write_len;
+	struct sodp_res *res;
+	u32 res_head;
+	struct rxe_recv_wqe *rwqe;
+};
+
+/**
  * struct sodp_qp - a reliable connected queue pair
  * @ibqp: the ib_qp (allocated by ib_core)
  * @state_lock: see the locking notes at the top
@@ -238,6 +419,17 @@ struct sodp_wq {
  * @proc_lock: serializes queue processing (work item, flush)
  * @work: the QP's work item on sodp_dev.wq; protocol engines run here
  * @ssn: send sequence number for kernel-posted WQEs (under sq.lock)
+ * @ref: held by the RX path while it queues a packet; destroy waits
+ * @ref_done: completed when @ref drops to zero
+ * @rxq: received packets waiting for the work item
+ * @path: where packets go (work item; set up at RTR under proc_lock)
+ * @path_ok: @path is set up
+ * @retrans_timer: retransmission timer (sets SODP_EV_RETRANS)
+ * @rnr_timer: RNR back-off timer (sets SODP_EV_RNR)
+ * @events: SODP_EV_* bits
+ * @need_err: an engine hit a fatal error: move to ERR after the work
+ * @req: requester/completer state
+ * @resp: responder state
  */
 struct sodp_qp {
 	struct ib_qp ibqp;
@@ -255,6 +447,17 @@ struct sodp_qp {
 	struct mutex proc_lock;
 	struct work_struct work;
 	u32 ssn;
+	refcount_t ref;
+	struct completion ref_done;
+	struct sk_buff_head rxq;
+	struct sodp_path path;
+	bool path_ok;
+	struct timer_list retrans_timer;
+	struct timer_list rnr_timer;
+	unsigned long events;
+	bool need_err;
+	struct sodp_req req;
+	struct sodp_resp resp;
 };
 
 enum sodp_mr_type {
@@ -386,6 +589,8 @@ void sodp_dev_port_event(struct sodp_dev *sdev);
 /* main.c: device list, used by device.c */
 int sodp_devices_add(struct sodp_dev *sdev, const char *name);
 void sodp_devices_del(struct sodp_dev *sdev);
+struct sodp_dev *sodp_dev_get_by_netdev(struct net_device *ndev);
+int sodp_dev_get_net(struct sodp_dev *sdev);
 
 /* pd_ah.c: resolve a RoCE rdma_ah_attr (QP path or AH) */
 int sodp_av_from_attr(struct sodp_av *av, const struct rdma_ah_attr *attr);

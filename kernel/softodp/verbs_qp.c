@@ -8,28 +8,114 @@
  * post_send command; receives need no system call.  Kernel QPs: the post
  * verbs below format the same elements into kernel-owned rings.
  */
+#include <linux/slab.h>
+
 #include "qp.h"
 #include "queue.h"
+#include "recv.h"
 #include "wqe.h"
+
+/* Received packets handled per work run before yielding. */
+#define SODP_RX_BUDGET	256
+
+/* Incoming packets: requests to the responder, responses to the completer. */
+static void sodp_qp_rx(struct sodp_qp *qp, enum ib_qp_state state)
+{
+	unsigned int budget = SODP_RX_BUDGET;
+	struct sk_buff *skb;
+
+	while (!qp->need_err && (skb = skb_dequeue(&qp->rxq))) {
+		if (sodp_pkt(skb)->info->flags & SODP_OPF_REQ)
+			sodp_resp_rx(qp, skb);
+		else if (state == IB_QPS_RTS || state == IB_QPS_SQD)
+			sodp_comp_rx(qp, skb);
+		kfree_skb(skb);
+		if (!--budget) {
+			sodp_qp_kick(qp);
+			break;
+		}
+	}
+	sodp_resp_flush_ack(qp);
+}
 
 static void sodp_qp_work(struct work_struct *work)
 {
 	struct sodp_qp *qp = container_of(work, struct sodp_qp, work);
+	enum ib_qp_state state;
+	bool to_err;
 
 	mutex_lock(&qp->proc_lock);
-	switch (READ_ONCE(qp->state)) {
+	state = READ_ONCE(qp->state);
+	switch (state) {
 	case IB_QPS_ERR:
 		sodp_qp_flush(qp);
 		break;
+	case IB_QPS_RTR:
+	case IB_QPS_RTS:
+	case IB_QPS_SQD:
+		/* The engines: responder and completer, then requester. */
+		sodp_qp_rx(qp, state);
+		if (state != IB_QPS_RTR && !qp->need_err) {
+			sodp_comp_timers(qp);
+			if (state == IB_QPS_RTS && !qp->need_err)
+				sodp_req_run(qp);
+		}
+		break;
 	default:
-		/*
-		 * Protocol engines go here: the requester turns SQ WQEs
-		 * into packets, the completer retires them on ACKs, the
-		 * responder consumes RQ/SRQ WQEs for incoming requests.
-		 */
+		skb_queue_purge(&qp->rxq);
 		break;
 	}
+	to_err = qp->need_err;
+	qp->need_err = false;
 	mutex_unlock(&qp->proc_lock);
+	if (to_err)
+		sodp_qp_to_error(qp);
+}
+
+static void sodp_qp_retrans_timer(struct timer_list *t)
+{
+	struct sodp_qp *qp = from_timer(qp, t, retrans_timer);
+
+	set_bit(SODP_EV_RETRANS, &qp->events);
+	sodp_qp_kick(qp);
+}
+
+static void sodp_qp_rnr_timer(struct timer_list *t)
+{
+	struct sodp_qp *qp = from_timer(qp, t, rnr_timer);
+
+	set_bit(SODP_EV_RNR, &qp->events);
+	sodp_qp_kick(qp);
+}
+
+/* Engine memory: send shadows, responder resources, receive WQE copy. */
+static int sodp_qp_alloc_engine(struct sodp_qp *qp)
+{
+	struct sodp_queue *q = &qp->sq.q;
+	size_t room = ((size_t)1 << q->log2_elem_size) -
+		      sizeof(struct rxe_send_wqe);
+
+	qp->req.shadow_size = ALIGN(sizeof(struct sodp_swqe) + room, 8);
+	qp->req.shadow = kvcalloc(q->index_mask + 1, qp->req.shadow_size,
+				  GFP_KERNEL);
+	qp->resp.res = kcalloc(SODP_MAX_RD_ATOMIC, sizeof(*qp->resp.res),
+			       GFP_KERNEL);
+	qp->resp.rwqe = kzalloc(sizeof(struct rxe_recv_wqe) +
+				SODP_MAX_SGE * sizeof(struct rxe_sge),
+				GFP_KERNEL);
+	if (!qp->req.shadow || !qp->resp.res || !qp->resp.rwqe)
+		return -ENOMEM;
+	return 0;
+}
+
+static void sodp_qp_free_engine(struct sodp_qp *qp)
+{
+	kvfree(qp->req.shadow);
+	kfree(qp->resp.res);
+	kfree(qp->resp.rwqe);
+	qp->req.shadow = NULL;
+	qp->resp.res = NULL;
+	qp->resp.rwqe = NULL;
 }
 
 /* Schedule the QP's work item; callable from any context. */
@@ -122,6 +208,11 @@ static int sodp_create_qp(struct ib_qp *ibqp, struct ib_qp_init_attr *init,
 	mutex_init(&qp->state_lock);
 	mutex_init(&qp->proc_lock);
 	INIT_WORK(&qp->work, sodp_qp_work);
+	refcount_set(&qp->ref, 1);
+	init_completion(&qp->ref_done);
+	skb_queue_head_init(&qp->rxq);
+	timer_setup(&qp->retrans_timer, sodp_qp_retrans_timer, 0);
+	timer_setup(&qp->rnr_timer, sodp_qp_rnr_timer, 0);
 	qp->is_user = !!udata;
 	qp->sig_all = init->sq_sig_type == IB_SIGNAL_ALL_WR;
 	qp->scq = to_scq(init->send_cq);
@@ -143,6 +234,9 @@ static int sodp_create_qp(struct ib_qp *ibqp, struct ib_qp_init_attr *init,
 		if (ret)
 			goto err;
 	}
+	ret = sodp_qp_alloc_engine(qp);
+	if (ret)
+		goto err;
 
 	ret = xa_alloc_cyclic(&sdev->qps, &qpn, NULL,
 			      XA_LIMIT(SODP_FIRST_QPN, SODP_MAX_QPN),
@@ -174,6 +268,7 @@ static int sodp_create_qp(struct ib_qp *ibqp, struct ib_qp_init_attr *init,
 err_qpn:
 	xa_erase(&sdev->qps, qpn);
 err:
+	sodp_qp_free_engine(qp);
 	sodp_qp_free_queues(qp);
 	mutex_destroy(&qp->proc_lock);
 	mutex_destroy(&qp->state_lock);
@@ -210,10 +305,20 @@ static int sodp_destroy_qp(struct ib_qp *ibqp, struct ib_udata *udata)
 
 	sodp_qp_dbg(qp, "destroyed in %s\n", sodp_qp_state_name(qp->state));
 	xa_erase(&to_sdev(ibqp->device)->qps, ibqp->qp_num);
+	/* RX lookups that found the QP hold a reference: wait for them. */
+	synchronize_rcu();
+	sodp_qp_put(qp);
+	wait_for_completion(&qp->ref_done);
 	mutex_lock(&qp->state_lock);
 	WRITE_ONCE(qp->state, IB_QPS_RESET);
 	mutex_unlock(&qp->state_lock);
+	/* Shut timers down first: the work item cannot re-arm them then. */
+	timer_shutdown_sync(&qp->retrans_timer);
+	timer_shutdown_sync(&qp->rnr_timer);
 	cancel_work_sync(&qp->work);
+	skb_queue_purge(&qp->rxq);
+	sodp_path_release(&qp->path);
+	sodp_qp_free_engine(qp);
 	sodp_qp_free_queues(qp);
 	mutex_destroy(&qp->proc_lock);
 	mutex_destroy(&qp->state_lock);

@@ -1,0 +1,388 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * softodp: the completer - responses to send WQE completions.
+ *
+ * ACKs are cumulative: an ACK (or a READ response / ATOMIC ACK) for PSN p
+ * acknowledges every SEND/WRITE that ended at or before p.  A READ or
+ * ATOMIC covered by an ACK without its own response lost that response:
+ * go back and retransmit.  NAKs: PSN sequence error -> retransmit from the
+ * oldest incomplete WQE; RNR NAK -> wait the advertised time (at least
+ * the responder's min_rnr_timer code) and retransmit, rnr_retry times
+ * unless 7; other NAKs complete the WQE in error and the QP goes to ERR.
+ * The retransmission timer (4.096 us * 2^timeout) retransmits retry_cnt
+ * times, then completes with IB_WC_RETRY_EXC_ERR.
+ *
+ * WQEs complete strictly in order: sodp_comp_advance() retires the DONE
+ * WQEs at the head of the SQ (a CQE if signaled) and the first errored
+ * one (always a CQE), then asks for the error state.
+ */
+#include <linux/jiffies.h>
+
+#include "cq.h"
+#include "mr.h"
+#include "qp.h"
+#include "queue.h"
+#include "recv.h"
+
+/* RNR NAK timer field -> microseconds (IBTA table 45). */
+static const u32 sodp_rnr_usecs[32] = {
+	655360, 10, 20, 30, 40, 60, 80, 120, 160, 240, 320, 480, 640, 960,
+	1280, 1920, 2560, 3840, 5120, 7680, 10240, 15360, 20480, 30720,
+	40960, 61440, 81920, 122880, 163840, 245760, 327680, 491520,
+};
+
+static bool sodp_op_rd_atomic(u32 opcode)
+{
+	return opcode == IB_WR_RDMA_READ ||
+	       opcode == IB_WR_ATOMIC_CMP_AND_SWP ||
+	       opcode == IB_WR_ATOMIC_FETCH_AND_ADD;
+}
+
+static void sodp_comp_post(struct sodp_qp *qp, struct sodp_swqe *s)
+{
+	struct ib_wc wc = {
+		.wr_id = s->wr_id,
+		.status = s->status,
+		.opcode = sodp_wr_to_wc_opcode(s->opcode),
+		.qp = &qp->ibqp,
+		.port_num = 1,
+	};
+
+	if (!s->status && !qp->sig_all && !(s->send_flags & IB_SEND_SIGNALED))
+		return;
+	if (!s->status)
+		wc.byte_len = s->length;
+	sodp_cq_post(qp->scq, &wc, false);
+}
+
+static bool sodp_comp_outstanding(struct sodp_qp *qp)
+{
+	struct sodp_req *req = &qp->req;
+
+	if (qp->sq.q.index != req->send)
+		return true;
+	return req->send != req->fetch && sodp_swqe(qp, req->send)->sent;
+}
+
+/**
+ * sodp_comp_advance() - retire finished WQEs at the head of the SQ
+ * @qp: QP
+ *
+ * Context: proc_lock held.
+ */
+void sodp_comp_advance(struct sodp_qp *qp)
+{
+	struct sodp_queue *q = &qp->sq.q;
+	struct sodp_req *req = &qp->req;
+
+	while (q->index != req->fetch) {
+		struct sodp_swqe *s = sodp_swqe(qp, q->index);
+
+		if (s->state != SODP_SWQE_DONE && s->state != SODP_SWQE_ERROR)
+			break;
+		if (s->state == SODP_SWQE_DONE && sodp_op_rd_atomic(s->opcode) &&
+		    req->rd_atomic)
+			req->rd_atomic--;
+		sodp_comp_post(qp, s);
+		/* An errored WQE may be the one being (or never) sent. */
+		if (q->index == req->send)
+			req->send = (req->send + 1) & q->index_mask;
+		sodp_queue_dev_advance(q);
+		if (s->status) {
+			req->stopped = true;
+			qp->need_err = true;
+			break;
+		}
+	}
+	if (!sodp_comp_outstanding(qp))
+		timer_delete(&qp->retrans_timer);
+}
+
+/*
+ * Go back to the oldest incomplete WQE and send everything again.
+ * @timeout: the retransmission timer expired (always acted on); other
+ * triggers are ignored while the previous go-back has not made progress,
+ * so that a burst of stale NAKs, gaps or ACKs from the old round cannot
+ * restart the window again and again.
+ */
+static void sodp_comp_rewind(struct sodp_qp *qp, bool timeout)
+{
+	struct sodp_queue *q = &qp->sq.q;
+	struct sodp_req *req = &qp->req;
+	struct sodp_swqe *head;
+	u32 i, end;
+
+	if (!sodp_comp_outstanding(qp) || (req->rewound && !timeout))
+		return;
+	req->rewound = true;
+	sodp_stat_inc(sodp_qp_dev(qp)->stats, SODP_STAT_RETRANS);
+	end = req->send == req->fetch ? req->send :
+	      (req->send + 1) & q->index_mask;
+	head = sodp_swqe(qp, q->index);
+	req->psn = head->first_psn;
+	for (i = q->index; i != end; i = (i + 1) & q->index_mask) {
+		struct sodp_swqe *s = sodp_swqe(qp, i);
+
+		if (s->state == SODP_SWQE_ERROR)
+			break;
+		/* READ responses placed so far stay: the request resumes. */
+		s->sent = 0;
+		s->state = SODP_SWQE_PENDING;
+	}
+	/* A SEND/WRITE resumes at the first unacknowledged packet. */
+	if (!sodp_op_rd_atomic(head->opcode) && head->state != SODP_SWQE_ERROR &&
+	    sodp_psn_diff(req->una, head->first_psn) > 0 &&
+	    sodp_psn_diff(req->una, head->last_psn) <= 0) {
+		head->sent = sodp_psn_diff(req->una, head->first_psn) *
+			     sodp_qp_mtu(qp);
+		req->psn = req->una;
+	}
+	req->send = q->index;
+	req->rd_atomic = 0;
+	req->stopped = false;	/* re-stops at an errored WQE */
+	sodp_req_arm_timer(qp);
+}
+
+static void sodp_comp_progress(struct sodp_qp *qp, u32 psn)
+{
+	u32 next = sodp_psn_add(psn, 1);
+
+	if (sodp_psn_diff(next, qp->req.una) > 0) {
+		qp->req.una = next;
+		qp->req.rewound = false;
+		qp->req.retry = qp->attr.retry_cnt;
+		qp->req.rnr_retry = qp->attr.rnr_retry;
+		sodp_req_arm_timer(qp);
+	}
+}
+
+/*
+ * Cumulative acknowledgement of everything up to @psn.  Return: false if
+ * a READ/ATOMIC was covered without its response (the caller rewinds).
+ */
+static bool sodp_comp_ack_upto(struct sodp_qp *qp, u32 psn)
+{
+	struct sodp_queue *q = &qp->sq.q;
+	struct sodp_req *req = &qp->req;
+	u32 i;
+
+	for (i = q->index; i != req->send; i = (i + 1) & q->index_mask) {
+		struct sodp_swqe *s = sodp_swqe(qp, i);
+
+		if (sodp_psn_diff(psn, s->last_psn) < 0)
+			break;
+		if (s->state == SODP_SWQE_DONE || s->state == SODP_SWQE_ERROR)
+			continue;
+		if (sodp_op_rd_atomic(s->opcode))
+			return false;
+		s->state = SODP_SWQE_DONE;
+	}
+	sodp_comp_progress(qp, psn);
+	return true;
+}
+
+/* The sent WQE whose PSN range holds @psn, or NULL. */
+static struct sodp_swqe *sodp_comp_find(struct sodp_qp *qp, u32 psn)
+{
+	struct sodp_queue *q = &qp->sq.q;
+	u32 i;
+
+	for (i = q->index; i != qp->req.send; i = (i + 1) & q->index_mask) {
+		struct sodp_swqe *s = sodp_swqe(qp, i);
+
+		if (sodp_psn_diff(psn, s->first_psn) >= 0 &&
+		    sodp_psn_diff(psn, s->last_psn) <= 0)
+			return s;
+	}
+	return NULL;
+}
+
+static void sodp_comp_fail(struct sodp_qp *qp, struct sodp_swqe *s, u8 status)
+{
+	if (s->state == SODP_SWQE_ERROR)
+		return;
+	s->status = status;
+	s->state = SODP_SWQE_ERROR;
+	qp->req.stopped = true;
+}
+
+static void sodp_comp_nak(struct sodp_qp *qp, u32 psn, u8 syndrome)
+{
+	struct sodp_req *req = &qp->req;
+	struct sodp_swqe *s;
+	u8 status;
+
+	/* A NAK for PSN p acknowledges p - 1. */
+	if (!sodp_comp_ack_upto(qp, sodp_psn_add(psn, SODP_PSN_MASK))) {
+		sodp_comp_rewind(qp, false);
+		return;
+	}
+	s = sodp_comp_find(qp, psn);
+	if ((syndrome & SODP_AETH_TYPE_MASK) == SODP_AETH_RNR_NAK) {
+		if (!s)
+			return;
+		if (req->rnr_retry != 7) {
+			if (!req->rnr_retry) {
+				sodp_comp_fail(qp, s, IB_WC_RNR_RETRY_EXC_ERR);
+				return;
+			}
+			req->rnr_retry--;
+		}
+		sodp_comp_rewind(qp, true);
+		req->rnr_wait = true;
+		mod_timer(&qp->rnr_timer, jiffies +
+			  usecs_to_jiffies(sodp_rnr_usecs[syndrome &
+							  SODP_AETH_VALUE_MASK]));
+		return;
+	}
+	switch (syndrome & SODP_AETH_VALUE_MASK) {
+	case SODP_NAK_PSN_SEQ_ERR:
+		sodp_comp_rewind(qp, false);
+		return;
+	case SODP_NAK_INVALID_REQ:
+		status = IB_WC_REM_INV_REQ_ERR;
+		break;
+	case SODP_NAK_REM_ACCESS_ERR:
+		status = IB_WC_REM_ACCESS_ERR;
+		break;
+	case SODP_NAK_INVALID_RD_REQ:
+		status = IB_WC_REM_INV_RD_REQ_ERR;
+		break;
+	default:
+		status = IB_WC_REM_OP_ERR;
+		break;
+	}
+	if (s)
+		sodp_comp_fail(qp, s, status);
+}
+
+static void sodp_comp_read_resp(struct sodp_qp *qp, struct sk_buff *skb,
+				struct sodp_swqe *s)
+{
+	struct sodp_pkt *pkt = sodp_pkt(skb);
+	u32 mtu = sodp_qp_mtu(qp);
+	u32 expect = sodp_psn_add(s->first_psn, s->done / mtu);
+	u32 pay = pkt->paylen;
+	int ret;
+
+	if (s->opcode != IB_WR_RDMA_READ || s->state != SODP_SWQE_SENT)
+		return;
+	if (pkt->psn != expect) {
+		if (sodp_psn_diff(pkt->psn, expect) > 0)
+			sodp_comp_rewind(qp, false);	/* a response was lost */
+		return;
+	}
+	if (!(pkt->info->flags & SODP_OPF_LAST) ? pay != mtu :
+	    s->done + pay != s->length) {
+		sodp_comp_fail(qp, s, IB_WC_BAD_RESP_ERR);
+		return;
+	}
+	ret = sodp_sge_copy(qp, s->sge, s->num_sge, s->done,
+			    sodp_pkt_payload(skb), pay, true);
+	if (ret) {
+		sodp_comp_fail(qp, s, ret == -ENOSPC ? IB_WC_LOC_LEN_ERR :
+				      IB_WC_LOC_PROT_ERR);
+		return;
+	}
+	s->done += pay;
+	/* Each response in order is forward progress. */
+	sodp_comp_progress(qp, pkt->psn);
+	if (pkt->info->flags & SODP_OPF_LAST)
+		s->state = SODP_SWQE_DONE;
+}
+
+static void sodp_comp_atomic_ack(struct sodp_qp *qp, struct sk_buff *skb,
+				 struct sodp_swqe *s)
+{
+	struct sodp_pkt *pkt = sodp_pkt(skb);
+	struct sodp_atmack *a = sodp_pkt_hdr(skb, pkt->info->off_atmack);
+	u64 orig = be64_to_cpu(a->orig);
+	int ret;
+
+	if ((s->opcode != IB_WR_ATOMIC_CMP_AND_SWP &&
+	     s->opcode != IB_WR_ATOMIC_FETCH_AND_ADD) ||
+	    s->state != SODP_SWQE_SENT || pkt->psn != s->first_psn)
+		return;
+	ret = sodp_sge_copy(qp, s->sge, s->num_sge, 0, &orig, sizeof(orig),
+			    true);
+	if (ret) {
+		sodp_comp_fail(qp, s, ret == -ENOSPC ? IB_WC_LOC_LEN_ERR :
+				      IB_WC_LOC_PROT_ERR);
+		return;
+	}
+	s->state = SODP_SWQE_DONE;
+	sodp_comp_progress(qp, pkt->psn);
+}
+
+/**
+ * sodp_comp_rx() - process one response packet
+ * @qp: QP
+ * @skb: ACK, READ response or ATOMIC ACK (not consumed)
+ *
+ * Context: QP work item, proc_lock held.
+ */
+void sodp_comp_rx(struct sodp_qp *qp, struct sk_buff *skb)
+{
+	struct sodp_pkt *pkt = sodp_pkt(skb);
+	const struct sodp_opinfo *info = pkt->info;
+	u32 psn = pkt->psn;
+	struct sodp_swqe *s;
+	u8 syndrome = 0;
+
+	/* Only PSNs we sent and that are not yet acknowledged matter. */
+	if (sodp_psn_diff(psn, qp->req.una) < 0 ||
+	    sodp_psn_diff(psn, qp->req.psn) >= 0)
+		return;
+	if (info->off_aeth)
+		syndrome = sodp_aeth_syndrome(sodp_pkt_hdr(skb, info->off_aeth));
+
+	if (info->flags & (SODP_OPF_READ | SODP_OPF_ATMACK)) {
+		/* Everything before the response's WQE is acknowledged. */
+		s = sodp_comp_find(qp, psn);
+		if (!s)
+			return;
+		if (s->first_psn != qp->req.una &&
+		    !sodp_comp_ack_upto(qp, sodp_psn_add(s->first_psn,
+							  SODP_PSN_MASK))) {
+			sodp_comp_rewind(qp, false);
+			return;
+		}
+		if (info->flags & SODP_OPF_READ)
+			sodp_comp_read_resp(qp, skb, s);
+		else
+			sodp_comp_atomic_ack(qp, skb, s);
+	} else if ((syndrome & SODP_AETH_TYPE_MASK) == SODP_AETH_ACK) {
+		if (!sodp_comp_ack_upto(qp, psn))
+			sodp_comp_rewind(qp, false);
+	} else {
+		sodp_comp_nak(qp, psn, syndrome);
+	}
+	sodp_comp_advance(qp);
+}
+
+/**
+ * sodp_comp_timers() - act on expired retransmission / RNR timers
+ * @qp: QP
+ *
+ * Context: QP work item, proc_lock held.
+ */
+void sodp_comp_timers(struct sodp_qp *qp)
+{
+	struct sodp_req *req = &qp->req;
+
+	if (test_and_clear_bit(SODP_EV_RNR, &qp->events))
+		req->rnr_wait = false;
+	if (!test_and_clear_bit(SODP_EV_RETRANS, &qp->events) ||
+	    !sodp_comp_outstanding(qp) || req->rnr_wait)
+		return;
+	sodp_stat_inc(sodp_qp_dev(qp)->stats, SODP_STAT_TIMEOUTS);
+	if (!req->retry) {
+		sodp_comp_fail(qp, sodp_swqe(qp, qp->sq.q.index),
+			       IB_WC_RETRY_EXC_ERR);
+		/* It may be the WQE being sent: count it as sent. */
+		sodp_comp_advance(qp);
+		return;
+	}
+	req->retry--;
+	sodp_comp_rewind(qp, true);
+}

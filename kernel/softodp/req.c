@@ -1,0 +1,527 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * softodp: the requester - send queue WQEs to request packets.
+ *
+ * User rings are untrusted.  Each SQ slot has a kernel-private shadow
+ * (struct sodp_swqe): the requester copies a WQE into it once, when it
+ * first sees it (sodp_req_fetch()), clamping the gather list and inline
+ * data to the queue's limits and checking the opcode; from then on only
+ * the shadow is used (transmission, retransmission, completion).  The
+ * ring slot stays owned by the device until the WQE completes, when the
+ * completer advances the ring's consumer index.
+ *
+ * Indices (all masked SQ indices): ring consumer (q->index) <= req.send
+ * <= req.fetch <= ring producer.  [q->index, req.send) are fully sent and
+ * wait for their answer; req.send is being transmitted.
+ *
+ * Flow control: at most SODP_MAX_UNACKED PSNs beyond the oldest
+ * unacknowledged one; AckReq on the last packet of a message and every
+ * SODP_ACKREQ_EVERY packets; at most max_rd_atomic READ/ATOMIC requests
+ * outstanding.  Retransmission (go-back-N from the oldest incomplete WQE)
+ * is driven by the completer (comp.c).
+ */
+#include <linux/highmem.h>
+#include <linux/jiffies.h>
+
+#include "mr.h"
+#include "qp.h"
+#include "queue.h"
+#include "recv.h"
+#include "../odp/odp.h"
+
+#define SODP_MAX_UNACKED	128
+#define SODP_ACKREQ_EVERY	32
+#define SODP_REQ_BUDGET		256
+
+u32 sodp_qp_mtu(struct sodp_qp *qp)
+{
+	return ib_mtu_enum_to_int(qp->attr.path_mtu);
+}
+
+/* ---- packets ---------------------------------------------------------- */
+
+/**
+ * sodp_pkt_new() - allocate a packet for the QP's path
+ * @qp: QP (path set up)
+ * @opcode: BTH opcode
+ * @paylen: payload bytes the caller will write after the headers
+ * @psn: PSN
+ * @ackreq: AckReq bit
+ * @se: solicited event bit
+ *
+ * The BTH is filled in; extension headers are zeroed, the payload is
+ * reserved (at skb->data + hdr_len) and the pad is zeroed.
+ *
+ * Return: the packet, or NULL (no route, no memory).
+ */
+struct sk_buff *sodp_pkt_new(struct sodp_qp *qp, u8 opcode, u32 paylen,
+			     u32 psn, bool ackreq, bool se)
+{
+	const struct sodp_opinfo *info = sodp_op_info(opcode);
+	unsigned int pad = (4 - (paylen & 3)) & 3;
+	struct sk_buff *skb;
+	struct sodp_bth *bth;
+
+	if (!qp->path_ok || sodp_path_route(&qp->path))
+		return NULL;
+	skb = sodp_net_alloc_skb(&qp->path, info->hdr_len + paylen + pad,
+				 GFP_KERNEL);
+	if (!skb)
+		return NULL;
+	bth = skb_put_zero(skb, info->hdr_len);
+	sodp_bth_init(bth, opcode, se, pad, SODP_DEFAULT_PKEY,
+		      qp->attr.dest_qp_num, ackreq, psn);
+	skb_put(skb, paylen);
+	skb_put_zero(skb, pad);
+	return skb;
+}
+
+int sodp_pkt_send(struct sodp_qp *qp, struct sk_buff *skb)
+{
+	sodp_stat_inc(sodp_qp_dev(qp)->stats, SODP_STAT_TX_PKTS);
+	return sodp_net_xmit(&qp->path, skb);
+}
+
+/**
+ * sodp_qp_set_path() - derive the QP's UDP/IP path from its address vector
+ * @qp: QP whose av was just set
+ *
+ * Context: proc_lock held.
+ */
+void sodp_qp_set_path(struct sodp_qp *qp)
+{
+	struct sodp_dev *sdev = sodp_qp_dev(qp);
+	struct sodp_path *p = &qp->path;
+	const struct sodp_av *av = &qp->av;
+	u32 fl;
+
+	sodp_path_release(p);
+	memset(p, 0, sizeof(*p));
+	p->net = sdev->net;
+	p->v6 = av->network_type == RDMA_NETWORK_IPV6;
+	if (p->v6) {
+		memcpy(&p->saddr, av->sgid.raw, sizeof(p->saddr));
+		memcpy(&p->daddr, av->dgid.raw, sizeof(p->daddr));
+		if (ipv6_addr_type(&p->daddr) & IPV6_ADDR_LINKLOCAL)
+			p->ifindex = sdev->ndev->ifindex;
+	} else {
+		memcpy(&p->saddr.s6_addr32[0], &av->sgid.raw[12], 4);
+		memcpy(&p->daddr.s6_addr32[0], &av->dgid.raw[12], 4);
+	}
+	fl = av->flow_label ? av->flow_label :
+	     rdma_calc_flow_label(qp->ibqp.qp_num, qp->attr.dest_qp_num);
+	p->sport = htons(rdma_flow_label_to_udp_sport(fl));
+	p->tclass = av->traffic_class;
+	p->hop_limit = av->hop_limit ? av->hop_limit : 64;
+	p->flow_label = av->flow_label;
+	qp->path_ok = true;
+}
+
+/* ---- memory ----------------------------------------------------------- */
+
+/**
+ * sodp_mr_copy() - copy between a kernel buffer and a region
+ * @mr: region (checked by the caller for range and rights)
+ * @iova: first byte in the region
+ * @buf: kernel buffer
+ * @len: bytes
+ * @to_mem: true: @buf -> region; false: region -> @buf
+ *
+ * ODP regions fault in what is missing (the caller may sleep).
+ *
+ * Return: 0, -EFAULT (not mapped, process gone) or -EACCES.
+ */
+int sodp_mr_copy(struct sodp_mr *mr, u64 iova, void *buf, u32 len,
+		 bool to_mem)
+{
+	unsigned int off, seg;
+	struct page *page;
+	void *p;
+	int ret;
+
+	if (!len)
+		return 0;
+	if (mr->type == SODP_MR_ODP) {
+		if (to_mem)
+			ret = odp_umem_write(mr->odp, sodp_mr_va(mr, iova), buf,
+					     len, 0);
+		else
+			ret = odp_umem_read(mr->odp, sodp_mr_va(mr, iova), buf,
+					    len, 0);
+		return ret == -EAGAIN ? -EFAULT : ret;
+	}
+	while (len) {
+		ret = sodp_mr_page(mr, iova, &page, &off);
+		if (ret)
+			return ret;
+		seg = min_t(u32, len, PAGE_SIZE - off);
+		p = kmap_local_page(page);
+		if (to_mem)
+			memcpy(p + off, buf, seg);
+		else
+			memcpy(buf, p + off, seg);
+		kunmap_local(p);
+		buf += seg;
+		iova += seg;
+		len -= seg;
+	}
+	return 0;
+}
+
+/**
+ * sodp_sge_copy() - copy between a kernel buffer and a scatter/gather list
+ * @qp: QP (its PD owns the lkeys)
+ * @sge: the list (a kernel copy)
+ * @num_sge: entries
+ * @offset: message offset of @buf
+ * @buf: kernel buffer
+ * @len: bytes
+ * @to_mem: scatter (needs IB_ACCESS_LOCAL_WRITE) instead of gather
+ *
+ * Return: 0, -ENOSPC if the list is shorter than @offset + @len, -EACCES
+ * (bad key, PD or rights), -EFAULT (out of the region, ODP unmapped).
+ */
+int sodp_sge_copy(struct sodp_qp *qp, const struct rxe_sge *sge, u32 num_sge,
+		  u32 offset, void *buf, u32 len, bool to_mem)
+{
+	struct sodp_dev *sdev = sodp_qp_dev(qp);
+	struct sodp_pd *pd = to_spd(qp->ibqp.pd);
+	u32 i;
+	int ret;
+
+	for (i = 0; i < num_sge && len; i++) {
+		struct sodp_mr *mr;
+		u32 seg;
+
+		if (offset >= sge[i].length) {
+			offset -= sge[i].length;
+			continue;
+		}
+		seg = min(len, sge[i].length - offset);
+		mr = sodp_mr_get_key(sdev, sge[i].lkey);
+		if (!mr)
+			return -EACCES;
+		ret = sodp_mr_check(mr, pd, sge[i].addr + offset, seg,
+				    to_mem ? IB_ACCESS_LOCAL_WRITE : 0);
+		if (!ret)
+			ret = sodp_mr_copy(mr, sge[i].addr + offset, buf, seg,
+					   to_mem);
+		sodp_mr_put(mr);
+		if (ret)
+			return ret;
+		buf += seg;
+		len -= seg;
+		offset = 0;
+	}
+	return len ? -ENOSPC : 0;
+}
+
+/* ---- requester -------------------------------------------------------- */
+
+static bool sodp_wr_is_rd_atomic(u32 opcode)
+{
+	return opcode == IB_WR_RDMA_READ ||
+	       opcode == IB_WR_ATOMIC_CMP_AND_SWP ||
+	       opcode == IB_WR_ATOMIC_FETCH_AND_ADD;
+}
+
+static bool sodp_wr_is_atomic(u32 opcode)
+{
+	return opcode == IB_WR_ATOMIC_CMP_AND_SWP ||
+	       opcode == IB_WR_ATOMIC_FETCH_AND_ADD;
+}
+
+/* Copy and check one WQE of the (untrusted) ring into its shadow. */
+static void sodp_req_copy(struct sodp_qp *qp, struct rxe_send_wqe *w,
+			  struct sodp_swqe *s)
+{
+	u32 n, i, room = qp->req.shadow_size - sizeof(*s);
+	u64 len = 0;
+
+	memset(s, 0, sizeof(*s));
+	s->wr_id = READ_ONCE(w->wr.wr_id);
+	s->opcode = READ_ONCE(w->wr.opcode);
+	s->send_flags = READ_ONCE(w->wr.send_flags);
+	s->ex = READ_ONCE(w->wr.ex.invalidate_rkey);
+	switch (s->opcode) {
+	case IB_WR_SEND:
+	case IB_WR_SEND_WITH_IMM:
+	case IB_WR_SEND_WITH_INV:
+		break;
+	case IB_WR_RDMA_WRITE:
+	case IB_WR_RDMA_WRITE_WITH_IMM:
+	case IB_WR_RDMA_READ:
+		s->remote_addr = READ_ONCE(w->wr.wr.rdma.remote_addr);
+		s->rkey = READ_ONCE(w->wr.wr.rdma.rkey);
+		break;
+	case IB_WR_ATOMIC_CMP_AND_SWP:
+	case IB_WR_ATOMIC_FETCH_AND_ADD:
+		s->remote_addr = READ_ONCE(w->wr.wr.atomic.remote_addr);
+		s->rkey = READ_ONCE(w->wr.wr.atomic.rkey);
+		s->compare_add = READ_ONCE(w->wr.wr.atomic.compare_add);
+		s->swap = READ_ONCE(w->wr.wr.atomic.swap);
+		break;
+	default:
+		s->status = IB_WC_LOC_QP_OP_ERR;
+		s->state = SODP_SWQE_ERROR;
+		return;
+	}
+
+	if ((s->send_flags & IB_SEND_INLINE) &&
+	    !sodp_wr_is_rd_atomic(s->opcode)) {
+		len = READ_ONCE(w->dma.length);
+		if (len > qp->sq.max_inline || len > room) {
+			s->status = IB_WC_LOC_LEN_ERR;
+			s->state = SODP_SWQE_ERROR;
+			return;
+		}
+		memcpy(s->inline_data, w->dma.inline_data, len);
+	} else {
+		s->send_flags &= ~IB_SEND_INLINE;
+		n = READ_ONCE(w->dma.num_sge);
+		if (n > qp->sq.max_sge || n * sizeof(struct rxe_sge) > room) {
+			s->status = IB_WC_LOC_LEN_ERR;
+			s->state = SODP_SWQE_ERROR;
+			return;
+		}
+		memcpy(s->sge, w->dma.sge, n * sizeof(struct rxe_sge));
+		for (i = 0; i < n; i++)
+			len += s->sge[i].length;
+		s->num_sge = n;
+	}
+	if (len > SODP_MAX_MSG_SZ ||
+	    (sodp_wr_is_atomic(s->opcode) && len < sizeof(u64))) {
+		s->status = IB_WC_LOC_LEN_ERR;
+		s->state = SODP_SWQE_ERROR;
+		return;
+	}
+	s->length = sodp_wr_is_atomic(s->opcode) ? sizeof(u64) : len;
+	s->state = SODP_SWQE_PENDING;
+}
+
+static void sodp_req_fetch(struct sodp_qp *qp)
+{
+	struct sodp_queue *q = &qp->sq.q;
+	u32 prod = sodp_queue_peer_index(q);
+
+	while (qp->req.fetch != prod) {
+		sodp_req_copy(qp, sodp_queue_elem(q, qp->req.fetch),
+			      sodp_swqe(qp, qp->req.fetch));
+		qp->req.fetch = (qp->req.fetch + 1) & q->index_mask;
+	}
+}
+
+/* PSNs a WQE occupies. */
+static u32 sodp_swqe_npkts(struct sodp_qp *qp, struct sodp_swqe *s)
+{
+	if (sodp_wr_is_atomic(s->opcode) || !s->length)
+		return 1;
+	return DIV_ROUND_UP(s->length, sodp_qp_mtu(qp));
+}
+
+static u8 sodp_req_opcode(struct sodp_swqe *s, bool first, bool last)
+{
+	switch (s->opcode) {
+	case IB_WR_SEND:
+	case IB_WR_SEND_WITH_IMM:
+	case IB_WR_SEND_WITH_INV:
+		if (!last)
+			return first ? SODP_OP_SEND_FIRST : SODP_OP_SEND_MIDDLE;
+		if (s->opcode == IB_WR_SEND_WITH_IMM)
+			return first ? SODP_OP_SEND_ONLY_IMM :
+				       SODP_OP_SEND_LAST_IMM;
+		if (s->opcode == IB_WR_SEND_WITH_INV)
+			return first ? SODP_OP_SEND_ONLY_INV :
+				       SODP_OP_SEND_LAST_INV;
+		return first ? SODP_OP_SEND_ONLY : SODP_OP_SEND_LAST;
+	case IB_WR_RDMA_WRITE:
+	case IB_WR_RDMA_WRITE_WITH_IMM:
+		if (!last)
+			return first ? SODP_OP_WRITE_FIRST :
+				       SODP_OP_WRITE_MIDDLE;
+		if (s->opcode == IB_WR_RDMA_WRITE_WITH_IMM)
+			return first ? SODP_OP_WRITE_ONLY_IMM :
+				       SODP_OP_WRITE_LAST_IMM;
+		return first ? SODP_OP_WRITE_ONLY : SODP_OP_WRITE_LAST;
+	case IB_WR_RDMA_READ:
+		return SODP_OP_READ_REQUEST;
+	case IB_WR_ATOMIC_CMP_AND_SWP:
+		return SODP_OP_CMP_SWAP;
+	default:
+		return SODP_OP_FETCH_ADD;
+	}
+}
+
+void sodp_req_arm_timer(struct sodp_qp *qp)
+{
+	u8 t = qp->attr.timeout;
+	unsigned long tmo;
+
+	if (!t)
+		return;
+	/* 4.096 us * 2^timeout, at least 100 ms (the test VMs are slow). */
+	tmo = max(nsecs_to_jiffies(4096ULL << t), msecs_to_jiffies(100));
+	mod_timer(&qp->retrans_timer, jiffies + tmo);
+}
+
+/*
+ * Send the next packet of @s.  Return: 1 when @s is fully sent, 0 when
+ * more packets follow, negative on a local error (recorded in @s).
+ */
+static int sodp_req_packet(struct sodp_qp *qp, struct sodp_swqe *s)
+{
+	const struct sodp_opinfo *info;
+	u32 mtu = sodp_qp_mtu(qp), psn = qp->req.psn;
+	u32 resid = s->length - s->sent, pay = 0;
+	bool first = !s->sent, last = true, ackreq, se;
+	struct sk_buff *skb;
+	u8 opcode;
+	int ret;
+
+	if (!sodp_wr_is_rd_atomic(s->opcode)) {
+		pay = min(mtu, resid);
+		last = resid <= mtu;
+	} else if (s->opcode == IB_WR_RDMA_READ) {
+		/* A retried READ asks only for what has not arrived. */
+		psn = sodp_psn_add(s->first_psn, s->done / mtu);
+	}
+	opcode = sodp_req_opcode(s, first, last);
+	info = sodp_op_info(opcode);
+	ackreq = last || !((psn - s->first_psn + 1) % SODP_ACKREQ_EVERY) ||
+		 sodp_psn_diff(psn + 1, qp->req.una) >= SODP_MAX_UNACKED;
+	se = last && (s->send_flags & IB_SEND_SOLICITED) &&
+	     (info->flags & (SODP_OPF_SEND | SODP_OPF_IMMDT));
+	skb = sodp_pkt_new(qp, opcode, pay, psn, ackreq, se);
+	if (skb) {
+		void *hdr = skb->data;
+
+		if (info->off_reth) {
+			struct sodp_reth *reth = hdr + info->off_reth;
+
+			u32 skip = s->opcode == IB_WR_RDMA_READ ? s->done : 0;
+
+			reth->va = cpu_to_be64(s->remote_addr + skip);
+			reth->rkey = cpu_to_be32(s->rkey);
+			reth->len = cpu_to_be32(s->length - skip);
+		}
+		if (info->off_atmeth) {
+			struct sodp_atmeth *a = hdr + info->off_atmeth;
+
+			a->va = cpu_to_be64(s->remote_addr);
+			a->rkey = cpu_to_be32(s->rkey);
+			if (s->opcode == IB_WR_ATOMIC_CMP_AND_SWP) {
+				a->swap_add = cpu_to_be64(s->swap);
+				a->compare = cpu_to_be64(s->compare_add);
+			} else {
+				a->swap_add = cpu_to_be64(s->compare_add);
+			}
+		}
+		if (info->off_immdt)
+			((struct sodp_immdt *)(hdr + info->off_immdt))->imm =
+				(__force __be32)s->ex;
+		if (info->off_ieth)
+			((struct sodp_ieth *)(hdr + info->off_ieth))->rkey =
+				cpu_to_be32(s->ex);
+		if (pay && (s->send_flags & IB_SEND_INLINE)) {
+			memcpy(hdr + info->hdr_len, s->inline_data + s->sent,
+			       pay);
+		} else if (pay) {
+			ret = sodp_sge_copy(qp, s->sge, s->num_sge, s->sent,
+					    hdr + info->hdr_len, pay, false);
+			if (ret) {
+				kfree_skb(skb);
+				s->status = ret == -ENOSPC ? IB_WC_LOC_LEN_ERR :
+					    IB_WC_LOC_PROT_ERR;
+				s->state = SODP_SWQE_ERROR;
+				return ret;
+			}
+		}
+		sodp_pkt_send(qp, skb);
+	}
+	/* A lost packet (no route, no memory) is a drop: retransmitted. */
+	if (!timer_pending(&qp->retrans_timer))
+		sodp_req_arm_timer(qp);
+	if (sodp_wr_is_rd_atomic(s->opcode)) {
+		s->sent = s->length;
+		qp->req.psn = sodp_psn_add(s->first_psn,
+					   sodp_swqe_npkts(qp, s));
+		return 1;
+	}
+	s->sent += pay;
+	qp->req.psn = sodp_psn_add(psn, 1);
+	return last;
+}
+
+/**
+ * sodp_req_run() - transmit what the send queue holds, within the windows
+ * @qp: QP in RTS
+ *
+ * Context: QP work item, proc_lock held.
+ */
+void sodp_req_run(struct sodp_qp *qp)
+{
+	struct sodp_req *req = &qp->req;
+	u32 mask = qp->sq.q.index_mask;
+	unsigned int budget = SODP_REQ_BUDGET;
+	u32 max_rd = max_t(u32, qp->attr.max_rd_atomic, 1);
+
+	sodp_req_fetch(qp);
+	while (!req->stopped && !req->rnr_wait && req->send != req->fetch) {
+		struct sodp_swqe *s = sodp_swqe(qp, req->send);
+		int ret;
+
+		if (s->state == SODP_SWQE_ERROR) {
+			req->stopped = true;
+			break;
+		}
+		if (!budget--) {
+			sodp_qp_kick(qp);
+			break;
+		}
+		if (sodp_psn_diff(req->psn, req->una) >= SODP_MAX_UNACKED)
+			break;
+		if (!s->sent && s->state == SODP_SWQE_PENDING) {
+			if (sodp_wr_is_rd_atomic(s->opcode) &&
+			    req->rd_atomic >= max_rd)
+				break;
+			/* Same PSNs again when going back (deterministic). */
+			s->first_psn = req->psn;
+			s->last_psn = sodp_psn_add(req->psn,
+						   sodp_swqe_npkts(qp, s) - 1);
+		}
+		ret = sodp_req_packet(qp, s);
+		if (ret < 0) {
+			req->stopped = true;
+			break;
+		}
+		if (ret) {
+			s->state = SODP_SWQE_SENT;
+			if (sodp_wr_is_rd_atomic(s->opcode))
+				req->rd_atomic++;
+			req->send = (req->send + 1) & mask;
+		}
+	}
+	sodp_comp_advance(qp);
+}
+
+/**
+ * sodp_req_init() - requester state for a QP entering RTS from RTR
+ * @qp: QP
+ *
+ * Context: proc_lock held.
+ */
+void sodp_req_init(struct sodp_qp *qp)
+{
+	struct sodp_req *req = &qp->req;
+
+	req->fetch = qp->sq.q.index;
+	req->send = qp->sq.q.index;
+	req->psn = qp->attr.sq_psn;
+	req->una = qp->attr.sq_psn;
+	req->rd_atomic = 0;
+	req->retry = qp->attr.retry_cnt;
+	req->rnr_retry = qp->attr.rnr_retry;
+	req->rnr_wait = false;
+	req->stopped = false;
+	req->rewound = false;
+}

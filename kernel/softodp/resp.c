@@ -1,0 +1,678 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * softodp: the responder - request packets to memory, receive
+ * completions and responses.
+ *
+ * PSN rules (IBTA 9.7.5.1): the expected PSN (epsn) is executed; a PSN
+ * before it is a duplicate (SEND/WRITE: acknowledged again; READ: executed
+ * again from the request's RETH if a responder resource covers it; ATOMIC:
+ * the saved result is sent again, never executed twice); a PSN after it
+ * gets one PSN sequence error NAK until epsn arrives.
+ *
+ * Responder resources: a ring of max_dest_rd_atomic entries (at least
+ * one) remembering the PSN ranges of executed READs and the original
+ * values of executed ATOMICs.
+ *
+ * Receive WQEs: an RQ WQE is copied (clamped) into resp.rwqe and keeps
+ * its ring slot until it completes; an SRQ WQE is taken from the shared
+ * ring at once (under srq->lock).  No WQE for a SEND or RDMA WRITE with
+ * immediate: RNR NAK with min_rnr_timer.
+ *
+ * Errors: bad rkey/range/rights -> NAK remote access error; malformed or
+ * unsupported requests -> NAK invalid request; a receive WQE that cannot
+ * take the data -> its completion in error and NAK remote operation error
+ * (invalid request if too short).  These move the QP to ERR.
+ */
+#include <linux/highmem.h>
+
+#include "cq.h"
+#include "mr.h"
+#include "qp.h"
+#include "queue.h"
+#include "recv.h"
+#include "srq.h"
+#include "../odp/odp.h"
+
+#define SODP_ACK_SYNDROME	(SODP_AETH_ACK | SODP_AETH_CREDITS_INVALID)
+
+static void sodp_resp_ack(struct sodp_qp *qp, u8 syndrome, u32 psn)
+{
+	struct sk_buff *skb;
+
+	skb = sodp_pkt_new(qp, SODP_OP_ACK, 0, psn, false, false);
+	if (!skb)
+		return;
+	sodp_aeth_init(sodp_pkt_hdr(skb, sodp_op_info(SODP_OP_ACK)->off_aeth),
+		       syndrome, qp->resp.msn);
+	sodp_pkt_send(qp, skb);
+}
+
+/**
+ * sodp_resp_flush_ack() - send the coalesced acknowledgement, if owed
+ * @qp: QP
+ *
+ * Context: QP work item, proc_lock held.
+ */
+void sodp_resp_flush_ack(struct sodp_qp *qp)
+{
+	if (!qp->resp.ack_pending)
+		return;
+	qp->resp.ack_pending = false;
+	sodp_resp_ack(qp, SODP_ACK_SYNDROME,
+		      sodp_psn_add(qp->resp.epsn, SODP_PSN_MASK));
+}
+
+static void sodp_resp_event(struct sodp_qp *qp, enum ib_event_type type)
+{
+	struct ib_event ev = {
+		.device = qp->ibqp.device,
+		.element.qp = &qp->ibqp,
+		.event = type,
+	};
+
+	if (qp->ibqp.event_handler)
+		qp->ibqp.event_handler(&ev, qp->ibqp.qp_context);
+}
+
+/* NAK that ends the connection: the QP goes to ERR after this work run. */
+static void sodp_resp_fatal(struct sodp_qp *qp, u8 code, u32 psn)
+{
+	sodp_qp_dbg(qp, "NAK %u at PSN %u\n", code, psn);
+	qp->resp.ack_pending = false;
+	sodp_resp_ack(qp, SODP_AETH_NAK | code, psn);
+	sodp_resp_event(qp, code == SODP_NAK_REM_ACCESS_ERR ?
+			IB_EVENT_QP_ACCESS_ERR : IB_EVENT_QP_REQ_ERR);
+	qp->need_err = true;
+}
+
+/* ---- receive WQEs ------------------------------------------------------ */
+
+static void sodp_resp_copy_wqe(struct sodp_qp *qp, struct rxe_recv_wqe *w,
+			       u32 max_sge)
+{
+	struct rxe_recv_wqe *r = qp->resp.rwqe;
+	u32 n = READ_ONCE(w->dma.num_sge), i;
+	u64 len = 0;
+
+	r->wr_id = READ_ONCE(w->wr_id);
+	/* A list longer than the queue allows takes nothing (length error). */
+	if (n > max_sge)
+		n = 0;
+	memcpy(r->dma.sge, w->dma.sge, n * sizeof(struct rxe_sge));
+	for (i = 0; i < n; i++)
+		len += r->dma.sge[i].length;
+	r->dma.num_sge = n;
+	r->dma.length = min_t(u64, len, SODP_MAX_MSG_SZ);
+}
+
+/* Make resp.rwqe hold a receive WQE.  Return: 0 or -EAGAIN (none). */
+static int sodp_resp_get_wqe(struct sodp_qp *qp)
+{
+	struct sodp_resp *resp = &qp->resp;
+	struct sodp_srq *srq = qp->srq;
+	unsigned long flags;
+
+	if (resp->have_wqe)
+		return 0;
+	if (srq) {
+		spin_lock_irqsave(&srq->lock, flags);
+		if (!sodp_queue_count(&srq->q)) {
+			spin_unlock_irqrestore(&srq->lock, flags);
+			return -EAGAIN;
+		}
+		sodp_resp_copy_wqe(qp, sodp_queue_dev_elem(&srq->q),
+				   srq->max_sge);
+		sodp_queue_dev_advance(&srq->q);
+		spin_unlock_irqrestore(&srq->lock, flags);
+		sodp_srq_consumed(srq);
+		resp->rwqe_from_rq = false;
+	} else {
+		if (!sodp_queue_count(&qp->rq.q))
+			return -EAGAIN;
+		sodp_resp_copy_wqe(qp, sodp_queue_dev_elem(&qp->rq.q),
+				   qp->rq.max_sge);
+		resp->rwqe_from_rq = true;
+	}
+	resp->have_wqe = true;
+	resp->offset = 0;
+	return 0;
+}
+
+/* Complete resp.rwqe into the receive CQ. */
+static void sodp_resp_complete(struct sodp_qp *qp, struct ib_wc *wc, bool se)
+{
+	struct sodp_resp *resp = &qp->resp;
+
+	wc->wr_id = resp->rwqe->wr_id;
+	wc->qp = &qp->ibqp;
+	wc->src_qp = qp->attr.dest_qp_num;
+	wc->port_num = 1;
+	if (resp->rwqe_from_rq)
+		sodp_queue_dev_advance(&qp->rq.q);
+	resp->have_wqe = false;
+	sodp_cq_post(qp->rcq ? qp->rcq : to_scq(qp->ibqp.recv_cq), wc, se);
+}
+
+/**
+ * sodp_resp_drop_wqe() - flush a receive WQE taken from an SRQ
+ * @qp: QP going to the error state
+ *
+ * RQ WQEs are still in their ring and flushed from there.
+ *
+ * Context: proc_lock held.
+ */
+void sodp_resp_drop_wqe(struct sodp_qp *qp)
+{
+	struct ib_wc wc = {
+		.status = IB_WC_WR_FLUSH_ERR,
+		.opcode = IB_WC_RECV,
+	};
+
+	if (!qp->resp.have_wqe)
+		return;
+	if (qp->resp.rwqe_from_rq) {
+		qp->resp.have_wqe = false;
+		return;
+	}
+	sodp_resp_complete(qp, &wc, false);
+}
+
+static void sodp_resp_wqe_error(struct sodp_qp *qp, int err, u32 psn)
+{
+	struct ib_wc wc = {
+		.opcode = IB_WC_RECV,
+		.status = err == -ENOSPC ? IB_WC_LOC_LEN_ERR :
+					   IB_WC_LOC_PROT_ERR,
+	};
+
+	sodp_resp_complete(qp, &wc, false);
+	sodp_resp_fatal(qp, err == -ENOSPC ? SODP_NAK_INVALID_REQ :
+			SODP_NAK_REM_OP_ERR, psn);
+}
+
+static int sodp_resp_need_wqe(struct sodp_qp *qp, u32 psn)
+{
+	if (!sodp_resp_get_wqe(qp))
+		return 0;
+	sodp_stat_inc(sodp_qp_dev(qp)->stats, SODP_STAT_RNR_NAK_SENT);
+	qp->resp.ack_pending = false;
+	sodp_resp_ack(qp, SODP_AETH_RNR_NAK |
+		      (qp->attr.min_rnr_timer & SODP_AETH_VALUE_MASK), psn);
+	return -EAGAIN;
+}
+
+/* Immediate data / invalidate fields of a last packet, into @wc. */
+static void sodp_resp_wc_ext(struct sk_buff *skb, struct ib_wc *wc)
+{
+	const struct sodp_opinfo *info = sodp_pkt(skb)->info;
+
+	if (info->off_immdt) {
+		struct sodp_immdt *i = sodp_pkt_hdr(skb, info->off_immdt);
+
+		wc->ex.imm_data = i->imm;
+		wc->wc_flags |= IB_WC_WITH_IMM;
+	}
+	if (info->off_ieth) {
+		struct sodp_ieth *i = sodp_pkt_hdr(skb, info->off_ieth);
+
+		wc->ex.invalidate_rkey = be32_to_cpu(i->rkey);
+		wc->wc_flags |= IB_WC_WITH_INVALIDATE;
+	}
+}
+
+static bool sodp_pkt_se(struct sk_buff *skb)
+{
+	return ((struct sodp_bth *)skb->data)->flags & SODP_BTH_SE;
+}
+
+/* ---- operations -------------------------------------------------------- */
+
+static int sodp_resp_send(struct sodp_qp *qp, struct sk_buff *skb)
+{
+	struct sodp_pkt *pkt = sodp_pkt(skb);
+	struct sodp_resp *resp = &qp->resp;
+	struct rxe_recv_wqe *r = resp->rwqe;
+	int ret;
+
+	if (sodp_resp_need_wqe(qp, pkt->psn))
+		return -EAGAIN;
+	ret = sodp_sge_copy(qp, r->dma.sge, r->dma.num_sge, resp->offset,
+			    sodp_pkt_payload(skb), pkt->paylen, true);
+	if (ret) {
+		sodp_resp_wqe_error(qp, ret, pkt->psn);
+		return ret;
+	}
+	resp->offset += pkt->paylen;
+	if (pkt->info->flags & SODP_OPF_LAST) {
+		struct ib_wc wc = {
+			.opcode = IB_WC_RECV,
+			.byte_len = resp->offset,
+		};
+
+		sodp_resp_wc_ext(skb, &wc);
+		sodp_resp_complete(qp, &wc, sodp_pkt_se(skb));
+	}
+	return 0;
+}
+
+static int sodp_resp_write(struct sodp_qp *qp, struct sk_buff *skb)
+{
+	struct sodp_pkt *pkt = sodp_pkt(skb);
+	const struct sodp_opinfo *info = pkt->info;
+	struct sodp_dev *sdev = sodp_qp_dev(qp);
+	struct sodp_resp *resp = &qp->resp;
+	struct sodp_mr *mr;
+	int ret;
+
+	if (info->off_reth) {
+		struct sodp_reth *reth = sodp_pkt_hdr(skb, info->off_reth);
+		u64 va = be64_to_cpu(reth->va);
+		u32 len = be32_to_cpu(reth->len);
+
+		if (len > SODP_MAX_MSG_SZ) {
+			sodp_resp_fatal(qp, SODP_NAK_INVALID_REQ, pkt->psn);
+			return -EINVAL;
+		}
+		resp->write_va = va;
+		resp->write_rkey = be32_to_cpu(reth->rkey);
+		resp->write_resid = len;
+		resp->write_len = len;
+		if (len) {
+			mr = sodp_mr_get_key(sdev, resp->write_rkey);
+			ret = mr ? sodp_mr_check(mr, to_spd(qp->ibqp.pd), va,
+						 len, IB_ACCESS_REMOTE_WRITE) :
+				   -EACCES;
+			if (mr)
+				sodp_mr_put(mr);
+			if (ret) {
+				sodp_resp_fatal(qp, SODP_NAK_REM_ACCESS_ERR,
+						pkt->psn);
+				return ret;
+			}
+		}
+	}
+	if (pkt->paylen > resp->write_resid ||
+	    ((info->flags & SODP_OPF_LAST) &&
+	     pkt->paylen != resp->write_resid)) {
+		sodp_resp_fatal(qp, SODP_NAK_INVALID_REQ, pkt->psn);
+		return -EINVAL;
+	}
+	if ((info->flags & SODP_OPF_IMMDT) && sodp_resp_need_wqe(qp, pkt->psn))
+		return -EAGAIN;
+	if (pkt->paylen) {
+		mr = sodp_mr_get_key(sdev, resp->write_rkey);
+		ret = mr ? sodp_mr_check(mr, to_spd(qp->ibqp.pd),
+					 resp->write_va, pkt->paylen,
+					 IB_ACCESS_REMOTE_WRITE) : -EACCES;
+		if (!ret)
+			ret = sodp_mr_copy(mr, resp->write_va,
+					   sodp_pkt_payload(skb), pkt->paylen,
+					   true);
+		if (mr)
+			sodp_mr_put(mr);
+		if (ret) {
+			sodp_resp_fatal(qp, SODP_NAK_REM_ACCESS_ERR, pkt->psn);
+			return ret;
+		}
+	}
+	resp->write_va += pkt->paylen;
+	resp->write_resid -= pkt->paylen;
+	if (info->flags & SODP_OPF_IMMDT) {
+		struct ib_wc wc = {
+			.opcode = IB_WC_RECV_RDMA_WITH_IMM,
+			.byte_len = resp->write_len,
+		};
+
+		sodp_resp_wc_ext(skb, &wc);
+		sodp_resp_complete(qp, &wc, sodp_pkt_se(skb));
+	}
+	return 0;
+}
+
+/* Send the READ responses for [va, va + len) starting at @psn. */
+static void sodp_resp_read_reply(struct sodp_qp *qp, u64 va, u32 rkey,
+				 u32 len, u32 psn)
+{
+	u32 mtu = sodp_qp_mtu(qp), npkts = len ? DIV_ROUND_UP(len, mtu) : 1;
+	struct sodp_mr *mr = NULL;
+	u32 i;
+
+	if (len) {
+		mr = sodp_mr_get_key(sodp_qp_dev(qp), rkey);
+		if (!mr) {
+			sodp_resp_fatal(qp, SODP_NAK_REM_ACCESS_ERR, psn);
+			return;
+		}
+	}
+	for (i = 0; i < npkts; i++) {
+		u32 off = i * mtu, pay = min(mtu, len - off);
+		const struct sodp_opinfo *info;
+		struct sk_buff *skb;
+		u8 op;
+
+		if (npkts == 1)
+			op = SODP_OP_READ_RESP_ONLY;
+		else if (!i)
+			op = SODP_OP_READ_RESP_FIRST;
+		else if (i == npkts - 1)
+			op = SODP_OP_READ_RESP_LAST;
+		else
+			op = SODP_OP_READ_RESP_MIDDLE;
+		info = sodp_op_info(op);
+		skb = sodp_pkt_new(qp, op, pay, sodp_psn_add(psn, i), false,
+				   false);
+		if (!skb)
+			continue;	/* lost: the requester retries */
+		if (info->off_aeth)
+			sodp_aeth_init(sodp_pkt_hdr(skb, info->off_aeth),
+				       SODP_ACK_SYNDROME, qp->resp.msn);
+		if (pay && sodp_mr_copy(mr, va + off,
+					skb->data + info->hdr_len, pay,
+					false)) {
+			kfree_skb(skb);
+			sodp_resp_fatal(qp, SODP_NAK_REM_ACCESS_ERR,
+					sodp_psn_add(psn, i));
+			break;
+		}
+		sodp_pkt_send(qp, skb);
+	}
+	if (mr)
+		sodp_mr_put(mr);
+}
+
+static int sodp_resp_read_check(struct sodp_qp *qp, struct sk_buff *skb,
+				u64 *va, u32 *rkey, u32 *len)
+{
+	struct sodp_reth *reth = sodp_pkt_hdr(skb, sodp_pkt(skb)->info->off_reth);
+	struct sodp_mr *mr;
+	int ret;
+
+	*va = be64_to_cpu(reth->va);
+	*rkey = be32_to_cpu(reth->rkey);
+	*len = be32_to_cpu(reth->len);
+	if (*len > SODP_MAX_MSG_SZ) {
+		sodp_resp_fatal(qp, SODP_NAK_INVALID_REQ, sodp_pkt(skb)->psn);
+		return -EINVAL;
+	}
+	if (!*len)
+		return 0;
+	mr = sodp_mr_get_key(sodp_qp_dev(qp), *rkey);
+	ret = mr ? sodp_mr_check(mr, to_spd(qp->ibqp.pd), *va, *len,
+				 IB_ACCESS_REMOTE_READ) : -EACCES;
+	if (mr)
+		sodp_mr_put(mr);
+	if (ret)
+		sodp_resp_fatal(qp, SODP_NAK_REM_ACCESS_ERR, sodp_pkt(skb)->psn);
+	return ret;
+}
+
+static struct sodp_res *sodp_resp_res_new(struct sodp_qp *qp)
+{
+	u32 n = max_t(u32, qp->attr.max_dest_rd_atomic, 1);
+	struct sodp_res *res;
+
+	n = min_t(u32, n, SODP_MAX_RD_ATOMIC);
+	res = &qp->resp.res[qp->resp.res_head % n];
+	qp->resp.res_head = (qp->resp.res_head + 1) % n;
+	return res;
+}
+
+static int sodp_resp_read(struct sodp_qp *qp, struct sk_buff *skb)
+{
+	u32 mtu = sodp_qp_mtu(qp), psn = sodp_pkt(skb)->psn, rkey, len, n;
+	struct sodp_res *res;
+	u64 va;
+	int ret;
+
+	ret = sodp_resp_read_check(qp, skb, &va, &rkey, &len);
+	if (ret)
+		return ret;
+	n = len ? DIV_ROUND_UP(len, mtu) : 1;
+	res = sodp_resp_res_new(qp);
+	res->valid = true;
+	res->atomic = false;
+	res->first_psn = psn;
+	res->last_psn = sodp_psn_add(psn, n - 1);
+	qp->resp.msn++;
+	/* The responses carry the acknowledgement. */
+	qp->resp.ack_pending = false;
+	sodp_resp_read_reply(qp, va, rkey, len, psn);
+	qp->resp.epsn = sodp_psn_add(psn, n);
+	return 1;
+}
+
+static int sodp_mr_atomic(struct sodp_mr *mr, u64 iova, bool cmp_swap,
+			  u64 swap_add, u64 compare, u64 *orig)
+{
+	struct odp_iter it;
+	unsigned int off, seg;
+	struct page *page;
+	void *p;
+	int ret;
+
+	if (mr->type == SODP_MR_ODP) {
+		ret = odp_iter_start(&it, mr->odp, sodp_mr_va(mr, iova),
+				     sizeof(u64), ODP_FAULT_WRITE);
+		if (ret)
+			return ret;
+		ret = odp_iter_next(&it, &page, &off, &seg);
+		if (ret <= 0 || seg != sizeof(u64)) {
+			odp_iter_end(&it);
+			return ret < 0 ? ret : -EFAULT;
+		}
+	} else {
+		ret = sodp_mr_page(mr, iova, &page, &off);
+		if (ret)
+			return ret;
+	}
+	if (off & 7) {
+		ret = -EINVAL;
+	} else {
+		p = kmap_local_page(page) + off;
+		if (cmp_swap)
+			*orig = cmpxchg64((u64 *)p, compare, swap_add);
+		else
+			*orig = atomic64_fetch_add(swap_add, (atomic64_t *)p);
+		kunmap_local(p);
+		ret = 0;
+	}
+	if (mr->type == SODP_MR_ODP)
+		odp_iter_end(&it);
+	return ret;
+}
+
+static void sodp_resp_atomic_reply(struct sodp_qp *qp, u32 psn, u64 orig)
+{
+	const struct sodp_opinfo *info = sodp_op_info(SODP_OP_ATOMIC_ACK);
+	struct sk_buff *skb;
+
+	skb = sodp_pkt_new(qp, SODP_OP_ATOMIC_ACK, 0, psn, false, false);
+	if (!skb)
+		return;
+	sodp_aeth_init(sodp_pkt_hdr(skb, info->off_aeth), SODP_ACK_SYNDROME,
+		       qp->resp.msn);
+	((struct sodp_atmack *)sodp_pkt_hdr(skb, info->off_atmack))->orig =
+		cpu_to_be64(orig);
+	sodp_pkt_send(qp, skb);
+}
+
+static int sodp_resp_atomic(struct sodp_qp *qp, struct sk_buff *skb)
+{
+	struct sodp_pkt *pkt = sodp_pkt(skb);
+	struct sodp_atmeth *a = sodp_pkt_hdr(skb, pkt->info->off_atmeth);
+	struct sodp_dev *sdev = sodp_qp_dev(qp);
+	u64 va = be64_to_cpu(a->va), orig = 0;
+	struct sodp_res *res;
+	struct sodp_mr *mr;
+	int ret;
+
+	if (va & 7) {
+		sodp_resp_fatal(qp, SODP_NAK_INVALID_REQ, pkt->psn);
+		return -EINVAL;
+	}
+	mr = sodp_mr_get_key(sdev, be32_to_cpu(a->rkey));
+	ret = mr ? sodp_mr_check(mr, to_spd(qp->ibqp.pd), va, sizeof(u64),
+				 IB_ACCESS_REMOTE_ATOMIC) : -EACCES;
+	if (!ret) {
+		mutex_lock(&sdev->atomic_lock);
+		ret = sodp_mr_atomic(mr, va,
+				     ((struct sodp_bth *)skb->data)->opcode ==
+				     SODP_OP_CMP_SWAP,
+				     be64_to_cpu(a->swap_add),
+				     be64_to_cpu(a->compare), &orig);
+		mutex_unlock(&sdev->atomic_lock);
+	}
+	if (mr)
+		sodp_mr_put(mr);
+	if (ret) {
+		sodp_resp_fatal(qp, ret == -EINVAL ? SODP_NAK_INVALID_REQ :
+				SODP_NAK_REM_ACCESS_ERR, pkt->psn);
+		return ret;
+	}
+	res = sodp_resp_res_new(qp);
+	res->valid = true;
+	res->atomic = true;
+	res->first_psn = pkt->psn;
+	res->last_psn = pkt->psn;
+	res->orig = orig;
+	qp->resp.msn++;
+	qp->resp.ack_pending = false;
+	sodp_resp_atomic_reply(qp, pkt->psn, orig);
+	return 0;
+}
+
+/* ---- duplicates -------------------------------------------------------- */
+
+static void sodp_resp_dup(struct sodp_qp *qp, struct sk_buff *skb)
+{
+	struct sodp_pkt *pkt = sodp_pkt(skb);
+	u32 flags = pkt->info->flags, i, n, rkey, len;
+	u64 va;
+
+	sodp_stat_inc(sodp_qp_dev(qp)->stats, SODP_STAT_DUP_REQ);
+	if (!(flags & (SODP_OPF_READ | SODP_OPF_ATOMIC))) {
+		if (sodp_bth_ackreq((struct sodp_bth *)skb->data))
+			qp->resp.ack_pending = true;
+		return;
+	}
+	n = min_t(u32, max_t(u32, qp->attr.max_dest_rd_atomic, 1),
+		  SODP_MAX_RD_ATOMIC);
+	for (i = 0; i < n; i++) {
+		struct sodp_res *res = &qp->resp.res[i];
+
+		if (!res->valid || res->atomic != !!(flags & SODP_OPF_ATOMIC))
+			continue;
+		if (sodp_psn_diff(pkt->psn, res->first_psn) < 0 ||
+		    sodp_psn_diff(pkt->psn, res->last_psn) > 0)
+			continue;
+		if (res->atomic) {
+			if (pkt->psn == res->first_psn)
+				sodp_resp_atomic_reply(qp, pkt->psn, res->orig);
+			return;
+		}
+		/* Execute the READ again, as the duplicate asks. */
+		if (!sodp_resp_read_check(qp, skb, &va, &rkey, &len))
+			sodp_resp_read_reply(qp, va, rkey, len, pkt->psn);
+		return;
+	}
+}
+
+/* ---- entry --------------------------------------------------------------- */
+
+/**
+ * sodp_resp_rx() - process one request packet
+ * @qp: QP in RTR or later
+ * @skb: the packet (not consumed)
+ *
+ * Context: QP work item, proc_lock held.
+ */
+void sodp_resp_rx(struct sodp_qp *qp, struct sk_buff *skb)
+{
+	struct sodp_pkt *pkt = sodp_pkt(skb);
+	const struct sodp_opinfo *info = pkt->info;
+	struct sodp_resp *resp = &qp->resp;
+	u32 mtu = sodp_qp_mtu(qp), need = 0;
+	s32 diff = sodp_psn_diff(pkt->psn, resp->epsn);
+	int ret;
+
+	if (diff > 0) {
+		if (!resp->nak_sent) {
+			sodp_stat_inc(sodp_qp_dev(qp)->stats,
+				      SODP_STAT_SEQ_NAK_SENT);
+			resp->nak_sent = true;
+			resp->ack_pending = false;
+			sodp_resp_ack(qp, SODP_AETH_NAK | SODP_NAK_PSN_SEQ_ERR,
+				      resp->epsn);
+		}
+		return;
+	}
+	if (diff < 0) {
+		sodp_resp_dup(qp, skb);
+		return;
+	}
+	resp->nak_sent = false;
+
+	/* Opcode sequence and the QP's remote access rights. */
+	if (resp->cur ? !(info->flags & resp->cur) ||
+			(info->flags & SODP_OPF_FIRST) :
+	    !(info->flags & SODP_OPF_FIRST)) {
+		sodp_resp_fatal(qp, SODP_NAK_INVALID_REQ, pkt->psn);
+		return;
+	}
+	if (info->flags & SODP_OPF_WRITE)
+		need = IB_ACCESS_REMOTE_WRITE;
+	else if (info->flags & SODP_OPF_READ)
+		need = IB_ACCESS_REMOTE_READ;
+	else if (info->flags & SODP_OPF_ATOMIC)
+		need = IB_ACCESS_REMOTE_ATOMIC;
+	if ((need & ~qp->attr.qp_access_flags) ||
+	    (!(info->flags & SODP_OPF_LAST) ? pkt->paylen != mtu :
+	     pkt->paylen > mtu)) {
+		sodp_resp_fatal(qp, SODP_NAK_INVALID_REQ, pkt->psn);
+		return;
+	}
+
+	if (info->flags & SODP_OPF_SEND)
+		ret = sodp_resp_send(qp, skb);
+	else if (info->flags & SODP_OPF_WRITE)
+		ret = sodp_resp_write(qp, skb);
+	else if (info->flags & SODP_OPF_READ)
+		ret = sodp_resp_read(qp, skb);
+	else
+		ret = sodp_resp_atomic(qp, skb);
+	if (ret)
+		return;	/* RNR NAK or fatal NAK sent; READ set epsn */
+
+	if (info->flags & SODP_OPF_LAST) {
+		resp->cur = 0;
+		if (!(info->flags & SODP_OPF_ATOMIC))
+			resp->msn++;
+	} else {
+		resp->cur = info->flags & (SODP_OPF_SEND | SODP_OPF_WRITE);
+	}
+	resp->epsn = sodp_psn_add(resp->epsn, 1);
+	/* An ATOMIC ACK already acknowledged the atomic. */
+	if (sodp_bth_ackreq((struct sodp_bth *)skb->data) &&
+	    !(info->flags & SODP_OPF_ATOMIC))
+		resp->ack_pending = true;
+}
+
+/**
+ * sodp_resp_init() - responder state for a QP entering RTR
+ * @qp: QP
+ *
+ * Context: proc_lock held.
+ */
+void sodp_resp_init(struct sodp_qp *qp)
+{
+	struct sodp_resp *resp = &qp->resp;
+
+	resp->epsn = qp->attr.rq_psn;
+	resp->msn = 0;
+	resp->cur = 0;
+	resp->nak_sent = false;
+	resp->ack_pending = false;
+	resp->have_wqe = false;
+	resp->res_head = 0;
+	memset(resp->res, 0, SODP_MAX_RD_ATOMIC * sizeof(*resp->res));
+}
