@@ -185,42 +185,6 @@ static void sodp_get_dev_fw_str(struct ib_device *ibdev, char *str)
 	snprintf(str, IB_FW_VERSION_NAME_MAX, "0.0.0");
 }
 
-/* Packet counters as port hw counters ("rdma statistic show"). */
-static const struct rdma_stat_desc sodp_stat_descs[SODP_NUM_STATS] = {
-	[SODP_STAT_RX_PKTS].name = "rx_packets",
-	[SODP_STAT_TX_PKTS].name = "tx_packets",
-	[SODP_STAT_RX_DROP_NODEV].name = "rx_drop_no_device",
-	[SODP_STAT_RX_DROP_HDR].name = "rx_drop_bad_header",
-	[SODP_STAT_RX_DROP_ICRC].name = "rx_drop_bad_icrc",
-	[SODP_STAT_RX_DROP_PKEY].name = "rx_drop_bad_pkey",
-	[SODP_STAT_RX_DROP_NOQP].name = "rx_drop_no_qp",
-	[SODP_STAT_RX_DROP_STATE].name = "rx_drop_qp_state",
-	[SODP_STAT_RX_DROP_QFULL].name = "rx_drop_queue_full",
-	[SODP_STAT_DUP_REQ].name = "duplicate_requests",
-	[SODP_STAT_SEQ_NAK_SENT].name = "seq_naks_sent",
-	[SODP_STAT_RNR_NAK_SENT].name = "rnr_naks_sent",
-	[SODP_STAT_RETRANS].name = "retransmits",
-	[SODP_STAT_TIMEOUTS].name = "retransmit_timeouts",
-};
-
-static struct rdma_hw_stats *sodp_alloc_hw_port_stats(struct ib_device *ibdev,
-						      u32 port)
-{
-	return rdma_alloc_hw_stats_struct(sodp_stat_descs, SODP_NUM_STATS,
-					  RDMA_HW_STATS_DEFAULT_LIFESPAN);
-}
-
-static int sodp_get_hw_stats(struct ib_device *ibdev,
-			     struct rdma_hw_stats *stats, u32 port, int index)
-{
-	struct sodp_dev *sdev = to_sdev(ibdev);
-	int i;
-
-	for (i = 0; i < SODP_NUM_STATS; i++)
-		stats->value[i] = atomic64_read(&sdev->stats[i]);
-	return SODP_NUM_STATS;
-}
-
 static void sodp_dealloc_driver(struct ib_device *ibdev)
 {
 	struct sodp_dev *sdev = to_sdev(ibdev);
@@ -252,8 +216,6 @@ const struct ib_device_ops sodp_dev_ops = {
 	.get_netdev = sodp_get_netdev,
 	.query_pkey = sodp_query_pkey,
 	.get_dev_fw_str = sodp_get_dev_fw_str,
-	.alloc_hw_port_stats = sodp_alloc_hw_port_stats,
-	.get_hw_stats = sodp_get_hw_stats,
 	.alloc_ucontext = sodp_alloc_ucontext,
 	.dealloc_ucontext = sodp_dealloc_ucontext,
 	.disassociate_ucontext = sodp_disassociate_ucontext,
@@ -310,6 +272,8 @@ int sodp_dev_add(const char *name, struct net_device *ndev)
 	ib_set_device_ops(ibdev, &sodp_srq_ops);
 	ib_set_device_ops(ibdev, &sodp_qp_ops);
 	ib_set_device_ops(ibdev, &sodp_mr_ops);
+	ib_set_device_ops(ibdev, &sodp_prefetch_ops);
+	ib_set_device_ops(ibdev, &sodp_stats_ops);
 	dev_hold(ndev);
 	sdev->ndev = ndev;
 	INIT_LIST_HEAD(&sdev->list);

@@ -234,7 +234,8 @@ static void sodp_mr_free(struct sodp_mr *mr)
 	if (mr->umem)
 		ib_umem_release(mr->umem);
 	kfree(mr->fr_pages);
-	kfree(mr);
+	/* sodp_mr_get_key() may still be looking at it under RCU. */
+	kfree_rcu(mr, rcu);
 }
 
 static struct ib_mr *sodp_reg_user_mr(struct ib_pd *ibpd, u64 start,
@@ -328,6 +329,8 @@ static int sodp_dereg_mr(struct ib_mr *ibmr, struct ib_udata *udata)
 
 	sodp_mr_dbg(mr, "deregistered\n");
 	sodp_mr_retire(to_sdev(ibmr->device), mr);
+	if (mr->type == SODP_MR_ODP)
+		sodp_odp_retire_stats(to_sdev(ibmr->device), mr);
 	sodp_mr_free(mr);
 	return 0;
 }

@@ -57,6 +57,8 @@
 #include <rdma/uverbs_ioctl.h>
 #include <uapi/rdma/rdma_user_rxe.h>
 
+#include "stats.h"
+
 #include "net.h"
 
 #define SOFTODP_LINK_TYPE	"softodp"
@@ -169,6 +171,7 @@ struct sodp_mmap_entry {
  * @nr_pd: PD count, for the limit
  * @nr_cq: CQ count, for the limit
  * @port_active: last port state reported to ib_core (netdev notifier)
+ * @odp_totals: ODP counts of deregistered MRs (stats.c)
  * @net: namespace of @ndev at creation (holds a sodp_net_get() use)
  * @net_held: holds a sodp_net_get() use (sodp_devices_lock; dropped at
  *	NETDEV_UNREGISTER or release)
@@ -195,6 +198,7 @@ struct sodp_dev {
 	atomic_t nr_pd;
 	atomic_t nr_cq;
 	bool port_active;
+	struct sodp_odp_totals odp_totals;
 	struct net *net;
 	bool net_held;
 	struct mutex atomic_lock;
@@ -484,6 +488,7 @@ enum sodp_mr_type {
  * @fr_pages: page addresses of a fast-reg region (map_mr_sg)
  * @fr_max: capacity of @fr_pages
  * @fr_npages: entries used in @fr_pages
+ * @rcu: frees the MR after lookups under RCU are done with it
  */
 struct sodp_mr {
 	struct ib_mr ibmr;
@@ -501,6 +506,7 @@ struct sodp_mr {
 	u64 *fr_pages;
 	u32 fr_max;
 	u32 fr_npages;
+	struct rcu_head rcu;
 };
 
 static inline struct sodp_dev *to_sdev(struct ib_device *ibdev)
@@ -581,6 +587,7 @@ extern const struct ib_device_ops sodp_cq_ops;
 extern const struct ib_device_ops sodp_srq_ops;
 extern const struct ib_device_ops sodp_qp_ops;
 extern const struct ib_device_ops sodp_mr_ops;
+extern const struct ib_device_ops sodp_prefetch_ops;
 
 /* device.c: device life cycle, used by main.c */
 int sodp_dev_add(const char *name, struct net_device *ndev);
