@@ -84,9 +84,16 @@ void sodp_comp_advance(struct sodp_qp *qp)
 		    req->rd_atomic)
 			req->rd_atomic--;
 		sodp_comp_post(qp, s);
-		/* An errored WQE may be the one being (or never) sent. */
-		if (q->index == req->send)
+		/*
+		 * The WQE at req.send may be retired here: an errored one
+		 * (being or never sent), or one answered before a go-back
+		 * reached it again.
+		 */
+		if (q->index == req->send) {
 			req->send = (req->send + 1) & q->index_mask;
+			if (s->state == SODP_SWQE_DONE)
+				req->psn = sodp_psn_add(s->last_psn, 1);
+		}
 		sodp_queue_dev_advance(q);
 		if (s->status) {
 			req->stopped = true;
@@ -120,17 +127,25 @@ static void sodp_comp_rewind(struct sodp_qp *qp, bool timeout)
 	      (req->send + 1) & q->index_mask;
 	head = sodp_swqe(qp, q->index);
 	req->psn = head->first_psn;
+	/* DONE ones (not yet retired) stay done and count until retired. */
+	req->rd_atomic = 0;
 	for (i = q->index; i != end; i = (i + 1) & q->index_mask) {
 		struct sodp_swqe *s = sodp_swqe(qp, i);
 
 		if (s->state == SODP_SWQE_ERROR)
 			break;
+		if (s->state == SODP_SWQE_DONE) {
+			if (sodp_op_rd_atomic(s->opcode))
+				req->rd_atomic++;
+			continue;
+		}
 		/* READ responses placed so far stay: the request resumes. */
 		s->sent = 0;
 		s->state = SODP_SWQE_PENDING;
 	}
 	/* A SEND/WRITE resumes at the first unacknowledged packet. */
-	if (!sodp_op_rd_atomic(head->opcode) && head->state != SODP_SWQE_ERROR &&
+	if (!sodp_op_rd_atomic(head->opcode) &&
+	    head->state == SODP_SWQE_PENDING &&
 	    sodp_psn_diff(req->una, head->first_psn) > 0 &&
 	    sodp_psn_diff(req->una, head->last_psn) <= 0) {
 		head->sent = sodp_psn_diff(req->una, head->first_psn) *
@@ -138,7 +153,6 @@ static void sodp_comp_rewind(struct sodp_qp *qp, bool timeout)
 		req->psn = req->una;
 	}
 	req->send = q->index;
-	req->rd_atomic = 0;
 	req->stopped = false;	/* re-stops at an errored WQE */
 	sodp_req_arm_timer(qp);
 }

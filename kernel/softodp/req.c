@@ -474,6 +474,12 @@ void sodp_req_run(struct sodp_qp *qp)
 			req->stopped = true;
 			break;
 		}
+		if (s->state == SODP_SWQE_DONE) {
+			/* Answered before a go-back: nothing to resend. */
+			req->psn = sodp_psn_add(s->last_psn, 1);
+			req->send = (req->send + 1) & mask;
+			continue;
+		}
 		if (!budget--) {
 			sodp_qp_kick(qp);
 			break;

@@ -4,7 +4,7 @@
  * opcode with pinned and ODP memory, data checked byte for byte, and the
  * error paths with their exact completion statuses on both sides.
  *
- * Usage: rc [-d DEV] [-D DEV2] [-m pinned|odp|both] [-e] [-f FILTER]
+ * Usage: rc [-d DEV] [-D DEV2] [-m pinned|odp|both] [-e] [-f FILTER] [-6]
  *   -d DEV   requester device (default: the first sodp* device)
  *   -D DEV2  responder device (default: DEV, i.e. loopback on one device);
  *            any two devices whose RoCEv2 IPv4 GIDs reach each other
@@ -12,7 +12,9 @@
  *   -m MODE  memory of the data tests: pinned, odp or both (default both);
  *            ODP is used only on devices that report RC ODP support
  *   -e       skip the error-path tests (for peers with other semantics)
- *   -f STR   run only tests whose name contains STR
+ *   -6       use global IPv6 RoCEv2 GIDs instead of IPv4-mapped ones
+ *   -f STRS  run only tests whose name contains one of the
+ *            comma-separated STRS
  * Prints "PASS name" / "FAIL name: why" and "N passed, N failed"; exits 1
  * if anything failed.
  */
@@ -35,6 +37,7 @@
 
 static int passed, failed;
 static const char *filter;
+static int use_v6;
 
 static void result(int ok, const char *name, const char *fmt, ...)
 {
@@ -68,9 +71,12 @@ struct side {
 	struct ibv_pd *pd;
 	struct ibv_cq *cq;
 	struct ibv_qp *qp;
+	struct ibv_srq *srq;
 	uint8_t *buf;
 	struct ibv_mr *mr;
 };
+
+static int with_srq;	/* the next pair's responder receives from an SRQ */
 
 struct pair {
 	struct side a;		/* requester */
@@ -120,8 +126,13 @@ static int open_dev(struct dev *d, const char *want)
 			continue;
 		if (e.gid_type != IBV_GID_TYPE_ROCE_V2)
 			continue;
-		/* IPv4-mapped: ::ffff:a.b.c.d */
-		if (memcmp(e.gid.raw, "\0\0\0\0\0\0\0\0\0\0\xff\xff", 12))
+		/* IPv4-mapped (::ffff:a.b.c.d), or with -6 a global IPv6 GID */
+		if (!use_v6 &&
+		    memcmp(e.gid.raw, "\0\0\0\0\0\0\0\0\0\0\xff\xff", 12))
+			continue;
+		if (use_v6 &&
+		    (!memcmp(e.gid.raw, "\0\0\0\0\0\0\0\0\0\0\xff\xff", 12) ||
+		     (e.gid.raw[0] == 0xfe && (e.gid.raw[1] & 0xc0) == 0x80)))
 			continue;
 		d->gid_index = i;
 		d->gid = e.gid;
@@ -157,6 +168,16 @@ static int side_init(struct side *s, struct dev *d, int odp, int access)
 		return -1;
 	ia.send_cq = s->cq;
 	ia.recv_cq = s->cq;
+	if (with_srq && d == &devs[1]) {
+		struct ibv_srq_init_attr sa = {
+			.attr = { .max_wr = 64, .max_sge = 2 },
+		};
+
+		s->srq = ibv_create_srq(s->pd, &sa);
+		if (!s->srq)
+			return -1;
+		ia.srq = s->srq;
+	}
 	s->qp = ibv_create_qp(s->pd, &ia);
 	if (!s->qp)
 		return -1;
@@ -176,6 +197,8 @@ static void side_fini(struct side *s)
 {
 	if (s->qp)
 		ibv_destroy_qp(s->qp);
+	if (s->srq)
+		ibv_destroy_srq(s->srq);
 	if (s->mr)
 		ibv_dereg_mr(s->mr);
 	if (s->buf && s->buf != MAP_FAILED)
@@ -284,6 +307,8 @@ static int post_recv(struct side *s, uint64_t id, uint32_t off, uint32_t len)
 	struct ibv_recv_wr wr = { .wr_id = id, .sg_list = &sge, .num_sge = 1 };
 	struct ibv_recv_wr *bad;
 
+	if (s->srq)
+		return ibv_post_srq_recv(s->srq, &wr, &bad);
 	return ibv_post_recv(s->qp, &wr, &bad);
 }
 
@@ -303,9 +328,26 @@ static void fill(uint8_t *p, size_t n, unsigned int seed)
 		p[i] = (uint8_t)(seed * 131 + i * 7 + (i >> 8));
 }
 
+/* FILTER: comma-separated substrings, any of which selects a test. */
 static int want(const char *name)
 {
-	return !filter || strstr(name, filter);
+	const char *f = filter;
+
+	if (!f)
+		return 1;
+	while (*f) {
+		size_t n = strcspn(f, ",");
+		char part[64];
+
+		if (n && n < sizeof(part)) {
+			memcpy(part, f, n);
+			part[n] = 0;
+			if (strstr(name, part))
+				return 1;
+		}
+		f += n + (f[n] == ',');
+	}
+	return 0;
 }
 
 #define TNAME(buf, fmt, ...) snprintf(buf, sizeof(buf), fmt, ##__VA_ARGS__)
@@ -346,7 +388,8 @@ static void test_send(int odp, int imm)
 	struct pair p;
 	size_t k;
 
-	TNAME(name, "send%s_%s", imm ? "_imm" : "", mem_name(odp));
+	TNAME(name, "send%s%s_%s", imm ? "_imm" : "", with_srq ? "_srq" : "",
+	      mem_name(odp));
 	if (!want(name))
 		return;
 	if (pair_init(&p, odp, MR_ACCESS, 7)) {
@@ -985,22 +1028,24 @@ int main(int argc, char **argv)
 	const char *d0 = NULL, *d1 = NULL, *mode = "both";
 	int errors = 1, opt, m;
 
-	while ((opt = getopt(argc, argv, "d:D:m:ef:")) != -1) {
+	while ((opt = getopt(argc, argv, "d:D:m:ef:6")) != -1) {
 		switch (opt) {
+		case '6': use_v6 = 1; break;
 		case 'd': d0 = optarg; break;
 		case 'D': d1 = optarg; break;
 		case 'm': mode = optarg; break;
 		case 'e': errors = 0; break;
 		case 'f': filter = optarg; break;
 		default:
-			fprintf(stderr, "usage: rc [-d DEV] [-D DEV2] [-m pinned|odp|both] [-e] [-f FILTER]\n");
+			fprintf(stderr, "usage: rc [-d DEV] [-D DEV2] [-m pinned|odp|both] [-e] [-f FILTER] [-6]\n");
 			return 2;
 		}
 	}
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (open_dev(&devs[0], d0) || open_dev(&devs[1], d1 ? d1 : d0)) {
-		fprintf(stderr, "rc: cannot open %s/%s or no RoCEv2 IPv4 GID\n",
-			d0 ? d0 : "sodp*", d1 ? d1 : "(same)");
+		fprintf(stderr, "rc: cannot open %s/%s or no RoCEv2 %s GID\n",
+			d0 ? d0 : "sodp*", d1 ? d1 : "(same)",
+			use_v6 ? "IPv6" : "IPv4");
 		return 1;
 	}
 	printf("# requester %s gid %d, responder %s gid %d, odp %d/%d\n",
@@ -1014,6 +1059,9 @@ int main(int argc, char **argv)
 			continue;
 		test_send(m, 0);
 		test_send(m, 1);
+		with_srq = 1;
+		test_send(m, 0);
+		with_srq = 0;
 		test_write(m, 0);
 		test_write(m, 1);
 		test_read(m);
