@@ -32,8 +32,8 @@
 #include <arpa/inet.h>
 #include <infiniband/verbs.h>
 
-#define BUF_SIZE	(256 * 1024)
-#define POLL_MS		20000
+#define BUF_SIZE (256 * 1024)
+#define POLL_MS	 20000
 
 static int passed, failed;
 static const char *filter;
@@ -76,11 +76,11 @@ struct side {
 	struct ibv_mr *mr;
 };
 
-static int with_srq;	/* the next pair's responder receives from an SRQ */
+static int with_srq; /* the next pair's responder receives from an SRQ */
 
 struct pair {
-	struct side a;		/* requester */
-	struct side b;		/* responder */
+	struct side a; /* requester */
+	struct side b; /* responder */
 };
 
 static struct dev devs[2];
@@ -127,12 +127,10 @@ static int open_dev(struct dev *d, const char *want)
 		if (e.gid_type != IBV_GID_TYPE_ROCE_V2)
 			continue;
 		/* IPv4-mapped (::ffff:a.b.c.d), or with -6 a global IPv6 GID */
-		if (!use_v6 &&
-		    memcmp(e.gid.raw, "\0\0\0\0\0\0\0\0\0\0\xff\xff", 12))
+		if (!use_v6 && memcmp(e.gid.raw, "\0\0\0\0\0\0\0\0\0\0\xff\xff", 12))
 			continue;
-		if (use_v6 &&
-		    (!memcmp(e.gid.raw, "\0\0\0\0\0\0\0\0\0\0\xff\xff", 12) ||
-		     (e.gid.raw[0] == 0xfe && (e.gid.raw[1] & 0xc0) == 0x80)))
+		if (use_v6 && (!memcmp(e.gid.raw, "\0\0\0\0\0\0\0\0\0\0\xff\xff", 12) ||
+			       (e.gid.raw[0] == 0xfe && (e.gid.raw[1] & 0xc0) == 0x80)))
 			continue;
 		d->gid_index = i;
 		d->gid = e.gid;
@@ -141,23 +139,26 @@ static int open_dev(struct dev *d, const char *want)
 	memset(&ax, 0, sizeof(ax));
 	if (!ibv_query_device_ex(d->ctx, NULL, &ax))
 		d->odp_ok = (ax.odp_caps.general_caps & IBV_ODP_SUPPORT) &&
-			    (ax.odp_caps.per_transport_caps.rc_odp_caps &
-			     IBV_ODP_SUPPORT_WRITE);
+			    (ax.odp_caps.per_transport_caps.rc_odp_caps & IBV_ODP_SUPPORT_WRITE);
 	return d->gid_index < 0 ? -1 : 0;
 }
 
-#define MR_ACCESS	(IBV_ACCESS_LOCAL_WRITE | IBV_ACCESS_REMOTE_WRITE | \
-			 IBV_ACCESS_REMOTE_READ | IBV_ACCESS_REMOTE_ATOMIC)
+#define MR_ACCESS                                                                                  \
+	(IBV_ACCESS_LOCAL_WRITE | IBV_ACCESS_REMOTE_WRITE | IBV_ACCESS_REMOTE_READ |               \
+	 IBV_ACCESS_REMOTE_ATOMIC)
 
 static int side_init(struct side *s, struct dev *d, int odp, int access)
 {
 	struct ibv_qp_init_attr ia = {
 		.qp_type = IBV_QPT_RC,
-		.cap = {
-			.max_send_wr = 64, .max_recv_wr = 64,
-			.max_send_sge = 4, .max_recv_sge = 4,
-			.max_inline_data = 128,
-		},
+		.cap =
+			{
+				.max_send_wr = 64,
+				.max_recv_wr = 64,
+				.max_send_sge = 4,
+				.max_recv_sge = 4,
+				.max_inline_data = 128,
+			},
 	};
 
 	memset(s, 0, sizeof(*s));
@@ -170,7 +171,7 @@ static int side_init(struct side *s, struct dev *d, int odp, int access)
 	ia.recv_cq = s->cq;
 	if (with_srq && d == &devs[1]) {
 		struct ibv_srq_init_attr sa = {
-			.attr = { .max_wr = 64, .max_sge = 2 },
+			.attr = {.max_wr = 64, .max_sge = 2},
 		};
 
 		s->srq = ibv_create_srq(s->pd, &sa);
@@ -181,14 +182,13 @@ static int side_init(struct side *s, struct dev *d, int odp, int access)
 	s->qp = ibv_create_qp(s->pd, &ia);
 	if (!s->qp)
 		return -1;
-	s->buf = mmap(NULL, BUF_SIZE, PROT_READ | PROT_WRITE,
-		      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	s->buf = mmap(NULL, BUF_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (s->buf == MAP_FAILED)
 		return -1;
 	if (odp && d->odp_ok)
 		access |= IBV_ACCESS_ON_DEMAND;
 	else
-		memset(s->buf, 0, BUF_SIZE);	/* pinned: populate */
+		memset(s->buf, 0, BUF_SIZE); /* pinned: populate */
 	s->mr = ibv_reg_mr(s->pd, s->buf, BUF_SIZE, access);
 	return s->mr ? 0 : -1;
 }
@@ -213,15 +213,14 @@ static void side_fini(struct side *s)
 static int qp_connect(struct side *s, struct side *peer, int rnr_retry)
 {
 	struct ibv_qp_attr a;
-	enum ibv_mtu mtu = s->dev->mtu < peer->dev->mtu ? s->dev->mtu :
-			   peer->dev->mtu;
+	enum ibv_mtu mtu = s->dev->mtu < peer->dev->mtu ? s->dev->mtu : peer->dev->mtu;
 
 	memset(&a, 0, sizeof(a));
 	a.qp_state = IBV_QPS_INIT;
 	a.port_num = 1;
 	a.qp_access_flags = MR_ACCESS;
-	if (ibv_modify_qp(s->qp, &a, IBV_QP_STATE | IBV_QP_PKEY_INDEX |
-			  IBV_QP_PORT | IBV_QP_ACCESS_FLAGS))
+	if (ibv_modify_qp(s->qp, &a,
+			  IBV_QP_STATE | IBV_QP_PKEY_INDEX | IBV_QP_PORT | IBV_QP_ACCESS_FLAGS))
 		return -1;
 	memset(&a, 0, sizeof(a));
 	a.qp_state = IBV_QPS_RTR;
@@ -235,9 +234,9 @@ static int qp_connect(struct side *s, struct side *peer, int rnr_retry)
 	a.ah_attr.grh.dgid = peer->dev->gid;
 	a.ah_attr.grh.sgid_index = s->dev->gid_index;
 	a.ah_attr.grh.hop_limit = 64;
-	if (ibv_modify_qp(s->qp, &a, IBV_QP_STATE | IBV_QP_AV |
-			  IBV_QP_PATH_MTU | IBV_QP_DEST_QPN | IBV_QP_RQ_PSN |
-			  IBV_QP_MAX_DEST_RD_ATOMIC | IBV_QP_MIN_RNR_TIMER))
+	if (ibv_modify_qp(s->qp, &a,
+			  IBV_QP_STATE | IBV_QP_AV | IBV_QP_PATH_MTU | IBV_QP_DEST_QPN |
+				  IBV_QP_RQ_PSN | IBV_QP_MAX_DEST_RD_ATOMIC | IBV_QP_MIN_RNR_TIMER))
 		return -1;
 	memset(&a, 0, sizeof(a));
 	a.qp_state = IBV_QPS_RTS;
@@ -246,20 +245,18 @@ static int qp_connect(struct side *s, struct side *peer, int rnr_retry)
 	a.rnr_retry = rnr_retry;
 	a.sq_psn = 0x123;
 	a.max_rd_atomic = 16;
-	return ibv_modify_qp(s->qp, &a, IBV_QP_STATE | IBV_QP_TIMEOUT |
-			     IBV_QP_RETRY_CNT | IBV_QP_RNR_RETRY |
-			     IBV_QP_SQ_PSN | IBV_QP_MAX_QP_RD_ATOMIC);
+	return ibv_modify_qp(s->qp, &a,
+			     IBV_QP_STATE | IBV_QP_TIMEOUT | IBV_QP_RETRY_CNT | IBV_QP_RNR_RETRY |
+				     IBV_QP_SQ_PSN | IBV_QP_MAX_QP_RD_ATOMIC);
 }
 
 /* Both sides, connected.  @acc_b: access of the responder's MR. */
 static int pair_init(struct pair *p, int odp, int acc_b, int rnr_retry)
 {
 	memset(p, 0, sizeof(*p));
-	if (side_init(&p->a, &devs[0], odp, MR_ACCESS) ||
-	    side_init(&p->b, &devs[1], odp, acc_b))
+	if (side_init(&p->a, &devs[0], odp, MR_ACCESS) || side_init(&p->b, &devs[1], odp, acc_b))
 		return -1;
-	if (qp_connect(&p->a, &p->b, rnr_retry) ||
-	    qp_connect(&p->b, &p->a, rnr_retry))
+	if (qp_connect(&p->a, &p->b, rnr_retry) || qp_connect(&p->b, &p->a, rnr_retry))
 		return -1;
 	return 0;
 }
@@ -301,10 +298,11 @@ static int poll_none(struct side *s, int ms)
 static int post_recv(struct side *s, uint64_t id, uint32_t off, uint32_t len)
 {
 	struct ibv_sge sge = {
-		.addr = (uintptr_t)s->buf + off, .length = len,
+		.addr = (uintptr_t)s->buf + off,
+		.length = len,
 		.lkey = s->mr->lkey,
 	};
-	struct ibv_recv_wr wr = { .wr_id = id, .sg_list = &sge, .num_sge = 1 };
+	struct ibv_recv_wr wr = {.wr_id = id, .sg_list = &sge, .num_sge = 1};
 	struct ibv_recv_wr *bad;
 
 	if (s->srq)
@@ -358,8 +356,8 @@ static const char *mem_name(int odp)
 }
 
 /* Check one completion against what is expected. */
-static int expect_wc(struct side *s, const char *name, const char *who,
-		     uint64_t id, enum ibv_wc_status st, int opcode)
+static int expect_wc(struct side *s, const char *name, const char *who, uint64_t id,
+		     enum ibv_wc_status st, int opcode)
 {
 	struct ibv_wc wc;
 
@@ -370,9 +368,8 @@ static int expect_wc(struct side *s, const char *name, const char *who,
 	if (wc.wr_id != id || wc.status != st ||
 	    (opcode >= 0 && st == IBV_WC_SUCCESS && (int)wc.opcode != opcode)) {
 		result(0, name, "%s: wr_id %llu status %s (%d) opcode %d, want %llu %s opcode %d",
-		       who, (unsigned long long)wc.wr_id,
-		       ibv_wc_status_str(wc.status), wc.status, wc.opcode,
-		       (unsigned long long)id, ibv_wc_status_str(st), opcode);
+		       who, (unsigned long long)wc.wr_id, ibv_wc_status_str(wc.status), wc.status,
+		       wc.opcode, (unsigned long long)id, ibv_wc_status_str(st), opcode);
 		return -1;
 	}
 	return 0;
@@ -380,7 +377,7 @@ static int expect_wc(struct side *s, const char *name, const char *who,
 
 /* ---- data tests ------------------------------------------------------- */
 
-static const uint32_t sizes[] = { 1, 63, 1024, 4096, 3 * 4096 + 5, 65536 };
+static const uint32_t sizes[] = {1, 63, 1024, 4096, 3 * 4096 + 5, 65536};
 
 static void test_send(int odp, int imm)
 {
@@ -388,8 +385,7 @@ static void test_send(int odp, int imm)
 	struct pair p;
 	size_t k;
 
-	TNAME(name, "send%s%s_%s", imm ? "_imm" : "", with_srq ? "_srq" : "",
-	      mem_name(odp));
+	TNAME(name, "send%s%s_%s", imm ? "_imm" : "", with_srq ? "_srq" : "", mem_name(odp));
 	if (!want(name))
 		return;
 	if (pair_init(&p, odp, MR_ACCESS, 7)) {
@@ -400,11 +396,14 @@ static void test_send(int odp, int imm)
 	for (k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++) {
 		uint32_t n = sizes[k];
 		struct ibv_sge sge = {
-			.addr = (uintptr_t)p.a.buf, .length = n,
+			.addr = (uintptr_t)p.a.buf,
+			.length = n,
 			.lkey = p.a.mr->lkey,
 		};
 		struct ibv_send_wr wr = {
-			.wr_id = 100 + k, .sg_list = &sge, .num_sge = 1,
+			.wr_id = 100 + k,
+			.sg_list = &sge,
+			.num_sge = 1,
 			.opcode = imm ? IBV_WR_SEND_WITH_IMM : IBV_WR_SEND,
 			.imm_data = htonl(0xabc00 + k),
 		};
@@ -416,22 +415,20 @@ static void test_send(int odp, int imm)
 			result(0, name, "post failed");
 			goto out;
 		}
-		if (expect_wc(&p.a, name, "sender", 100 + k, IBV_WC_SUCCESS,
-			      IBV_WC_SEND))
+		if (expect_wc(&p.a, name, "sender", 100 + k, IBV_WC_SUCCESS, IBV_WC_SEND))
 			goto out;
-		if (poll_one(&p.b, &wc) || wc.status != IBV_WC_SUCCESS ||
-		    wc.wr_id != 200 + k || wc.opcode != IBV_WC_RECV ||
-		    wc.byte_len != n || wc.qp_num != p.b.qp->qp_num ||
+		if (poll_one(&p.b, &wc) || wc.status != IBV_WC_SUCCESS || wc.wr_id != 200 + k ||
+		    wc.opcode != IBV_WC_RECV || wc.byte_len != n || wc.qp_num != p.b.qp->qp_num ||
 		    /* rdma_rxe leaves src_qp 0 on RC (valid for UD only) */
-		    (!strncmp(devs[1].name, "sodp", 4) &&
-		     wc.src_qp != p.a.qp->qp_num) ||
-		    (imm && (!(wc.wc_flags & IBV_WC_WITH_IMM) ||
-			     wc.imm_data != htonl(0xabc00 + k))) ||
+		    (!strncmp(devs[1].name, "sodp", 4) && wc.src_qp != p.a.qp->qp_num) ||
+		    (imm &&
+		     (!(wc.wc_flags & IBV_WC_WITH_IMM) || wc.imm_data != htonl(0xabc00 + k))) ||
 		    (!imm && (wc.wc_flags & IBV_WC_WITH_IMM))) {
-			result(0, name, "size %u: recv wc status %s opcode %d len %u flags 0x%x imm 0x%x src_qp %u",
-			       n, ibv_wc_status_str(wc.status), wc.opcode,
-			       wc.byte_len, wc.wc_flags, ntohl(wc.imm_data),
-			       wc.src_qp);
+			result(0, name,
+			       "size %u: recv wc status %s opcode %d len %u flags 0x%x imm 0x%x "
+			       "src_qp %u",
+			       n, ibv_wc_status_str(wc.status), wc.opcode, wc.byte_len, wc.wc_flags,
+			       ntohl(wc.imm_data), wc.src_qp);
 			goto out;
 		}
 		if (memcmp(p.a.buf, p.b.buf, n) || p.b.buf[n]) {
@@ -461,43 +458,42 @@ static void test_write(int odp, int imm)
 	for (k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++) {
 		uint32_t n = sizes[k], off = 4096 + 3;
 		struct ibv_sge sge = {
-			.addr = (uintptr_t)p.a.buf, .length = n,
+			.addr = (uintptr_t)p.a.buf,
+			.length = n,
 			.lkey = p.a.mr->lkey,
 		};
 		struct ibv_send_wr wr = {
-			.wr_id = 100 + k, .sg_list = &sge, .num_sge = 1,
-			.opcode = imm ? IBV_WR_RDMA_WRITE_WITH_IMM :
-					IBV_WR_RDMA_WRITE,
+			.wr_id = 100 + k,
+			.sg_list = &sge,
+			.num_sge = 1,
+			.opcode = imm ? IBV_WR_RDMA_WRITE_WITH_IMM : IBV_WR_RDMA_WRITE,
 			.imm_data = htonl(0x5150 + k),
-			.wr.rdma = {
-				.remote_addr = (uintptr_t)p.b.buf + off,
-				.rkey = p.b.mr->rkey,
-			},
+			.wr.rdma =
+				{
+					.remote_addr = (uintptr_t)p.b.buf + off,
+					.rkey = p.b.mr->rkey,
+				},
 		};
 		struct ibv_wc wc;
 
 		fill(p.a.buf, n, k + 7);
 		memset(p.b.buf, 0, off + n + 16);
-		if ((imm && post_recv(&p.b, 200 + k, 0, 0)) ||
-		    post_send(&p.a, &wr)) {
+		if ((imm && post_recv(&p.b, 200 + k, 0, 0)) || post_send(&p.a, &wr)) {
 			result(0, name, "post failed");
 			goto out;
 		}
-		if (expect_wc(&p.a, name, "writer", 100 + k, IBV_WC_SUCCESS,
-			      IBV_WC_RDMA_WRITE))
+		if (expect_wc(&p.a, name, "writer", 100 + k, IBV_WC_SUCCESS, IBV_WC_RDMA_WRITE))
 			goto out;
 		if (imm && (poll_one(&p.b, &wc) || wc.status != IBV_WC_SUCCESS ||
-			    wc.opcode != IBV_WC_RECV_RDMA_WITH_IMM ||
-			    wc.byte_len != n || wc.wr_id != 200 + k ||
-			    !(wc.wc_flags & IBV_WC_WITH_IMM) ||
+			    wc.opcode != IBV_WC_RECV_RDMA_WITH_IMM || wc.byte_len != n ||
+			    wc.wr_id != 200 + k || !(wc.wc_flags & IBV_WC_WITH_IMM) ||
 			    wc.imm_data != htonl(0x5150 + k))) {
-			result(0, name, "size %u: recv wc status %s opcode %d len %u imm 0x%x",
-			       n, ibv_wc_status_str(wc.status), wc.opcode,
-			       wc.byte_len, ntohl(wc.imm_data));
+			result(0, name, "size %u: recv wc status %s opcode %d len %u imm 0x%x", n,
+			       ibv_wc_status_str(wc.status), wc.opcode, wc.byte_len,
+			       ntohl(wc.imm_data));
 			goto out;
 		}
-		if (memcmp(p.a.buf, p.b.buf + off, n) || p.b.buf[off + n] ||
-		    p.b.buf[off - 1]) {
+		if (memcmp(p.a.buf, p.b.buf + off, n) || p.b.buf[off + n] || p.b.buf[off - 1]) {
 			result(0, name, "size %u: data differs", n);
 			goto out;
 		}
@@ -524,16 +520,20 @@ static void test_read(int odp)
 	for (k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++) {
 		uint32_t n = sizes[k], off = 8192 + 5;
 		struct ibv_sge sge = {
-			.addr = (uintptr_t)p.a.buf + 1, .length = n,
+			.addr = (uintptr_t)p.a.buf + 1,
+			.length = n,
 			.lkey = p.a.mr->lkey,
 		};
 		struct ibv_send_wr wr = {
-			.wr_id = 100 + k, .sg_list = &sge, .num_sge = 1,
+			.wr_id = 100 + k,
+			.sg_list = &sge,
+			.num_sge = 1,
 			.opcode = IBV_WR_RDMA_READ,
-			.wr.rdma = {
-				.remote_addr = (uintptr_t)p.b.buf + off,
-				.rkey = p.b.mr->rkey,
-			},
+			.wr.rdma =
+				{
+					.remote_addr = (uintptr_t)p.b.buf + off,
+					.rkey = p.b.mr->rkey,
+				},
 		};
 
 		fill(p.b.buf + off, n, k + 3);
@@ -542,11 +542,9 @@ static void test_read(int odp)
 			result(0, name, "post failed");
 			goto out;
 		}
-		if (expect_wc(&p.a, name, "reader", 100 + k, IBV_WC_SUCCESS,
-			      IBV_WC_RDMA_READ))
+		if (expect_wc(&p.a, name, "reader", 100 + k, IBV_WC_SUCCESS, IBV_WC_RDMA_READ))
 			goto out;
-		if (memcmp(p.a.buf + 1, p.b.buf + off, n) || p.a.buf[0] ||
-		    p.a.buf[n + 1]) {
+		if (memcmp(p.a.buf + 1, p.b.buf + off, n) || p.a.buf[0] || p.a.buf[n + 1]) {
 			result(0, name, "size %u: data differs", n);
 			goto out;
 		}
@@ -588,13 +586,11 @@ static void test_atomic(int odp)
 		wr.wr_id = 10 + i;
 		wr.sg_list = &sge;
 		wr.num_sge = 1;
-		wr.opcode = cas ? IBV_WR_ATOMIC_CMP_AND_SWP :
-				  IBV_WR_ATOMIC_FETCH_AND_ADD;
+		wr.opcode = cas ? IBV_WR_ATOMIC_CMP_AND_SWP : IBV_WR_ATOMIC_FETCH_AND_ADD;
 		wr.wr.atomic.remote_addr = (uintptr_t)remote;
 		wr.wr.atomic.rkey = p.b.mr->rkey;
 		/* i == 0: compare matches; i == 1: it does not. */
-		wr.wr.atomic.compare_add = cas ? (i == 0 ? before : 77) :
-					   (uint64_t)(0x100 + i);
+		wr.wr.atomic.compare_add = cas ? (i == 0 ? before : 77) : (uint64_t)(0x100 + i);
 		wr.wr.atomic.swap = 0xfeedULL + i;
 		*local = 0;
 		if (post_send(&p.a, &wr)) {
@@ -606,18 +602,16 @@ static void test_atomic(int odp)
 			goto out;
 		if (*local != before) {
 			result(0, name, "op %d: returned 0x%llx, want 0x%llx", i,
-			       (unsigned long long)*local,
-			       (unsigned long long)before);
+			       (unsigned long long)*local, (unsigned long long)before);
 			goto out;
 		}
 		{
-			uint64_t after = cas ? (i == 0 ? 0xfeedULL : before) :
-					 before + (uint64_t)(0x100 + i);
+			uint64_t after = cas ? (i == 0 ? 0xfeedULL : before)
+					     : before + (uint64_t)(0x100 + i);
 
 			if (*remote != after) {
-				result(0, name, "op %d: remote 0x%llx, want 0x%llx",
-				       i, (unsigned long long)*remote,
-				       (unsigned long long)after);
+				result(0, name, "op %d: remote 0x%llx, want 0x%llx", i,
+				       (unsigned long long)*remote, (unsigned long long)after);
 				goto out;
 			}
 		}
@@ -632,10 +626,13 @@ static void test_inline(int odp)
 	char name[96];
 	struct pair p;
 	uint8_t data[100];
-	struct ibv_sge sge = { .addr = (uintptr_t)data, .length = sizeof(data) };
+	struct ibv_sge sge = {.addr = (uintptr_t)data, .length = sizeof(data)};
 	struct ibv_send_wr wr = {
-		.wr_id = 1, .sg_list = &sge, .num_sge = 1,
-		.opcode = IBV_WR_SEND, .send_flags = IBV_SEND_INLINE,
+		.wr_id = 1,
+		.sg_list = &sge,
+		.num_sge = 1,
+		.opcode = IBV_WR_SEND,
+		.send_flags = IBV_SEND_INLINE,
 	};
 	struct ibv_wc wc;
 
@@ -657,8 +654,7 @@ static void test_inline(int odp)
 	if (expect_wc(&p.a, name, "sender", 1, IBV_WC_SUCCESS, IBV_WC_SEND))
 		goto out;
 	if (poll_one(&p.b, &wc) || wc.status || wc.byte_len != sizeof(data)) {
-		result(0, name, "recv: %s len %u", ibv_wc_status_str(wc.status),
-		       wc.byte_len);
+		result(0, name, "recv: %s len %u", ibv_wc_status_str(wc.status), wc.byte_len);
 		goto out;
 	}
 	fill(data, sizeof(data), 9);
@@ -675,11 +671,9 @@ static void test_inline(int odp)
 		result(0, name, "post write failed");
 		goto out;
 	}
-	if (expect_wc(&p.a, name, "writer", 3, IBV_WC_SUCCESS,
-		      IBV_WC_RDMA_WRITE))
+	if (expect_wc(&p.a, name, "writer", 3, IBV_WC_SUCCESS, IBV_WC_RDMA_WRITE))
 		goto out;
-	result(!memcmp(data, p.b.buf + 1000, sizeof(data)), name,
-	       "write data differs");
+	result(!memcmp(data, p.b.buf + 1000, sizeof(data)), name, "write data differs");
 out:
 	pair_fini(&p);
 }
@@ -693,7 +687,7 @@ static void test_multi_sge(int odp)
 	struct ibv_recv_wr rw, *rbad;
 	struct ibv_wc wc;
 	uint8_t expect[3 * 5000];
-	uint32_t lens[3] = { 5000, 1, 4000 };
+	uint32_t lens[3] = {5000, 1, 4000};
 	uint32_t off = 0;
 	int i;
 
@@ -736,8 +730,7 @@ static void test_multi_sge(int odp)
 	if (expect_wc(&p.a, name, "sender", 8, IBV_WC_SUCCESS, IBV_WC_SEND))
 		goto out;
 	if (poll_one(&p.b, &wc) || wc.status || wc.byte_len != off) {
-		result(0, name, "recv: %s len %u", ibv_wc_status_str(wc.status),
-		       wc.byte_len);
+		result(0, name, "recv: %s len %u", ibv_wc_status_str(wc.status), wc.byte_len);
 		goto out;
 	}
 	if (memcmp(expect, p.b.buf + 100, 3000) ||
@@ -751,8 +744,7 @@ static void test_multi_sge(int odp)
 	wr.wr.rdma.remote_addr = (uintptr_t)p.b.buf + 70000;
 	wr.wr.rdma.rkey = p.b.mr->rkey;
 	if (post_send(&p.a, &wr) ||
-	    expect_wc(&p.a, name, "writer", 10, IBV_WC_SUCCESS,
-		      IBV_WC_RDMA_WRITE))
+	    expect_wc(&p.a, name, "writer", 10, IBV_WC_SUCCESS, IBV_WC_RDMA_WRITE))
 		goto out;
 	if (memcmp(expect, p.b.buf + 70000, off)) {
 		result(0, name, "write data differs");
@@ -763,8 +755,7 @@ static void test_multi_sge(int odp)
 	wr.opcode = IBV_WR_RDMA_READ;
 	wr.wr_id = 11;
 	if (post_send(&p.a, &wr) ||
-	    expect_wc(&p.a, name, "reader", 11, IBV_WC_SUCCESS,
-		      IBV_WC_RDMA_READ))
+	    expect_wc(&p.a, name, "reader", 11, IBV_WC_SUCCESS, IBV_WC_RDMA_READ))
 		goto out;
 	off = 0;
 	for (i = 0; i < 3; i++) {
@@ -785,8 +776,8 @@ static void test_zero_length(int odp)
 	struct pair p;
 	struct ibv_send_wr wr;
 	struct ibv_wc wc;
-	int ops[3] = { IBV_WR_SEND, IBV_WR_RDMA_WRITE, IBV_WR_RDMA_READ };
-	int wcs[3] = { IBV_WC_SEND, IBV_WC_RDMA_WRITE, IBV_WC_RDMA_READ };
+	int ops[3] = {IBV_WR_SEND, IBV_WR_RDMA_WRITE, IBV_WR_RDMA_READ};
+	int wcs[3] = {IBV_WC_SEND, IBV_WC_RDMA_WRITE, IBV_WC_RDMA_READ};
 	int i;
 
 	TNAME(name, "zero_length_%s", mem_name(odp));
@@ -804,18 +795,16 @@ static void test_zero_length(int odp)
 		wr.num_sge = 0;
 		wr.wr.rdma.remote_addr = (uintptr_t)p.b.buf;
 		wr.wr.rdma.rkey = p.b.mr->rkey;
-		if ((i == 0 && post_recv(&p.b, 60, 0, 16)) ||
-		    post_send(&p.a, &wr)) {
+		if ((i == 0 && post_recv(&p.b, 60, 0, 16)) || post_send(&p.a, &wr)) {
 			result(0, name, "post failed");
 			goto out;
 		}
-		if (expect_wc(&p.a, name, "requester", 50 + i, IBV_WC_SUCCESS,
-			      wcs[i]))
+		if (expect_wc(&p.a, name, "requester", 50 + i, IBV_WC_SUCCESS, wcs[i]))
 			goto out;
-		if (i == 0 && (poll_one(&p.b, &wc) || wc.status ||
-			       wc.byte_len != 0 || wc.wr_id != 60)) {
-			result(0, name, "recv: %s len %u",
-			       ibv_wc_status_str(wc.status), wc.byte_len);
+		if (i == 0 &&
+		    (poll_one(&p.b, &wc) || wc.status || wc.byte_len != 0 || wc.wr_id != 60)) {
+			result(0, name, "recv: %s len %u", ibv_wc_status_str(wc.status),
+			       wc.byte_len);
 			goto out;
 		}
 	}
@@ -843,18 +832,21 @@ static void test_stream(int odp)
 	fill(p.a.buf, BUF_SIZE, 77);
 	for (i = 0; i < n; i++) {
 		struct ibv_sge sge = {
-			.addr = (uintptr_t)p.a.buf + (i % 8) * sz, .length = sz,
+			.addr = (uintptr_t)p.a.buf + (i % 8) * sz,
+			.length = sz,
 			.lkey = p.a.mr->lkey,
 		};
 		struct ibv_send_wr wr = {
-			.wr_id = i, .sg_list = &sge, .num_sge = 1,
-			.opcode = i % 3 == 2 ? IBV_WR_RDMA_READ :
-						IBV_WR_RDMA_WRITE,
+			.wr_id = i,
+			.sg_list = &sge,
+			.num_sge = 1,
+			.opcode = i % 3 == 2 ? IBV_WR_RDMA_READ : IBV_WR_RDMA_WRITE,
 			.send_flags = i == n - 1 ? IBV_SEND_SIGNALED : 0,
-			.wr.rdma = {
-				.remote_addr = (uintptr_t)p.b.buf + (i % 8) * sz,
-				.rkey = p.b.mr->rkey,
-			},
+			.wr.rdma =
+				{
+					.remote_addr = (uintptr_t)p.b.buf + (i % 8) * sz,
+					.rkey = p.b.mr->rkey,
+				},
 		};
 		struct ibv_send_wr *bad;
 
@@ -878,15 +870,14 @@ static void test_retry_exceeded(int odp)
 {
 	char name[96];
 	struct pair p;
-	struct ibv_qp_attr a = { .qp_state = IBV_QPS_RESET };
+	struct ibv_qp_attr a = {.qp_state = IBV_QPS_RESET};
 	struct ibv_sge sge;
 	struct ibv_send_wr wr;
 
 	TNAME(name, "err_retry_exceeded_%s", mem_name(odp));
 	if (!want(name))
 		return;
-	if (pair_init(&p, odp, MR_ACCESS, 7) ||
-	    ibv_modify_qp(p.b.qp, &a, IBV_QP_STATE)) {
+	if (pair_init(&p, odp, MR_ACCESS, 7) || ibv_modify_qp(p.b.qp, &a, IBV_QP_STATE)) {
 		result(0, name, "setup: %s", strerror(errno));
 		pair_fini(&p);
 		return;
@@ -916,9 +907,8 @@ out:
  * One failing request: requester status @st_a; the responder, if
  * @recv_posted, sees @st_b on its receive (flush when its QP errors).
  */
-static void test_error(const char *what, int odp, int acc_b, int opcode,
-		       int bad_lkey, int bad_rkey, uint64_t roff, uint32_t len,
-		       int unmap, int recv_posted, uint32_t recv_len,
+static void test_error(const char *what, int odp, int acc_b, int opcode, int bad_lkey, int bad_rkey,
+		       uint64_t roff, uint32_t len, int unmap, int recv_posted, uint32_t recv_len,
 		       enum ibv_wc_status st_a, enum ibv_wc_status st_b)
 {
 	char name[96];
@@ -949,16 +939,13 @@ static void test_error(const char *what, int odp, int acc_b, int opcode,
 	wr.opcode = opcode;
 	if (opcode == IBV_WR_ATOMIC_FETCH_AND_ADD) {
 		wr.wr.atomic.remote_addr = (uintptr_t)p.b.buf + roff;
-		wr.wr.atomic.rkey = bad_rkey ? p.b.mr->rkey ^ 0x100 :
-				    p.b.mr->rkey;
+		wr.wr.atomic.rkey = bad_rkey ? p.b.mr->rkey ^ 0x100 : p.b.mr->rkey;
 		wr.wr.atomic.compare_add = 1;
 	} else {
 		wr.wr.rdma.remote_addr = (uintptr_t)p.b.buf + roff;
-		wr.wr.rdma.rkey = bad_rkey ? p.b.mr->rkey ^ 0x100 :
-				  p.b.mr->rkey;
+		wr.wr.rdma.rkey = bad_rkey ? p.b.mr->rkey ^ 0x100 : p.b.mr->rkey;
 	}
-	if ((recv_posted && post_recv(&p.b, 88, 0, recv_len)) ||
-	    post_send(&p.a, &wr)) {
+	if ((recv_posted && post_recv(&p.b, 88, 0, recv_len)) || post_send(&p.a, &wr)) {
 		result(0, name, "post failed");
 		goto out;
 	}
@@ -983,43 +970,38 @@ static void error_tests(int odp)
 	int no_rw = IBV_ACCESS_LOCAL_WRITE | IBV_ACCESS_REMOTE_READ;
 
 	/* Local protection: bad lkey on the gather list. */
-	test_error("bad_lkey", odp, MR_ACCESS, IBV_WR_SEND, 1, 0, 0, 100,
-		   0, 0, 0, IBV_WC_LOC_PROT_ERR, 0);
+	test_error("bad_lkey", odp, MR_ACCESS, IBV_WR_SEND, 1, 0, 0, 100, 0, 0, 0,
+		   IBV_WC_LOC_PROT_ERR, 0);
 	/* Bad rkey: remote access error; the responder's QP errors. */
-	test_error("bad_rkey_write", odp, MR_ACCESS, IBV_WR_RDMA_WRITE, 0, 1,
-		   0, 100, 0, 1, 4096, IBV_WC_REM_ACCESS_ERR,
-		   IBV_WC_WR_FLUSH_ERR);
-	test_error("bad_rkey_read", odp, MR_ACCESS, IBV_WR_RDMA_READ, 0, 1,
-		   0, 100, 0, 0, 0, IBV_WC_REM_ACCESS_ERR, 0);
-	test_error("bad_rkey_atomic", odp, MR_ACCESS,
-		   IBV_WR_ATOMIC_FETCH_AND_ADD, 0, 1, 0, 8, 0, 0, 0,
+	test_error("bad_rkey_write", odp, MR_ACCESS, IBV_WR_RDMA_WRITE, 0, 1, 0, 100, 0, 1, 4096,
+		   IBV_WC_REM_ACCESS_ERR, IBV_WC_WR_FLUSH_ERR);
+	test_error("bad_rkey_read", odp, MR_ACCESS, IBV_WR_RDMA_READ, 0, 1, 0, 100, 0, 0, 0,
 		   IBV_WC_REM_ACCESS_ERR, 0);
+	test_error("bad_rkey_atomic", odp, MR_ACCESS, IBV_WR_ATOMIC_FETCH_AND_ADD, 0, 1, 0, 8, 0, 0,
+		   0, IBV_WC_REM_ACCESS_ERR, 0);
 	/* Out of the region's bounds. */
-	test_error("oob_write", odp, MR_ACCESS, IBV_WR_RDMA_WRITE, 0, 0,
-		   BUF_SIZE - 50, 100, 0, 0, 0, IBV_WC_REM_ACCESS_ERR, 0);
-	test_error("oob_read", odp, MR_ACCESS, IBV_WR_RDMA_READ, 0, 0,
-		   BUF_SIZE - 50, 100, 0, 0, 0, IBV_WC_REM_ACCESS_ERR, 0);
+	test_error("oob_write", odp, MR_ACCESS, IBV_WR_RDMA_WRITE, 0, 0, BUF_SIZE - 50, 100, 0, 0,
+		   0, IBV_WC_REM_ACCESS_ERR, 0);
+	test_error("oob_read", odp, MR_ACCESS, IBV_WR_RDMA_READ, 0, 0, BUF_SIZE - 50, 100, 0, 0, 0,
+		   IBV_WC_REM_ACCESS_ERR, 0);
 	/* Access rights of the remote MR. */
-	test_error("no_remote_write", odp, no_rw, IBV_WR_RDMA_WRITE, 0, 0, 0,
-		   100, 0, 0, 0, IBV_WC_REM_ACCESS_ERR, 0);
-	test_error("no_remote_atomic", odp, no_rw,
-		   IBV_WR_ATOMIC_FETCH_AND_ADD, 0, 0, 0, 8, 0, 0, 0,
+	test_error("no_remote_write", odp, no_rw, IBV_WR_RDMA_WRITE, 0, 0, 0, 100, 0, 0, 0,
+		   IBV_WC_REM_ACCESS_ERR, 0);
+	test_error("no_remote_atomic", odp, no_rw, IBV_WR_ATOMIC_FETCH_AND_ADD, 0, 0, 0, 8, 0, 0, 0,
 		   IBV_WC_REM_ACCESS_ERR, 0);
 	/* Receive buffer too small: invalid request / local length. */
-	test_error("recv_too_small", odp, MR_ACCESS, IBV_WR_SEND, 0, 0, 0,
-		   100, 0, 1, 10, IBV_WC_REM_INV_REQ_ERR, IBV_WC_LOC_LEN_ERR);
+	test_error("recv_too_small", odp, MR_ACCESS, IBV_WR_SEND, 0, 0, 0, 100, 0, 1, 10,
+		   IBV_WC_REM_INV_REQ_ERR, IBV_WC_LOC_LEN_ERR);
 	/* No receive posted and rnr_retry 0. */
-	test_error("rnr_exceeded", odp, MR_ACCESS, IBV_WR_SEND, 0, 0, 0, 10,
-		   0, 0, 0, IBV_WC_RNR_RETRY_EXC_ERR, 0);
+	test_error("rnr_exceeded", odp, MR_ACCESS, IBV_WR_SEND, 0, 0, 0, 10, 0, 0, 0,
+		   IBV_WC_RNR_RETRY_EXC_ERR, 0);
 	test_retry_exceeded(odp);
 	/* ODP: a page of the remote region is no longer mapped. */
 	if (odp && devs[1].odp_ok) {
-		test_error("odp_unmapped_write", odp, MR_ACCESS,
-			   IBV_WR_RDMA_WRITE, 0, 0, 8192, 100, 1, 0, 0,
-			   IBV_WC_REM_ACCESS_ERR, 0);
-		test_error("odp_unmapped_read", odp, MR_ACCESS,
-			   IBV_WR_RDMA_READ, 0, 0, 8192, 100, 1, 0, 0,
-			   IBV_WC_REM_ACCESS_ERR, 0);
+		test_error("odp_unmapped_write", odp, MR_ACCESS, IBV_WR_RDMA_WRITE, 0, 0, 8192, 100,
+			   1, 0, 0, IBV_WC_REM_ACCESS_ERR, 0);
+		test_error("odp_unmapped_read", odp, MR_ACCESS, IBV_WR_RDMA_READ, 0, 0, 8192, 100,
+			   1, 0, 0, IBV_WC_REM_ACCESS_ERR, 0);
 	}
 }
 
@@ -1030,30 +1012,40 @@ int main(int argc, char **argv)
 
 	while ((opt = getopt(argc, argv, "d:D:m:ef:6")) != -1) {
 		switch (opt) {
-		case '6': use_v6 = 1; break;
-		case 'd': d0 = optarg; break;
-		case 'D': d1 = optarg; break;
-		case 'm': mode = optarg; break;
-		case 'e': errors = 0; break;
-		case 'f': filter = optarg; break;
+		case '6':
+			use_v6 = 1;
+			break;
+		case 'd':
+			d0 = optarg;
+			break;
+		case 'D':
+			d1 = optarg;
+			break;
+		case 'm':
+			mode = optarg;
+			break;
+		case 'e':
+			errors = 0;
+			break;
+		case 'f':
+			filter = optarg;
+			break;
 		default:
-			fprintf(stderr, "usage: rc [-d DEV] [-D DEV2] [-m pinned|odp|both] [-e] [-f FILTER] [-6]\n");
+			fprintf(stderr, "usage: rc [-d DEV] [-D DEV2] [-m pinned|odp|both] [-e] "
+					"[-f FILTER] [-6]\n");
 			return 2;
 		}
 	}
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (open_dev(&devs[0], d0) || open_dev(&devs[1], d1 ? d1 : d0)) {
-		fprintf(stderr, "rc: cannot open %s/%s or no RoCEv2 %s GID\n",
-			d0 ? d0 : "sodp*", d1 ? d1 : "(same)",
-			use_v6 ? "IPv6" : "IPv4");
+		fprintf(stderr, "rc: cannot open %s/%s or no RoCEv2 %s GID\n", d0 ? d0 : "sodp*",
+			d1 ? d1 : "(same)", use_v6 ? "IPv6" : "IPv4");
 		return 1;
 	}
-	printf("# requester %s gid %d, responder %s gid %d, odp %d/%d\n",
-	       devs[0].name, devs[0].gid_index, devs[1].name,
-	       devs[1].gid_index, devs[0].odp_ok, devs[1].odp_ok);
+	printf("# requester %s gid %d, responder %s gid %d, odp %d/%d\n", devs[0].name,
+	       devs[0].gid_index, devs[1].name, devs[1].gid_index, devs[0].odp_ok, devs[1].odp_ok);
 	for (m = 0; m < 2; m++) {
-		if ((m == 0 && !strcmp(mode, "odp")) ||
-		    (m == 1 && !strcmp(mode, "pinned")))
+		if ((m == 0 && !strcmp(mode, "odp")) || (m == 1 && !strcmp(mode, "pinned")))
 			continue;
 		if (m == 1 && !devs[0].odp_ok && !devs[1].odp_ok)
 			continue;
