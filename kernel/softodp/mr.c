@@ -238,6 +238,34 @@ static void sodp_mr_free(struct sodp_mr *mr)
 	kfree_rcu(mr, rcu);
 }
 
+/*
+ * Reject registrations that cannot describe a region, with the reason in
+ * the debug log (dynamic debug, module softodp).  Length SIZE_MAX at
+ * address 0 is implicit ODP: the whole address space at iova 0, ODP only.
+ */
+static int sodp_mr_check_range(struct ib_device *ibdev, u64 start, u64 length,
+			       u64 iova, bool odp)
+{
+	const char *why;
+
+	if (!length)
+		why = "zero length";
+	else if (length == U64_MAX && start)
+		why = "length SIZE_MAX is implicit ODP, whose address must be NULL";
+	else if (length == U64_MAX && !odp)
+		why = "implicit registration without IBV_ACCESS_ON_DEMAND";
+	else if (length == U64_MAX && iova)
+		why = "implicit ODP with a non-zero iova";
+	else if (length != U64_MAX &&
+		 (start + length < start || iova + length < iova))
+		why = "address or iova range wraps around";
+	else
+		return 0;
+	ibdev_dbg(ibdev, "reg_mr 0x%llx+0x%llx iova 0x%llx: EINVAL, %s\n",
+		  start, length, iova, why);
+	return -EINVAL;
+}
+
 static struct ib_mr *sodp_reg_user_mr(struct ib_pd *ibpd, u64 start,
 				      u64 length, u64 iova, int access,
 				      struct ib_udata *udata)
@@ -249,8 +277,9 @@ static struct ib_mr *sodp_reg_user_mr(struct ib_pd *ibpd, u64 start,
 
 	if (access & ~SODP_MR_ACCESS)
 		return ERR_PTR(-EOPNOTSUPP);
-	if (!length)
-		return ERR_PTR(-EINVAL);
+	ret = sodp_mr_check_range(ibpd->device, start, length, iova, odp);
+	if (ret)
+		return ERR_PTR(ret);
 
 	mr = sodp_mr_alloc(ibpd, odp ? SODP_MR_ODP : SODP_MR_USER, access);
 	if (IS_ERR(mr))

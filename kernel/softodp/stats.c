@@ -4,9 +4,10 @@
  *
  * Per ODP MR, the ODP core's region counters under mlx5's names
  * (page_faults = pages faulted in by device access, page_faults_handled =
- * fault events, page_invalidations[_handled] = pages and events
- * invalidated, page_prefetch = pages prefetched), for `rdma statistic show
- * mr` and `rdma resource show mr -dd`.
+ * fault events, page_invalidations = pages dropped or write-downgraded,
+ * page_invalidations_handled = invalidation events, page_prefetch = pages
+ * prefetched), for `rdma statistic show mr` and `rdma resource show mr
+ * -dd`, which also shows odp_kmem_bytes.
  *
  * Per device, the port hw counters (`rdma statistic show`, sysfs
  * hw_counters): the packet counters of the data path and the ODP totals,
@@ -158,15 +159,24 @@ static void sodp_mr_stats(struct sodp_mr *mr, u64 *out)
 	sodp_mr_odp_totals(mr, v);
 	out[SODP_MR_PAGE_FAULTS] = v[SODP_ODP_PAGE_FAULTS];
 	out[SODP_MR_PAGE_FAULTS_HANDLED] = v[SODP_ODP_PAGE_FAULTS_HANDLED];
-	out[SODP_MR_PAGE_INVALIDATIONS] = v[SODP_ODP_INVALIDATION_PAGES];
+	/*
+	 * Pages the device lost a right on: dropped, or write-protected
+	 * (fork, page_mkclean) with the read mapping kept.
+	 */
+	out[SODP_MR_PAGE_INVALIDATIONS] = v[SODP_ODP_INVALIDATION_PAGES] +
+					  v[SODP_ODP_WRITE_DOWNGRADES];
 	out[SODP_MR_PAGE_INVALIDATIONS_HANDLED] = v[SODP_ODP_INVALIDATIONS];
 	out[SODP_MR_PAGE_PREFETCH] = v[SODP_ODP_PREFETCH_PAGES];
 }
 
-/* Put an ODP MR's counters into a nest of @attr, one @put per counter. */
+/*
+ * Put an ODP MR's counters into a nest of @attr, one @put per counter, and
+ * with @kmem the kernel memory of its ODP state (odp_kmem_bytes: region,
+ * page tables and, for an implicit MR, its children).
+ */
 static int sodp_put_mr_stats(struct sk_buff *msg, struct ib_mr *ibmr, int attr,
 			     int (*put)(struct sk_buff *msg, const char *name,
-					u64 value))
+					u64 value), bool kmem)
 {
 	struct sodp_mr *mr = to_smr(ibmr);
 	u64 v[SODP_MR_NR_STATS];
@@ -185,6 +195,10 @@ static int sodp_put_mr_stats(struct sk_buff *msg, struct ib_mr *ibmr, int attr,
 			return -EMSGSIZE;
 		}
 	}
+	if (kmem && put(msg, "odp_kmem_bytes", odp_umem_kmem_bytes(mr->odp))) {
+		nla_nest_cancel(msg, table);
+		return -EMSGSIZE;
+	}
 	nla_nest_end(msg, table);
 	return 0;
 }
@@ -193,14 +207,17 @@ static int sodp_put_mr_stats(struct sk_buff *msg, struct ib_mr *ibmr, int attr,
 static int sodp_fill_stat_mr_entry(struct sk_buff *msg, struct ib_mr *ibmr)
 {
 	return sodp_put_mr_stats(msg, ibmr, RDMA_NLDEV_ATTR_STAT_HWCOUNTERS,
-				 rdma_nl_stat_hwcounter_entry);
+				 rdma_nl_stat_hwcounter_entry, false);
 }
 
-/* `rdma resource show mr -dd`: the same counters as driver attributes. */
+/*
+ * `rdma resource show mr -dd`: the same counters as driver attributes,
+ * plus odp_kmem_bytes.
+ */
 static int sodp_fill_res_mr_entry(struct sk_buff *msg, struct ib_mr *ibmr)
 {
 	return sodp_put_mr_stats(msg, ibmr, RDMA_NLDEV_ATTR_DRIVER,
-				 rdma_nl_put_driver_u64);
+				 rdma_nl_put_driver_u64, true);
 }
 
 /* ---- device totals --------------------------------------------------------- */

@@ -8,8 +8,10 @@
  * uverbs ADVISE_MR method directly as an ioctl on the context's command
  * fd, with the layouts of <rdma/ib_user_ioctl_cmds.h>.  Counters are read
  * the way users read them: per MR with `rdma statistic show mr` and per
- * device from sysfs hw_counters.  Prints PASS/FAIL lines and
- * "N passed, N failed".
+ * device from sysfs hw_counters.  test_prefetch_matrix covers every advice
+ * (PREFETCH, PREFETCH_WRITE, PREFETCH_NO_FAULT) with and without FLUSH on
+ * explicit and implicit MRs, over mapped memory and across a hole.  Prints
+ * PASS/FAIL lines and "N passed, N failed".
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -306,6 +308,77 @@ static void test_prefetch_implicit(struct ctx *c)
 	PASS();
 }
 
+/*
+ * The whole matrix: PREFETCH, PREFETCH_WRITE and PREFETCH_NO_FAULT, each
+ * with FLUSH (synchronous) and without (queued), each on an explicit and on
+ * an implicit MR.  Over 8 CPU-touched pages every cell prefetches 8 pages
+ * and faults none; over a range crossing a munmapped page the synchronous
+ * faulting cells fail with EFAULT, NO_FAULT and the queued cells return 0
+ * (the hole is skipped).
+ */
+static void test_prefetch_matrix(struct ctx *c)
+{
+	static const struct {
+		uint32_t advice;
+		const char *name;
+	} adv[] = {
+		{IB_UVERBS_ADVISE_MR_ADVICE_PREFETCH, "PREFETCH"},
+		{IB_UVERBS_ADVISE_MR_ADVICE_PREFETCH_WRITE, "PREFETCH_WRITE"},
+		{IB_UVERBS_ADVISE_MR_ADVICE_PREFETCH_NO_FAULT, "PREFETCH_NO_FAULT"},
+	};
+	const int access = IBV_ACCESS_ON_DEMAND | IBV_ACCESS_LOCAL_WRITE;
+	int a, flush, implicit, ret, i, want;
+	struct ib_uverbs_sge s;
+	struct ibv_mr *mr;
+	long long n;
+	char *buf;
+
+	for (a = 0; a < 3; a++) {
+		for (flush = 0; flush < 2; flush++) {
+			for (implicit = 0; implicit < 2; implicit++) {
+				const char *cell = implicit ? "implicit" : "explicit";
+				const char *mode = flush ? "FLUSH" : "async";
+
+				mr = implicit ? ibv_reg_mr(c->pd, NULL, SIZE_MAX, access) : NULL;
+				buf = map_pages(8);
+				CHECK(buf, "mmap");
+				memset(buf, 1, 8 * page_size);
+				if (!implicit)
+					mr = ibv_reg_mr(c->pd, buf, 8 * page_size, access);
+				CHECK(mr, "%s ibv_reg_mr: %s", cell, strerror(errno));
+				s = sge_of(buf, 8 * page_size, mr->lkey);
+				ret = advise(c, adv[a].advice,
+					     flush ? IB_UVERBS_ADVISE_MR_FLAG_FLUSH : 0, &s, 1);
+				CHECK(!ret, "%s %s %s: %s", adv[a].name, mode, cell, strerror(ret));
+				for (i = 0; i < 100 && mr_counter(mr->lkey, "page_prefetch") != 8;
+				     i++)
+					usleep(20000);
+				n = mr_counter(mr->lkey, "page_prefetch");
+				CHECK(n == 8 && mr_counter(mr->lkey, "page_faults") == 0,
+				      "%s %s %s: page_prefetch %lld, page_faults %lld", adv[a].name,
+				      mode, cell, n, mr_counter(mr->lkey, "page_faults"));
+
+				/* Pages 0-3 and 5-7 of a range with page 4 unmapped. */
+				CHECK(!munmap(buf + 4 * page_size, page_size), "munmap");
+				s = sge_of(buf, 8 * page_size, mr->lkey);
+				ret = advise(c, adv[a].advice,
+					     flush ? IB_UVERBS_ADVISE_MR_FLAG_FLUSH : 0, &s, 1);
+				want = flush && adv[a].advice !=
+							       IB_UVERBS_ADVISE_MR_ADVICE_PREFETCH_NO_FAULT
+					       ? EFAULT
+					       : 0;
+				CHECK(ret == want, "%s %s %s over a hole: %s, want %s", adv[a].name,
+				      mode, cell, strerror(ret), strerror(want));
+				/* Dereg waits for a queued prefetch still holding the MR. */
+				CHECK(!ibv_dereg_mr(mr), "dereg");
+				munmap(buf, 4 * page_size);
+				munmap(buf + 5 * page_size, 3 * page_size);
+			}
+		}
+	}
+	PASS();
+}
+
 /* ---- transfers: two RC QPs on the device, connected to each other ---- */
 
 struct rc_pair {
@@ -504,6 +577,7 @@ int main(int argc, char **argv)
 	test_prefetch_errors(&c);
 	test_prefetch_async(&c);
 	test_prefetch_implicit(&c);
+	test_prefetch_matrix(&c);
 	test_write_faults_and_prefetch(&c);
 	ibv_dealloc_pd(c.pd);
 	ibv_close_device(c.ctx);

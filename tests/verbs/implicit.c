@@ -1,0 +1,1235 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * implicit - implicit ODP memory regions of a softodp device, end to end.
+ *
+ * Usage: implicit [--help] [-v] [-n NETNS] [-t TEST] DEVICE [PEER_DEVICE]
+ *
+ * One implicit MR per process (ibv_reg_mr(pd, NULL, SIZE_MAX,
+ * IBV_ACCESS_ON_DEMAND | ...)) serves every buffer: memory allocated after
+ * the registration with malloc, mmap and on a thread's stack, used through
+ * the implicit lkey in local SGEs and the implicit rkey at remote addresses.
+ * Every RC opcode runs in loopback on DEVICE (both QPs in one process, one
+ * MR for both ends) and, with PEER_DEVICE, between two processes: this one
+ * on DEVICE and a child on PEER_DEVICE, optionally entered into network
+ * namespace NETNS (a path such as /var/run/netns/NAME) before it opens the
+ * device; they exchange QP numbers, GIDs, rkeys and addresses over a unix
+ * socket pair.  Also: munmap holes, fork, invalid registrations and 10 000
+ * pages over a 1 TiB reservation with the MR's kernel memory
+ * (odp_kmem_bytes in `rdma resource show mr -dd`).  -t runs the tests whose
+ * name contains TEST; -v shows the counters (rdma resource/statistic, hw
+ * counters) in the middle of the fork test.  Prints PASS/FAIL lines and "N passed, N failed".
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <infiniband/verbs.h>
+#include <pthread.h>
+#include <rdma/ib_user_ioctl_cmds.h>
+#include <rdma/ib_user_verbs.h>
+#include <rdma/rdma_user_ioctl_cmds.h>
+#include <sched.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define ODP_RW                                                                                     \
+	(IBV_ACCESS_ON_DEMAND | IBV_ACCESS_LOCAL_WRITE | IBV_ACCESS_REMOTE_WRITE |                 \
+	 IBV_ACCESS_REMOTE_READ | IBV_ACCESS_REMOTE_ATOMIC)
+
+/* Transfer sizes: several pages, odd, so every copy crosses page borders. */
+#define XFER_LEN (3 * 4096 + 5)
+#define SEND_LEN 5000
+#define BUF_LEN	 (64 * 1024)
+#define ATOM0	 0x1111222233334444ULL
+#define ATOM1	 0x5555666677778888ULL
+#define ADD	 0x10001ULL
+
+static int passed, failed;
+static const char *devname, *filter;
+static int verbose;
+static long page_size;
+
+#define CHECK(cond, ...)                                                                           \
+	do {                                                                                       \
+		if (!(cond)) {                                                                     \
+			printf("FAIL %s: ", __func__);                                             \
+			printf(__VA_ARGS__);                                                       \
+			printf("\n");                                                              \
+			fflush(stdout);                                                            \
+			failed++;                                                                  \
+			return;                                                                    \
+		}                                                                                  \
+	} while (0)
+
+#define PASS() (printf("PASS %s\n", __func__), fflush(stdout), passed++)
+
+static void result(int ok, const char *name, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (ok) {
+		printf("PASS %s\n", name);
+		passed++;
+	} else {
+		printf("FAIL %s: ", name);
+		va_start(ap, fmt);
+		vprintf(fmt, ap);
+		va_end(ap);
+		printf("\n");
+		failed++;
+	}
+	fflush(stdout);
+}
+
+struct ctx {
+	struct ibv_context *ctx;
+	struct ibv_pd *pd;
+	int gid_index;
+	union ibv_gid gid;
+};
+
+/* ---- device, counters, advise_mr ------------------------------------- */
+
+static int open_dev(struct ctx *c, const char *name)
+{
+	struct ibv_device **list;
+	int i, n;
+
+	memset(c, 0, sizeof(*c));
+	list = ibv_get_device_list(&n);
+	for (i = 0; list && i < n && !c->ctx; i++)
+		if (!strcmp(ibv_get_device_name(list[i]), name))
+			c->ctx = ibv_open_device(list[i]);
+	if (list)
+		ibv_free_device_list(list);
+	if (!c->ctx)
+		return ENODEV;
+	c->pd = ibv_alloc_pd(c->ctx);
+	if (!c->pd)
+		return errno;
+	/* The RoCEv2 GID of the netdev's IPv4 address (::ffff:a.b.c.d). */
+	c->gid_index = 1;
+	for (i = 0; i < 16; i++) {
+		static const uint8_t v4[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+		union ibv_gid g;
+
+		if (!ibv_query_gid(c->ctx, 1, i, &g) && !memcmp(g.raw, v4, sizeof(v4))) {
+			c->gid_index = i;
+			break;
+		}
+	}
+	if (ibv_query_gid(c->ctx, 1, c->gid_index, &c->gid))
+		return errno;
+	return 0;
+}
+
+static void close_dev(struct ctx *c)
+{
+	if (c->pd)
+		ibv_dealloc_pd(c->pd);
+	if (c->ctx)
+		ibv_close_device(c->ctx);
+}
+
+static struct ibv_mr *reg_implicit(struct ctx *c)
+{
+	return ibv_reg_mr(c->pd, NULL, SIZE_MAX, ODP_RW);
+}
+
+/*
+ * Driver attribute @name of the MR with @lkey on our device, from `rdma
+ * resource show mr -dd` (the per-MR ODP counters and odp_kmem_bytes, shown
+ * with a "drv_" prefix).
+ * Returns -1 if not found.
+ */
+static long long mr_attr(uint32_t lkey, const char *name)
+{
+	char line[4096], want[64], key[80], *p;
+	long long val = -1;
+	FILE *f;
+
+	f = popen("rdma resource show mr -dd 2>&1", "r");
+	if (!f)
+		return -1;
+	snprintf(want, sizeof(want), " lkey 0x%x ", (unsigned int)lkey);
+	snprintf(key, sizeof(key), " drv_%s ", name);
+	while (fgets(line, sizeof(line), f)) {
+		if (!strstr(line, want) || !strstr(line, devname))
+			continue;
+		p = strstr(line, key);
+		if (p)
+			val = strtoll(p + strlen(key), NULL, 10);
+	}
+	pclose(f);
+	return val;
+}
+
+static long long hw_counter(const char *name)
+{
+	char path[256];
+	long long v = -1;
+	FILE *f;
+
+	/* ib_core caches hw counters for 10 ms (RDMA_HW_STATS_DEFAULT_LIFESPAN). */
+	usleep(20000);
+	snprintf(path, sizeof(path), "/sys/class/infiniband/%s/ports/1/hw_counters/%s", devname,
+		 name);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	if (fscanf(f, "%lld", &v) != 1)
+		v = -1;
+	fclose(f);
+	return v;
+}
+
+/* The uverbs ADVISE_MR method (librxe 44 has no advise_mr op). */
+static int advise(struct ctx *c, uint32_t advice, uint32_t flags, struct ib_uverbs_sge *sge,
+		  unsigned int num_sge)
+{
+	struct {
+		struct ib_uverbs_ioctl_hdr hdr;
+		struct ib_uverbs_attr attrs[4];
+	} cmd;
+
+	memset(&cmd, 0, sizeof(cmd));
+	cmd.hdr.length = sizeof(cmd);
+	cmd.hdr.object_id = UVERBS_OBJECT_MR;
+	cmd.hdr.method_id = UVERBS_METHOD_ADVISE_MR;
+	cmd.hdr.num_attrs = 4;
+	cmd.hdr.driver_id = RDMA_DRIVER_RXE;
+	cmd.attrs[0].attr_id = UVERBS_ATTR_ADVISE_MR_PD_HANDLE;
+	cmd.attrs[0].flags = UVERBS_ATTR_F_MANDATORY;
+	cmd.attrs[0].data = c->pd->handle;
+	cmd.attrs[1].attr_id = UVERBS_ATTR_ADVISE_MR_ADVICE;
+	cmd.attrs[1].len = sizeof(uint64_t);
+	cmd.attrs[1].flags = UVERBS_ATTR_F_MANDATORY;
+	cmd.attrs[1].data = advice;
+	cmd.attrs[2].attr_id = UVERBS_ATTR_ADVISE_MR_FLAGS;
+	cmd.attrs[2].len = sizeof(uint32_t);
+	cmd.attrs[2].flags = UVERBS_ATTR_F_MANDATORY;
+	cmd.attrs[2].data = flags;
+	cmd.attrs[3].attr_id = UVERBS_ATTR_ADVISE_MR_SGE_LIST;
+	cmd.attrs[3].len = num_sge * sizeof(*sge);
+	cmd.attrs[3].flags = UVERBS_ATTR_F_MANDATORY;
+	cmd.attrs[3].data = (uintptr_t)sge;
+	if (ioctl(c->ctx->cmd_fd, RDMA_VERBS_IOCTL, &cmd))
+		return errno;
+	return 0;
+}
+
+static int prefetch_write(struct ctx *c, void *addr, size_t len, uint32_t lkey)
+{
+	struct ib_uverbs_sge s = {.addr = (uintptr_t)addr, .length = len, .lkey = lkey};
+
+	return advise(c, IB_UVERBS_ADVISE_MR_ADVICE_PREFETCH_WRITE, IB_UVERBS_ADVISE_MR_FLAG_FLUSH,
+		      &s, 1);
+}
+
+static void *map_pages(size_t n)
+{
+	void *p = mmap(NULL, n * page_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1,
+		       0);
+
+	return p == MAP_FAILED ? NULL : p;
+}
+
+static void fill(void *buf, size_t n, unsigned int seed)
+{
+	uint8_t *p = buf;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		p[i] = (uint8_t)(seed * 131 + i * 7 + (i >> 8));
+}
+
+static int check_fill(const void *buf, size_t n, unsigned int seed)
+{
+	const uint8_t *p = buf;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (p[i] != (uint8_t)(seed * 131 + i * 7 + (i >> 8)))
+			return 0;
+	return 1;
+}
+
+/* ---- RC QPs ------------------------------------------------------------ */
+
+struct qp {
+	struct ctx *c;
+	struct ibv_cq *cq;
+	struct ibv_qp *qp;
+};
+
+static int qp_create(struct ctx *c, struct qp *q)
+{
+	struct ibv_qp_init_attr ia = {0};
+
+	q->c = c;
+	q->cq = ibv_create_cq(c->ctx, 32, NULL, NULL, 0);
+	if (!q->cq)
+		return errno;
+	ia.send_cq = q->cq;
+	ia.recv_cq = q->cq;
+	ia.qp_type = IBV_QPT_RC;
+	ia.cap.max_send_wr = 16;
+	ia.cap.max_recv_wr = 16;
+	ia.cap.max_send_sge = 1;
+	ia.cap.max_recv_sge = 1;
+	q->qp = ibv_create_qp(c->pd, &ia);
+	return q->qp ? 0 : errno;
+}
+
+static void qp_destroy(struct qp *q)
+{
+	if (q->qp)
+		ibv_destroy_qp(q->qp);
+	if (q->cq)
+		ibv_destroy_cq(q->cq);
+	q->qp = NULL;
+	q->cq = NULL;
+}
+
+static int qp_connect(struct qp *q, uint32_t dqpn, const union ibv_gid *dgid)
+{
+	struct ibv_qp_attr attr;
+
+	memset(&attr, 0, sizeof(attr));
+	attr.qp_state = IBV_QPS_INIT;
+	attr.port_num = 1;
+	attr.qp_access_flags =
+		IBV_ACCESS_REMOTE_WRITE | IBV_ACCESS_REMOTE_READ | IBV_ACCESS_REMOTE_ATOMIC;
+	if (ibv_modify_qp(q->qp, &attr,
+			  IBV_QP_STATE | IBV_QP_PKEY_INDEX | IBV_QP_PORT | IBV_QP_ACCESS_FLAGS))
+		return errno;
+	memset(&attr, 0, sizeof(attr));
+	attr.qp_state = IBV_QPS_RTR;
+	attr.path_mtu = IBV_MTU_1024;
+	attr.dest_qp_num = dqpn;
+	attr.rq_psn = 1;
+	attr.max_dest_rd_atomic = 4;
+	attr.min_rnr_timer = 1;
+	attr.ah_attr.is_global = 1;
+	attr.ah_attr.grh.dgid = *dgid;
+	attr.ah_attr.grh.sgid_index = q->c->gid_index;
+	attr.ah_attr.grh.hop_limit = 64;
+	attr.ah_attr.port_num = 1;
+	if (ibv_modify_qp(q->qp, &attr,
+			  IBV_QP_STATE | IBV_QP_AV | IBV_QP_PATH_MTU | IBV_QP_DEST_QPN |
+				  IBV_QP_RQ_PSN | IBV_QP_MAX_DEST_RD_ATOMIC | IBV_QP_MIN_RNR_TIMER))
+		return errno;
+	memset(&attr, 0, sizeof(attr));
+	attr.qp_state = IBV_QPS_RTS;
+	attr.timeout = 14;
+	attr.retry_cnt = 7;
+	attr.rnr_retry = 7;
+	attr.sq_psn = 1;
+	attr.max_rd_atomic = 4;
+	if (ibv_modify_qp(q->qp, &attr,
+			  IBV_QP_STATE | IBV_QP_TIMEOUT | IBV_QP_RETRY_CNT | IBV_QP_RNR_RETRY |
+				  IBV_QP_SQ_PSN | IBV_QP_MAX_QP_RD_ATOMIC))
+		return errno;
+	return 0;
+}
+
+/* Two QPs of one device connected to each other. */
+struct pair {
+	struct qp a, b;
+};
+
+static int pair_open(struct ctx *c, struct pair *p)
+{
+	int ret;
+
+	memset(p, 0, sizeof(*p));
+	ret = qp_create(c, &p->a);
+	if (!ret)
+		ret = qp_create(c, &p->b);
+	if (!ret)
+		ret = qp_connect(&p->a, p->b.qp->qp_num, &c->gid);
+	if (!ret)
+		ret = qp_connect(&p->b, p->a.qp->qp_num, &c->gid);
+	return ret;
+}
+
+static void pair_close(struct pair *p)
+{
+	qp_destroy(&p->a);
+	qp_destroy(&p->b);
+}
+
+/* Wait for one completion: its status, or -ETIMEDOUT after 20 s. */
+static int wait_wc(struct qp *q, struct ibv_wc *wc)
+{
+	int i, n = 0;
+
+	for (i = 0; i < 4000 && !n; i++) {
+		n = ibv_poll_cq(q->cq, 1, wc);
+		if (n < 0)
+			return -EIO;
+		if (!n)
+			usleep(5000);
+	}
+	return n ? (int)wc->status : -ETIMEDOUT;
+}
+
+/* Post one signaled RDMA/atomic/SEND work request and wait for it. */
+static int xfer(struct qp *q, enum ibv_wr_opcode op, void *local, size_t len, uint32_t lkey,
+		uint64_t raddr, uint32_t rkey, uint64_t cmp_add, uint64_t swap)
+{
+	struct ibv_sge sge = {.addr = (uintptr_t)local, .length = len, .lkey = lkey};
+	struct ibv_send_wr wr = {0}, *bad;
+	struct ibv_wc wc;
+
+	wr.wr_id = op;
+	wr.sg_list = &sge;
+	wr.num_sge = 1;
+	wr.opcode = op;
+	wr.send_flags = IBV_SEND_SIGNALED;
+	if (op == IBV_WR_ATOMIC_CMP_AND_SWP || op == IBV_WR_ATOMIC_FETCH_AND_ADD) {
+		wr.wr.atomic.remote_addr = raddr;
+		wr.wr.atomic.rkey = rkey;
+		wr.wr.atomic.compare_add = cmp_add;
+		wr.wr.atomic.swap = swap;
+	} else if (op != IBV_WR_SEND) {
+		wr.wr.rdma.remote_addr = raddr;
+		wr.wr.rdma.rkey = rkey;
+	}
+	if (ibv_post_send(q->qp, &wr, &bad))
+		return -errno;
+	return wait_wc(q, &wc);
+}
+
+static int post_recv(struct qp *q, void *buf, size_t len, uint32_t lkey)
+{
+	struct ibv_sge sge = {.addr = (uintptr_t)buf, .length = len, .lkey = lkey};
+	struct ibv_recv_wr wr = {.wr_id = 7, .sg_list = &sge, .num_sge = 1}, *bad;
+
+	return ibv_post_recv(q->qp, &wr, &bad) ? errno : 0;
+}
+
+/* ---- every RC opcode on implicit MRs: target and initiator ----------- */
+
+/* What each end tells the other over the socket. */
+struct hello {
+	uint32_t qpn;
+	uint32_t rkey;
+	union ibv_gid gid;
+	/* The target's buffers, all allocated after its registration. */
+	uint64_t heap, map, stack, atom;
+};
+
+struct verdict {
+	int ok;
+	char msg[200];
+};
+
+struct role {
+	struct ctx *c;
+	struct ibv_mr *mr;
+	int fd;
+	int ret;
+};
+
+static int xwrite(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+	ssize_t n;
+
+	while (len) {
+		n = write(fd, p, len);
+		if (n <= 0)
+			return -1;
+		p += n;
+		len -= n;
+	}
+	return 0;
+}
+
+static int xread(int fd, void *buf, size_t len)
+{
+	char *p = buf;
+	ssize_t n;
+
+	while (len) {
+		n = read(fd, p, len);
+		if (n <= 0)
+			return -1;
+		p += n;
+		len -= n;
+	}
+	return 0;
+}
+
+/*
+ * The target end: buffers on the heap, in a fresh mapping and on this
+ * thread's stack; a RECV into the stack buffer; after the initiator is
+ * done, checks the SEND payload and the atomic word and sends a verdict.
+ */
+static void *target_main(void *arg)
+{
+	struct role *r = arg;
+	struct verdict v = {.ok = 1};
+	char stack_buf[2 * SEND_LEN];
+	struct hello me = {0}, peer;
+	struct qp q = {0};
+	uint64_t *atom;
+	struct ibv_wc wc;
+	char *heap, *map;
+	int ret;
+
+	r->ret = 1;
+	heap = malloc(BUF_LEN);
+	map = map_pages(BUF_LEN / page_size);
+	if (!heap || !map || qp_create(r->c, &q))
+		goto out;
+	memset(heap, 0, BUF_LEN);
+	memset(stack_buf, 0, sizeof(stack_buf));
+	atom = (uint64_t *)(map + BUF_LEN - 64);
+	*atom = ATOM0;
+	me.qpn = q.qp->qp_num;
+	me.rkey = r->mr->rkey;
+	me.gid = r->c->gid;
+	me.heap = (uintptr_t)heap;
+	me.map = (uintptr_t)map;
+	me.stack = (uintptr_t)stack_buf;
+	me.atom = (uintptr_t)atom;
+	if (xwrite(r->fd, &me, sizeof(me)) || xread(r->fd, &peer, sizeof(peer)))
+		goto out;
+	if (qp_connect(&q, peer.qpn, &peer.gid) ||
+	    post_recv(&q, stack_buf, sizeof(stack_buf), r->mr->lkey)) {
+		v.ok = 0;
+		snprintf(v.msg, sizeof(v.msg), "target connect/post_recv: %s", strerror(errno));
+	}
+	if (xwrite(r->fd, &v, sizeof(v)) || xread(r->fd, &v, sizeof(v)))
+		goto out;
+	/* The initiator has finished: check what arrived. */
+	ret = wait_wc(&q, &wc);
+	if (ret != IBV_WC_SUCCESS || wc.opcode != IBV_WC_RECV || wc.byte_len != SEND_LEN) {
+		v.ok = 0;
+		snprintf(v.msg, sizeof(v.msg), "RECV completion: status %d opcode %d len %u", ret,
+			 wc.opcode, wc.byte_len);
+	} else if (!check_fill(stack_buf, SEND_LEN, 3)) {
+		v.ok = 0;
+		snprintf(v.msg, sizeof(v.msg), "SEND payload in the stack buffer differs");
+	} else if (*atom != ATOM1 + ADD) {
+		v.ok = 0;
+		snprintf(v.msg, sizeof(v.msg), "atomic word 0x%llx, want 0x%llx",
+			 (unsigned long long)*atom, (unsigned long long)(ATOM1 + ADD));
+	} else {
+		v.ok = 1;
+		snprintf(v.msg, sizeof(v.msg), "ok");
+	}
+	if (!xwrite(r->fd, &v, sizeof(v)))
+		r->ret = 0;
+out:
+	qp_destroy(&q);
+	free(heap);
+	if (map)
+		munmap(map, BUF_LEN);
+	return NULL;
+}
+
+/*
+ * The initiator end: its own buffers on the heap, in a mapping and on
+ * this thread's stack, every opcode against the target's buffers, each
+ * checked byte for byte; the target's verdict last.  @tag names the mode.
+ */
+struct initiator {
+	struct role r;
+	const char *tag;
+};
+
+static void *initiator_main(void *arg)
+{
+	struct initiator *in = arg;
+	struct role *r = &in->r;
+	char stack_buf[2 * XFER_LEN], name[128];
+	uint32_t lkey = r->mr->lkey;
+	struct hello me = {0}, t;
+	struct verdict v;
+	struct qp q = {0};
+	char *heap, *map;
+	uint64_t *res;
+	int ret, ok;
+
+#define RESULT(what, cond, ...)                                                                    \
+	do {                                                                                       \
+		snprintf(name, sizeof(name), "%s %s", in->tag, what);                              \
+		result(cond, name, __VA_ARGS__);                                                   \
+	} while (0)
+
+	r->ret = 1;
+	heap = malloc(BUF_LEN);
+	map = map_pages(BUF_LEN / page_size);
+	if (!heap || !map || qp_create(r->c, &q))
+		goto out;
+	me.qpn = q.qp->qp_num;
+	me.gid = r->c->gid;
+	if (xwrite(r->fd, &me, sizeof(me)) || xread(r->fd, &t, sizeof(t)))
+		goto out;
+	ret = qp_connect(&q, t.qpn, &t.gid);
+	if (xread(r->fd, &v, sizeof(v)))
+		goto out;
+	RESULT("connect", !ret && v.ok, "initiator %s, target %s", strerror(ret), v.msg);
+	if (ret || !v.ok)
+		goto done;
+
+	/* WRITE heap -> target mapping, READ it back onto our stack. */
+	fill(heap, XFER_LEN, 1);
+	memset(stack_buf, 0, sizeof(stack_buf));
+	ret = xfer(&q, IBV_WR_RDMA_WRITE, heap, XFER_LEN, lkey, t.map + 100, t.rkey, 0, 0);
+	ok = ret == IBV_WC_SUCCESS;
+	if (ok)
+		ret = xfer(&q, IBV_WR_RDMA_READ, stack_buf + 3, XFER_LEN, lkey, t.map + 100, t.rkey,
+			   0, 0);
+	RESULT("RDMA WRITE malloc->remote mmap, READ remote mmap->thread stack",
+	       ok && ret == IBV_WC_SUCCESS && !memcmp(stack_buf + 3, heap, XFER_LEN),
+	       "status %d, data %s", ret,
+	       memcmp(stack_buf + 3, heap, XFER_LEN) ? "differs" : "equal");
+
+	/* WRITE stack -> target heap, READ it back into our mapping. */
+	fill(stack_buf, XFER_LEN, 2);
+	memset(map, 0, BUF_LEN);
+	ret = xfer(&q, IBV_WR_RDMA_WRITE, stack_buf, XFER_LEN, lkey, t.heap + 7, t.rkey, 0, 0);
+	ok = ret == IBV_WC_SUCCESS;
+	if (ok)
+		ret = xfer(&q, IBV_WR_RDMA_READ, map + page_size - 9, XFER_LEN, lkey, t.heap + 7,
+			   t.rkey, 0, 0);
+	RESULT("RDMA WRITE thread stack->remote malloc, READ remote malloc->mmap",
+	       ok && ret == IBV_WC_SUCCESS && check_fill(map + page_size - 9, XFER_LEN, 2),
+	       "status %d", ret);
+
+	/* SEND from our mapping into the target's RECV on its thread stack. */
+	fill(map, SEND_LEN, 3);
+	ret = xfer(&q, IBV_WR_SEND, map, SEND_LEN, lkey, 0, 0, 0, 0);
+	RESULT("SEND mmap->remote RECV on thread stack", ret == IBV_WC_SUCCESS, "status %d", ret);
+
+	/* Atomics on the target's word; results land on our heap. */
+	res = (uint64_t *)(heap + 64);
+	*res = 0;
+	ret = xfer(&q, IBV_WR_ATOMIC_CMP_AND_SWP, res, 8, lkey, t.atom, t.rkey, ATOM0, ATOM1);
+	RESULT("ATOMIC CMP_SWP (match)", ret == IBV_WC_SUCCESS && *res == ATOM0,
+	       "status %d old 0x%llx", ret, (unsigned long long)*res);
+	*res = 0;
+	ret = xfer(&q, IBV_WR_ATOMIC_CMP_AND_SWP, res, 8, lkey, t.atom, t.rkey, ATOM0, 1);
+	RESULT("ATOMIC CMP_SWP (no match)", ret == IBV_WC_SUCCESS && *res == ATOM1,
+	       "status %d old 0x%llx", ret, (unsigned long long)*res);
+	res = (uint64_t *)(stack_buf + 8 * 100);
+	*res = 0;
+	ret = xfer(&q, IBV_WR_ATOMIC_FETCH_AND_ADD, res, 8, lkey, t.atom, t.rkey, ADD, 0);
+	RESULT("ATOMIC FETCH_ADD", ret == IBV_WC_SUCCESS && *res == ATOM1, "status %d old 0x%llx",
+	       ret, (unsigned long long)*res);
+	res = (uint64_t *)(map + 2 * page_size);
+	*res = 0;
+	ret = xfer(&q, IBV_WR_RDMA_READ, res, 8, lkey, t.atom, t.rkey, 0, 0);
+	RESULT("RDMA READ of the atomic word", ret == IBV_WC_SUCCESS && *res == ATOM1 + ADD,
+	       "status %d value 0x%llx", ret, (unsigned long long)*res);
+done:
+	v.ok = 1;
+	if (xwrite(r->fd, &v, sizeof(v)) || xread(r->fd, &v, sizeof(v)))
+		v.ok = -1;
+	RESULT("target: RECV payload and atomic word", v.ok == 1, "%s",
+	       v.ok < 0 ? "target died" : v.msg);
+	r->ret = 0;
+out:
+#undef RESULT
+	qp_destroy(&q);
+	free(heap);
+	if (map)
+		munmap(map, BUF_LEN);
+	return NULL;
+}
+
+/* Loopback: both ends in this process, on one device, one implicit MR. */
+static void test_opcodes_loopback(struct ctx *c)
+{
+	struct initiator in = {.tag = "loopback:"};
+	struct role tr = {0};
+	pthread_t ti, tt;
+	struct ibv_mr *mr;
+	int sv[2];
+
+	mr = reg_implicit(c);
+	CHECK(mr, "implicit ibv_reg_mr: %s", strerror(errno));
+	CHECK(!socketpair(AF_UNIX, SOCK_STREAM, 0, sv), "socketpair");
+	in.r = (struct role){.c = c, .mr = mr, .fd = sv[0]};
+	tr = (struct role){.c = c, .mr = mr, .fd = sv[1]};
+	CHECK(!pthread_create(&tt, NULL, target_main, &tr) &&
+		      !pthread_create(&ti, NULL, initiator_main, &in),
+	      "pthread_create");
+	pthread_join(ti, NULL);
+	pthread_join(tt, NULL);
+	close(sv[0]);
+	close(sv[1]);
+	CHECK(!ibv_dereg_mr(mr), "dereg");
+	CHECK(!in.r.ret && !tr.ret, "an end failed to set up (socket or QP)");
+	PASS();
+}
+
+/*
+ * Two devices, two processes: the target is a child on @peer, in network
+ * namespace @netns if given; it is forked before this process opens
+ * anything of its own in verbs.
+ */
+static int run_peer(const char *peer, const char *netns, int fd)
+{
+	struct role tr = {0};
+	struct ibv_mr *mr;
+	struct ctx c;
+	pthread_t tt;
+	int nsfd;
+
+	if (netns) {
+		nsfd = open(netns, O_RDONLY);
+		if (nsfd < 0 || setns(nsfd, CLONE_NEWNET)) {
+			fprintf(stderr, "implicit: setns %s: %s\n", netns, strerror(errno));
+			return 1;
+		}
+		close(nsfd);
+	}
+	if (open_dev(&c, peer)) {
+		fprintf(stderr, "implicit: cannot open %s\n", peer);
+		return 1;
+	}
+	mr = reg_implicit(&c);
+	if (!mr) {
+		fprintf(stderr, "implicit: %s: implicit ibv_reg_mr: %s\n", peer, strerror(errno));
+		return 1;
+	}
+	tr = (struct role){.c = &c, .mr = mr, .fd = fd};
+	if (pthread_create(&tt, NULL, target_main, &tr))
+		return 1;
+	pthread_join(tt, NULL);
+	ibv_dereg_mr(mr);
+	close_dev(&c);
+	return tr.ret;
+}
+
+/* ---- munmap holes -------------------------------------------------------- */
+
+/* Run one transfer on loopback pair @p (used once): the completion status. */
+static int one_xfer(struct pair *p, enum ibv_wr_opcode op, void *local, uint32_t lkey, void *remote,
+		    uint32_t rkey)
+{
+	return xfer(&p->a, op, local, 64, lkey, (uintptr_t)remote, rkey, 0, 0);
+}
+
+/* A SEND into a RECV buffer at @dst: the sender's and receiver's status. */
+static void send_into(struct pair *p, void *src, uint32_t lkey, void *dst, uint32_t dkey,
+		      int *sstat, int *rstat)
+{
+	struct ibv_wc wc;
+
+	*sstat = *rstat = -1;
+	if (post_recv(&p->b, dst, 64, dkey))
+		return;
+	*sstat = xfer(&p->a, IBV_WR_SEND, src, 64, lkey, 0, 0, 0, 0);
+	*rstat = wait_wc(&p->b, &wc);
+}
+
+/*
+ * An address of a munmapped page must fail the same way in an implicit MR
+ * as in an explicit ODP MR covering it: remote WRITE/READ there ->
+ * REM_ACCESS_ERR at the requester (NAK remote access error); a local SGE
+ * there -> LOC_PROT_ERR; a RECV buffer there -> LOC_PROT_ERR at the
+ * receiver and REM_OP_ERR at the sender.
+ */
+static void holes(struct ctx *c, int implicit)
+{
+	const char *kind = implicit ? "implicit" : "explicit";
+	char *buf, *hole, *good, name[96];
+	struct ibv_mr *mr, *im;
+	int ret, s, r, i;
+	struct pair p[6];
+	uint32_t key;
+
+	im = reg_implicit(c);
+	buf = map_pages(4);
+	snprintf(name, sizeof(name), "holes %s", kind);
+	if (!im || !buf) {
+		result(0, name, "setup: %s", strerror(errno));
+		return;
+	}
+	mr = implicit ? im : ibv_reg_mr(c->pd, buf, 4 * page_size, ODP_RW);
+	if (!mr) {
+		result(0, name, "explicit ibv_reg_mr: %s", strerror(errno));
+		return;
+	}
+	key = mr->lkey;
+	memset(buf, 0x5a, 4 * page_size);
+	hole = buf + page_size;
+	good = buf + 3 * page_size;
+	/*
+	 * One QP pair per error (an error moves the QP to ERROR), all opened
+	 * before the munmap: librxe maps its queues, and a new mapping could
+	 * land in the hole.
+	 */
+	for (i = 0; i < 6; i++) {
+		if (pair_open(c, &p[i])) {
+			result(0, name, "loopback pair: %s", strerror(errno));
+			return;
+		}
+	}
+	/* Mapped in the MR first, so that the munmap really invalidates. */
+	prefetch_write(c, buf, 4 * page_size, key);
+	munmap(hole, page_size);
+
+	ret = one_xfer(&p[0], IBV_WR_RDMA_WRITE, good, key, hole + 8, key);
+	snprintf(name, sizeof(name), "%s: remote WRITE into munmapped page", kind);
+	result(ret == IBV_WC_REM_ACCESS_ERR, name, "status %d (%s), want REM_ACCESS_ERR", ret,
+	       ret >= 0 ? ibv_wc_status_str(ret) : "-");
+	ret = one_xfer(&p[1], IBV_WR_RDMA_READ, good, key, hole + 8, key);
+	snprintf(name, sizeof(name), "%s: remote READ of munmapped page", kind);
+	result(ret == IBV_WC_REM_ACCESS_ERR, name, "status %d (%s), want REM_ACCESS_ERR", ret,
+	       ret >= 0 ? ibv_wc_status_str(ret) : "-");
+	ret = one_xfer(&p[2], IBV_WR_RDMA_WRITE, hole + 8, key, good, key);
+	snprintf(name, sizeof(name), "%s: local SGE (WRITE source) in munmapped page", kind);
+	result(ret == IBV_WC_LOC_PROT_ERR, name, "status %d (%s), want LOC_PROT_ERR", ret,
+	       ret >= 0 ? ibv_wc_status_str(ret) : "-");
+	ret = one_xfer(&p[3], IBV_WR_RDMA_READ, hole + 8, key, good, key);
+	snprintf(name, sizeof(name), "%s: local SGE (READ target) in munmapped page", kind);
+	result(ret == IBV_WC_LOC_PROT_ERR, name, "status %d (%s), want LOC_PROT_ERR", ret,
+	       ret >= 0 ? ibv_wc_status_str(ret) : "-");
+	send_into(&p[4], good, key, hole + 8, key, &s, &r);
+	snprintf(name, sizeof(name), "%s: RECV buffer in munmapped page", kind);
+	result(s == IBV_WC_REM_OP_ERR && r == IBV_WC_LOC_PROT_ERR, name,
+	       "sender %d (%s) want REM_OP_ERR, receiver %d (%s) want LOC_PROT_ERR", s,
+	       s >= 0 ? ibv_wc_status_str(s) : "-", r, r >= 0 ? ibv_wc_status_str(r) : "-");
+	/* The rest of the region still works. */
+	ret = one_xfer(&p[5], IBV_WR_RDMA_WRITE, good, key, buf + 8, key);
+	snprintf(name, sizeof(name), "%s: mapped pages next to the hole still work", kind);
+	result(ret == IBV_WC_SUCCESS, name, "status %d", ret);
+	for (i = 0; i < 6; i++)
+		pair_close(&p[i]);
+	if (!implicit)
+		ibv_dereg_mr(mr);
+	ibv_dereg_mr(im);
+	munmap(buf, page_size);
+	munmap(buf + 2 * page_size, 2 * page_size);
+}
+
+static void test_holes(struct ctx *c)
+{
+	holes(c, 1);
+	holes(c, 0);
+}
+
+/* ---- fork -------------------------------------------------------------- */
+
+#define FORK_PAGES 8
+
+/* Remote READ of @len bytes at @addr (rkey @rkey) into @dst (pinned). */
+static int read_back(struct pair *p, void *dst, struct ibv_mr *dmr, void *addr, uint32_t rkey,
+		     size_t len)
+{
+	return xfer(&p->a, IBV_WR_RDMA_READ, dst, len, dmr->lkey, (uintptr_t)addr, rkey, 0, 0);
+}
+
+/*
+ * Fork keeps the read mappings of a parent's ODP MRs: the fork only
+ * write-protects the pages (write downgrades, counted as page
+ * invalidations), reads fault nothing afterwards, and a parent write that
+ * breaks COW replaces the page (its remote READ sees the new data).
+ */
+static void test_fork(struct ctx *c)
+{
+	const size_t len = FORK_PAGES * page_size;
+	long long pf_i, pf_e, inv_i, inv_e, wd0, wd;
+	char *ib, *eb, *dst, go = 'g';
+	struct ibv_mr *im, *em, *dmr;
+	struct pair p;
+	int c2p[2], p2c[2], st, ret;
+	pid_t pid;
+
+	im = reg_implicit(c);
+	CHECK(im, "implicit ibv_reg_mr: %s", strerror(errno));
+	ib = map_pages(FORK_PAGES);
+	eb = map_pages(FORK_PAGES);
+	dst = malloc(len);
+	CHECK(ib && eb && dst, "allocations");
+	em = ibv_reg_mr(c->pd, eb, len, ODP_RW);
+	dmr = ibv_reg_mr(c->pd, dst, len, IBV_ACCESS_LOCAL_WRITE); /* pinned: no ODP counts */
+	CHECK(em && dmr, "ibv_reg_mr: %s", strerror(errno));
+	CHECK(!pair_open(c, &p), "loopback pair");
+	fill(ib, len, 10);
+	fill(eb, len, 11);
+	CHECK(!prefetch_write(c, ib, len, im->lkey) && !prefetch_write(c, eb, len, em->lkey),
+	      "prefetch");
+	pf_i = mr_attr(im->lkey, "page_faults");
+	pf_e = mr_attr(em->lkey, "page_faults");
+	inv_i = mr_attr(im->lkey, "page_invalidations");
+	inv_e = mr_attr(em->lkey, "page_invalidations");
+	wd0 = hw_counter("odp_write_downgrades");
+	CHECK(pf_i >= 0 && pf_e >= 0 && inv_i >= 0 && inv_e >= 0 && wd0 >= 0, "counters missing");
+
+	CHECK(!pipe(c2p) && !pipe(p2c), "pipe");
+	pid = fork();
+	CHECK(pid >= 0, "fork: %s", strerror(errno));
+	if (!pid) {
+		/* The child writes its (COW) copy of the first half and waits. */
+		close(c2p[0]);
+		close(p2c[1]);
+		memset(ib, 'c', len / 2);
+		memset(eb, 'c', len / 2);
+		if (write(c2p[1], &go, 1) != 1 || read(p2c[0], &go, 1) != 1)
+			_exit(1);
+		_exit(0);
+	}
+	ret = read(c2p[0], &go, 1);
+	CHECK(ret == 1, "child did not report");
+
+	/* Remote READs of the parent's memory: the parent's data, no faults. */
+	memset(dst, 0, len);
+	ret = read_back(&p, dst, dmr, ib, im->rkey, len);
+	CHECK(ret == IBV_WC_SUCCESS && check_fill(dst, len, 10),
+	      "implicit: READ after fork: status %d, data %s", ret,
+	      check_fill(dst, len, 10) ? "ok" : "differs");
+	memset(dst, 0, len);
+	ret = read_back(&p, dst, dmr, eb, em->rkey, len);
+	CHECK(ret == IBV_WC_SUCCESS && check_fill(dst, len, 11),
+	      "explicit: READ after fork: status %d", ret);
+	wd = hw_counter("odp_write_downgrades") - wd0;
+	printf("# fork: odp_write_downgrades +%lld, page_invalidations implicit +%lld explicit "
+	       "+%lld, page_faults implicit +%lld explicit +%lld\n",
+	       wd, mr_attr(im->lkey, "page_invalidations") - inv_i,
+	       mr_attr(em->lkey, "page_invalidations") - inv_e,
+	       mr_attr(im->lkey, "page_faults") - pf_i, mr_attr(em->lkey, "page_faults") - pf_e);
+	CHECK(mr_attr(im->lkey, "page_faults") == pf_i && mr_attr(em->lkey, "page_faults") == pf_e,
+	      "reads after fork faulted: the read mappings were dropped");
+	CHECK(wd == 2 * FORK_PAGES, "odp_write_downgrades +%lld, want %d", wd, 2 * FORK_PAGES);
+	CHECK(mr_attr(im->lkey, "page_invalidations") - inv_i == FORK_PAGES &&
+		      mr_attr(em->lkey, "page_invalidations") - inv_e == FORK_PAGES,
+	      "page_invalidations count more than the write downgrades");
+
+	/* A parent write to a page still shared with the child breaks COW. */
+	memset(ib + len - page_size, 'P', page_size);
+	memset(eb + len - page_size, 'P', page_size);
+	memset(ib, 'Q', page_size); /* exclusive again after the child's COW: reused */
+	memset(dst, 0, len);
+	ret = read_back(&p, dst, dmr, ib, im->rkey, len);
+	CHECK(ret == IBV_WC_SUCCESS && dst[len - 1] == 'P' && dst[len - page_size] == 'P' &&
+		      dst[0] == 'Q' && dst[page_size - 1] == 'Q',
+	      "implicit: READ after the parent's writes: status %d, got '%c'/'%c' (stale page)",
+	      ret, dst[len - 1], dst[0]);
+	ret = read_back(&p, dst, dmr, eb, em->rkey, len);
+	CHECK(ret == IBV_WC_SUCCESS && dst[len - 1] == 'P' && dst[len - page_size] == 'P',
+	      "explicit: READ after the parent's write: status %d, got '%c' (stale page)", ret,
+	      dst[len - 1]);
+	if (verbose) {
+		fflush(stdout);
+		ret = system("rdma resource show mr -dd; rdma statistic show mr; "
+			     "grep . /sys/class/infiniband/*/ports/1/hw_counters/odp_*");
+	}
+	CHECK(write(p2c[1], &go, 1) == 1 && waitpid(pid, &st, 0) == pid && WIFEXITED(st) &&
+		      !WEXITSTATUS(st),
+	      "child");
+	pair_close(&p);
+	ibv_dereg_mr(dmr);
+	ibv_dereg_mr(em);
+	ibv_dereg_mr(im);
+	munmap(ib, len);
+	munmap(eb, len);
+	free(dst);
+	close(c2p[0]);
+	close(c2p[1]);
+	close(p2c[0]);
+	close(p2c[1]);
+	PASS();
+}
+
+/*
+ * Explicit and implicit MRs of one process share one ODP context per mm
+ * (debugfs softodp/odp/mms: one "mm tgid" line for us), and one munmap is
+ * one invalidation event per region, counted.
+ */
+static void test_one_mm_one_event(struct ctx *c)
+{
+	char line[256], want[64];
+	long long ev_i, ev_e, pg_i, pg_e;
+	int mms = 0, ours = 0, counted = 0, kinds = 0;
+	struct ibv_mr *im, *em;
+	char *buf;
+	FILE *f;
+
+	im = reg_implicit(c);
+	/*
+	 * In a GiB of its own, so that no other mapping change of this
+	 * process (popen's spawn stack, malloc) lands in the implicit MR's
+	 * child that covers it.
+	 */
+	buf = mmap((void *)(uintptr_t)0x600000000000ULL, 4 * page_size, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+	CHECK(im && buf != MAP_FAILED, "setup: %s", strerror(errno));
+	em = ibv_reg_mr(c->pd, buf, 4 * page_size, ODP_RW);
+	CHECK(em, "explicit ibv_reg_mr: %s", strerror(errno));
+	/*
+	 * Contexts of this process that hold regions: a context whose last
+	 * region went (an earlier test's) stays listed, empty, until its
+	 * deferred free.  Ours must hold both kinds.
+	 */
+	f = fopen("/sys/kernel/debug/softodp/odp/mms", "r");
+	CHECK(f, "/sys/kernel/debug/softodp/odp/mms: %s (debugfs mounted?)", strerror(errno));
+	snprintf(want, sizeof(want), "mm tgid %d", (int)getpid());
+	while (fgets(line, sizeof(line), f)) {
+		if (!strncmp(line, "mm tgid ", 8)) {
+			ours = !strncmp(line, want, strlen(want)) &&
+			       (line[strlen(want)] == '\n' || line[strlen(want)] == ' ');
+			counted = 0;
+			continue;
+		}
+		if (!ours || strncmp(line, "  umem ", 7))
+			continue;
+		if (!counted++)
+			mms++;
+		kinds |= strstr(line, "implicit") ? 1 : 2;
+	}
+	fclose(f);
+	CHECK(mms == 1 && kinds == 3,
+	      "%d ODP mm contexts hold this process's regions (kinds 0x%x), want 1 with both", mms,
+	      kinds);
+
+	memset(buf, 1, 4 * page_size);
+	CHECK(!prefetch_write(c, buf, 4 * page_size, im->lkey) &&
+		      !prefetch_write(c, buf, 4 * page_size, em->lkey),
+	      "prefetch");
+	ev_i = mr_attr(im->lkey, "page_invalidations_handled");
+	ev_e = mr_attr(em->lkey, "page_invalidations_handled");
+	pg_i = mr_attr(im->lkey, "page_invalidations");
+	pg_e = mr_attr(em->lkey, "page_invalidations");
+	CHECK(!munmap(buf, 4 * page_size), "munmap");
+	ev_i = mr_attr(im->lkey, "page_invalidations_handled") - ev_i;
+	ev_e = mr_attr(em->lkey, "page_invalidations_handled") - ev_e;
+	pg_i = mr_attr(im->lkey, "page_invalidations") - pg_i;
+	pg_e = mr_attr(em->lkey, "page_invalidations") - pg_e;
+	printf("# one munmap of 4 pages: implicit %lld event(s) %lld pages, explicit %lld "
+	       "event(s) %lld pages\n",
+	       ev_i, pg_i, ev_e, pg_e);
+	CHECK(ev_i == 1 && ev_e == 1, "events: implicit %lld explicit %lld, want 1 each", ev_i,
+	      ev_e);
+	CHECK(pg_i == 4 && pg_e == 4, "pages: implicit %lld explicit %lld, want 4 each", pg_i,
+	      pg_e);
+	ibv_dereg_mr(em);
+	ibv_dereg_mr(im);
+	PASS();
+}
+
+/* ---- invalid registrations ------------------------------------------- */
+
+static void bad_reg(struct ctx *c, const char *what, void *addr, size_t len, uint64_t iova,
+		    int access)
+{
+	struct ibv_mr *mr;
+	char name[128];
+
+	errno = 0;
+	mr = ibv_reg_mr_iova(c->pd, addr, len, iova, access);
+	snprintf(name, sizeof(name), "invalid registration: %s", what);
+	result(!mr && errno == EINVAL, name, "%s (errno %d), want EINVAL",
+	       mr ? "registered" : strerror(errno), errno);
+	if (mr)
+		ibv_dereg_mr(mr);
+}
+
+static void test_invalid_registrations(struct ctx *c)
+{
+	struct ibv_mr *mr;
+
+	bad_reg(c, "implicit ODP with iova 4096", NULL, SIZE_MAX, 4096, ODP_RW);
+	bad_reg(c, "implicit without IBV_ACCESS_ON_DEMAND", NULL, SIZE_MAX, 0,
+		ODP_RW & ~IBV_ACCESS_ON_DEMAND);
+	bad_reg(c, "non-NULL address with length SIZE_MAX", (void *)(uintptr_t)0x10000, SIZE_MAX,
+		0x10000, ODP_RW);
+	mr = ibv_reg_mr_iova(c->pd, NULL, SIZE_MAX, 0, ODP_RW);
+	CHECK(mr, "the valid implicit registration (iova 0) fails: %s", strerror(errno));
+	ibv_dereg_mr(mr);
+	PASS();
+}
+
+/* ---- sparse scale ---------------------------------------------------- */
+
+#define SPARSE_PAGES	  10000
+#define SPARSE_SPAN	  (1ULL << 40)
+#define SPARSE_KMEM_BOUND (64ULL << 20)
+
+/* Page @i of the sparse set: one per 26843-page window of the 1 TiB. */
+static uint64_t sparse_page(unsigned int i)
+{
+	return (uint64_t)i * 26843 + (i * 7919ULL) % 26843;
+}
+
+static void test_sparse_scale(struct ctx *c)
+{
+	struct ib_uverbs_sge sges[100];
+	long long kmem, kmem_after, pref;
+	struct ibv_mr *mr;
+	unsigned int i, n = 0;
+	struct pair p;
+	char *res, *src;
+	int ret;
+
+	mr = reg_implicit(c);
+	CHECK(mr, "implicit ibv_reg_mr: %s", strerror(errno));
+	res = mmap(NULL, SPARSE_SPAN, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1,
+		   0);
+	CHECK(res != MAP_FAILED, "mmap 1 TiB PROT_NONE: %s", strerror(errno));
+	for (i = 0; i < SPARSE_PAGES; i++)
+		CHECK(!mprotect(res + sparse_page(i) * page_size, page_size,
+				PROT_READ | PROT_WRITE),
+		      "mprotect page %u: %s", i, strerror(errno));
+	for (i = 0; i < SPARSE_PAGES; i++) {
+		sges[n].addr = (uintptr_t)(res + sparse_page(i) * page_size);
+		sges[n].length = page_size;
+		sges[n].lkey = mr->lkey;
+		if (++n == 100 || i == SPARSE_PAGES - 1) {
+			ret = advise(c, IB_UVERBS_ADVISE_MR_ADVICE_PREFETCH_WRITE,
+				     IB_UVERBS_ADVISE_MR_FLAG_FLUSH, sges, n);
+			CHECK(!ret, "prefetch at page %u: %s", i, strerror(ret));
+			n = 0;
+		}
+	}
+	pref = mr_attr(mr->lkey, "page_prefetch");
+	kmem = mr_attr(mr->lkey, "odp_kmem_bytes");
+	printf("# sparse: %d pages over 1 TiB: page_prefetch %lld, odp_kmem_bytes %lld "
+	       "(%.1f MiB, %.2f KiB per page; bound %llu MiB)\n",
+	       SPARSE_PAGES, pref, kmem, kmem / 1048576.0, kmem / 1024.0 / SPARSE_PAGES,
+	       SPARSE_KMEM_BOUND >> 20);
+	CHECK(pref == SPARSE_PAGES, "page_prefetch %lld, want %d", pref, SPARSE_PAGES);
+	CHECK(kmem > 0 && (unsigned long long)kmem < SPARSE_KMEM_BOUND,
+	      "odp_kmem_bytes %lld not in (0, %llu)", kmem, SPARSE_KMEM_BOUND);
+
+	/* A handful of RDMA WRITEs into the sparse pages, checked by the CPU. */
+	src = malloc(page_size);
+	CHECK(src && !pair_open(c, &p), "loopback pair");
+	/* The source is in the implicit MR too: prefetched, it faults nothing. */
+	CHECK(!prefetch_write(c, src, page_size, mr->lkey), "prefetch the source");
+	for (i = 0; i < SPARSE_PAGES; i += SPARSE_PAGES / 5 + 7) {
+		char *dst = res + sparse_page(i) * page_size;
+
+		fill(src, page_size - 16, i);
+		ret = xfer(&p.a, IBV_WR_RDMA_WRITE, src, page_size - 16, mr->lkey,
+			   (uintptr_t)dst + 16, mr->rkey, 0, 0);
+		CHECK(ret == IBV_WC_SUCCESS && check_fill(dst + 16, page_size - 16, i),
+		      "WRITE into sparse page %u: status %d", i, ret);
+	}
+	pair_close(&p);
+	free(src);
+	CHECK(mr_attr(mr->lkey, "page_faults") == 0, "prefetched pages faulted: %lld",
+	      mr_attr(mr->lkey, "page_faults"));
+	CHECK(!munmap(res, SPARSE_SPAN), "munmap");
+	kmem_after = mr_attr(mr->lkey, "odp_kmem_bytes");
+	printf("# sparse: after munmap odp_kmem_bytes %lld\n", kmem_after);
+	CHECK(kmem_after < kmem / 2, "munmap did not free the page tables: %lld", kmem_after);
+	CHECK(!ibv_dereg_mr(mr), "dereg");
+	PASS();
+}
+
+static int want(const char *name)
+{
+	return !filter || strstr(name, filter);
+}
+
+int main(int argc, char **argv)
+{
+	const char *netns = NULL, *peer = NULL;
+	int opt, sv[2], st, ret;
+	struct ctx c;
+	pid_t pid;
+
+	if (argc > 1 && !strcmp(argv[1], "--help")) {
+		printf("Usage: implicit [-v] [-n NETNS] [-t TEST] DEVICE [PEER_DEVICE]\n"
+		       "Tests implicit ODP MRs of softodp devices.\n");
+		return 0;
+	}
+	while ((opt = getopt(argc, argv, "n:t:vh")) != -1) {
+		switch (opt) {
+		case 'v':
+			verbose = 1;
+			break;
+		case 'n':
+			netns = optarg;
+			break;
+		case 't':
+			filter = optarg;
+			break;
+		default:
+			printf("Usage: implicit [-v] [-n NETNS] [-t TEST] DEVICE [PEER_DEVICE]\n"
+			       "Tests implicit ODP MRs of softodp devices.\n");
+			return opt == 'h' ? 0 : 2;
+		}
+	}
+	if (argc - optind < 1 || argc - optind > 2) {
+		fprintf(stderr, "Usage: implicit [-v] [-n NETNS] [-t TEST] DEVICE [PEER_DEVICE]\n");
+		return 2;
+	}
+	devname = argv[optind];
+	if (argc - optind == 2)
+		peer = argv[optind + 1];
+	page_size = sysconf(_SC_PAGESIZE);
+	setvbuf(stdout, NULL, _IOLBF, 0);
+
+	if (peer && want("cross")) {
+		/* Fork the peer before this process opens any device. */
+		if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv))
+			return 1;
+		pid = fork();
+		if (pid < 0)
+			return 1;
+		if (!pid) {
+			close(sv[0]);
+			_exit(run_peer(peer, netns, sv[1]));
+		}
+		close(sv[1]);
+		ret = open_dev(&c, devname);
+		if (ret) {
+			fprintf(stderr, "implicit: cannot open %s\n", devname);
+			return 1;
+		}
+		{
+			struct initiator in = {.tag = "cross-device:"};
+			pthread_t ti;
+
+			in.r = (struct role){.c = &c, .mr = reg_implicit(&c), .fd = sv[0]};
+			if (!in.r.mr || pthread_create(&ti, NULL, initiator_main, &in)) {
+				result(0, "cross-device", "implicit ibv_reg_mr: %s",
+				       strerror(errno));
+			} else {
+				pthread_join(ti, NULL);
+				ibv_dereg_mr(in.r.mr);
+			}
+			close(sv[0]);
+			ret = waitpid(pid, &st, 0) == pid && WIFEXITED(st) && !WEXITSTATUS(st);
+			result(ret && !in.r.ret, "cross-device: both processes", "peer exit 0x%x",
+			       st);
+		}
+	} else if (open_dev(&c, devname)) {
+		fprintf(stderr, "implicit: cannot open %s\n", devname);
+		return 1;
+	}
+
+	if (want("invalid"))
+		test_invalid_registrations(&c);
+	if (want("fork"))
+		test_fork(&c);
+	if (want("one_mm"))
+		test_one_mm_one_event(&c);
+	if (want("holes"))
+		test_holes(&c);
+	if (want("loopback"))
+		test_opcodes_loopback(&c);
+	if (want("sparse"))
+		test_sparse_scale(&c);
+	close_dev(&c);
+	printf("%d passed, %d failed\n", passed, failed);
+	return failed ? 1 : 0;
+}
