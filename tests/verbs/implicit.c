@@ -24,6 +24,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <infiniband/verbs.h>
+#include "odp_util.h"
 #include <pthread.h>
 #include <rdma/ib_user_ioctl_cmds.h>
 #include <rdma/ib_user_verbs.h>
@@ -173,66 +174,12 @@ static long long mr_attr(uint32_t lkey, const char *name)
 	return val;
 }
 
-static long long hw_counter(const char *name)
-{
-	char path[256];
-	long long v = -1;
-	FILE *f;
-
-	/* ib_core caches hw counters for 10 ms (RDMA_HW_STATS_DEFAULT_LIFESPAN). */
-	usleep(20000);
-	snprintf(path, sizeof(path), "/sys/class/infiniband/%s/ports/1/hw_counters/%s", devname,
-		 name);
-	f = fopen(path, "r");
-	if (!f)
-		return -1;
-	if (fscanf(f, "%lld", &v) != 1)
-		v = -1;
-	fclose(f);
-	return v;
-}
-
-/* The uverbs ADVISE_MR method (librxe 44 has no advise_mr op). */
-static int advise(struct ctx *c, uint32_t advice, uint32_t flags, struct ib_uverbs_sge *sge,
-		  unsigned int num_sge)
-{
-	struct {
-		struct ib_uverbs_ioctl_hdr hdr;
-		struct ib_uverbs_attr attrs[4];
-	} cmd;
-
-	memset(&cmd, 0, sizeof(cmd));
-	cmd.hdr.length = sizeof(cmd);
-	cmd.hdr.object_id = UVERBS_OBJECT_MR;
-	cmd.hdr.method_id = UVERBS_METHOD_ADVISE_MR;
-	cmd.hdr.num_attrs = 4;
-	cmd.hdr.driver_id = RDMA_DRIVER_RXE;
-	cmd.attrs[0].attr_id = UVERBS_ATTR_ADVISE_MR_PD_HANDLE;
-	cmd.attrs[0].flags = UVERBS_ATTR_F_MANDATORY;
-	cmd.attrs[0].data = c->pd->handle;
-	cmd.attrs[1].attr_id = UVERBS_ATTR_ADVISE_MR_ADVICE;
-	cmd.attrs[1].len = sizeof(uint64_t);
-	cmd.attrs[1].flags = UVERBS_ATTR_F_MANDATORY;
-	cmd.attrs[1].data = advice;
-	cmd.attrs[2].attr_id = UVERBS_ATTR_ADVISE_MR_FLAGS;
-	cmd.attrs[2].len = sizeof(uint32_t);
-	cmd.attrs[2].flags = UVERBS_ATTR_F_MANDATORY;
-	cmd.attrs[2].data = flags;
-	cmd.attrs[3].attr_id = UVERBS_ATTR_ADVISE_MR_SGE_LIST;
-	cmd.attrs[3].len = num_sge * sizeof(*sge);
-	cmd.attrs[3].flags = UVERBS_ATTR_F_MANDATORY;
-	cmd.attrs[3].data = (uintptr_t)sge;
-	if (ioctl(c->ctx->cmd_fd, RDMA_VERBS_IOCTL, &cmd))
-		return errno;
-	return 0;
-}
-
 static int prefetch_write(struct ctx *c, void *addr, size_t len, uint32_t lkey)
 {
 	struct ib_uverbs_sge s = {.addr = (uintptr_t)addr, .length = len, .lkey = lkey};
 
-	return advise(c, IB_UVERBS_ADVISE_MR_ADVICE_PREFETCH_WRITE, IB_UVERBS_ADVISE_MR_FLAG_FLUSH,
-		      &s, 1);
+	return odp_advise_mr(c->pd, IB_UVERBS_ADVISE_MR_ADVICE_PREFETCH_WRITE,
+			     IB_UVERBS_ADVISE_MR_FLAG_FLUSH, &s, 1);
 }
 
 static void *map_pages(size_t n)
@@ -870,7 +817,7 @@ static void test_fork(struct ctx *c)
 	pf_e = mr_attr(em->lkey, "page_faults");
 	inv_i = mr_attr(im->lkey, "page_invalidations");
 	inv_e = mr_attr(em->lkey, "page_invalidations");
-	wd0 = hw_counter("odp_write_downgrades");
+	wd0 = odp_hw_counter(devname, "odp_write_downgrades");
 	CHECK(pf_i >= 0 && pf_e >= 0 && inv_i >= 0 && inv_e >= 0 && wd0 >= 0, "counters missing");
 
 	CHECK(!pipe(c2p) && !pipe(p2c), "pipe");
@@ -899,7 +846,7 @@ static void test_fork(struct ctx *c)
 	ret = read_back(&p, dst, dmr, eb, em->rkey, len);
 	CHECK(ret == IBV_WC_SUCCESS && check_fill(dst, len, 11),
 	      "explicit: READ after fork: status %d", ret);
-	wd = hw_counter("odp_write_downgrades") - wd0;
+	wd = odp_hw_counter(devname, "odp_write_downgrades") - wd0;
 	printf("# fork: odp_write_downgrades +%lld, page_invalidations implicit +%lld explicit "
 	       "+%lld, page_faults implicit +%lld explicit +%lld\n",
 	       wd, mr_attr(im->lkey, "page_invalidations") - inv_i,
@@ -1092,8 +1039,8 @@ static void test_sparse_scale(struct ctx *c)
 		sges[n].length = page_size;
 		sges[n].lkey = mr->lkey;
 		if (++n == 100 || i == SPARSE_PAGES - 1) {
-			ret = advise(c, IB_UVERBS_ADVISE_MR_ADVICE_PREFETCH_WRITE,
-				     IB_UVERBS_ADVISE_MR_FLAG_FLUSH, sges, n);
+			ret = odp_advise_mr(c->pd, IB_UVERBS_ADVISE_MR_ADVICE_PREFETCH_WRITE,
+					    IB_UVERBS_ADVISE_MR_FLAG_FLUSH, sges, n);
 			CHECK(!ret, "prefetch at page %u: %s", i, strerror(ret));
 			n = 0;
 		}

@@ -16,6 +16,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <infiniband/verbs.h>
+#include "odp_util.h"
 #include <rdma/ib_user_ioctl_cmds.h>
 #include <rdma/ib_user_verbs.h>
 #include <rdma/rdma_user_ioctl_cmds.h>
@@ -52,44 +53,6 @@ struct ctx {
 	struct ibv_context *ctx;
 	struct ibv_pd *pd;
 };
-
-/* The uverbs ADVISE_MR method: 4 attributes after the header. */
-struct advise_cmd {
-	struct ib_uverbs_ioctl_hdr hdr;
-	struct ib_uverbs_attr attrs[4];
-};
-
-static int advise(struct ctx *c, uint32_t advice, uint32_t flags, struct ib_uverbs_sge *sge,
-		  unsigned int num_sge)
-{
-	struct advise_cmd cmd;
-
-	memset(&cmd, 0, sizeof(cmd));
-	cmd.hdr.length = sizeof(cmd);
-	cmd.hdr.object_id = UVERBS_OBJECT_MR;
-	cmd.hdr.method_id = UVERBS_METHOD_ADVISE_MR;
-	cmd.hdr.num_attrs = 4;
-	cmd.hdr.driver_id = RDMA_DRIVER_RXE;
-	cmd.attrs[0].attr_id = UVERBS_ATTR_ADVISE_MR_PD_HANDLE;
-	cmd.attrs[0].flags = UVERBS_ATTR_F_MANDATORY;
-	cmd.attrs[0].data = c->pd->handle;
-	cmd.attrs[1].attr_id = UVERBS_ATTR_ADVISE_MR_ADVICE;
-	/* CONST_IN attributes are always 64 bits wide. */
-	cmd.attrs[1].len = sizeof(uint64_t);
-	cmd.attrs[1].flags = UVERBS_ATTR_F_MANDATORY;
-	cmd.attrs[1].data = advice;
-	cmd.attrs[2].attr_id = UVERBS_ATTR_ADVISE_MR_FLAGS;
-	cmd.attrs[2].len = sizeof(uint32_t);
-	cmd.attrs[2].flags = UVERBS_ATTR_F_MANDATORY;
-	cmd.attrs[2].data = flags;
-	cmd.attrs[3].attr_id = UVERBS_ATTR_ADVISE_MR_SGE_LIST;
-	cmd.attrs[3].len = num_sge * sizeof(*sge);
-	cmd.attrs[3].flags = UVERBS_ATTR_F_MANDATORY;
-	cmd.attrs[3].data = (uintptr_t)sge;
-	if (ioctl(c->ctx->cmd_fd, RDMA_VERBS_IOCTL, &cmd))
-		return errno;
-	return 0;
-}
 
 /*
  * Per-MR counter @name of the MR with @lkey: its restrack id from
@@ -131,25 +94,6 @@ static long long mr_counter(uint32_t lkey, const char *name)
 	return val;
 }
 
-static long long hw_counter(const char *name)
-{
-	char path[256];
-	long long v = -1;
-	FILE *f;
-
-	/* ib_core caches hw counters for 10 ms (RDMA_HW_STATS_DEFAULT_LIFESPAN). */
-	usleep(20000);
-	snprintf(path, sizeof(path), "/sys/class/infiniband/%s/ports/1/hw_counters/%s", devname,
-		 name);
-	f = fopen(path, "r");
-	if (!f)
-		return -1;
-	if (fscanf(f, "%lld", &v) != 1)
-		v = -1;
-	fclose(f);
-	return v;
-}
-
 static void *map_pages(size_t n)
 {
 	void *p = mmap(NULL, n * page_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1,
@@ -170,7 +114,7 @@ static void test_prefetch_sync_counts_pages(struct ctx *c)
 	char *buf = map_pages(NPAGES);
 	struct ibv_mr *mr;
 	struct ib_uverbs_sge s;
-	long long hw0 = hw_counter("odp_prefetch_pages");
+	long long hw0 = odp_hw_counter(devname, "odp_prefetch_pages");
 	int ret;
 
 	CHECK(buf, "mmap");
@@ -181,23 +125,24 @@ static void test_prefetch_sync_counts_pages(struct ctx *c)
 	CHECK(mr_counter(mr->lkey, "page_prefetch") == 0, "page_prefetch before: %lld",
 	      mr_counter(mr->lkey, "page_prefetch"));
 	s = sge_of(buf, NPAGES * page_size, mr->lkey);
-	ret = advise(c, IB_UVERBS_ADVISE_MR_ADVICE_PREFETCH_WRITE, IB_UVERBS_ADVISE_MR_FLAG_FLUSH,
-		     &s, 1);
+	ret = odp_advise_mr(c->pd, IB_UVERBS_ADVISE_MR_ADVICE_PREFETCH_WRITE,
+			    IB_UVERBS_ADVISE_MR_FLAG_FLUSH, &s, 1);
 	CHECK(!ret, "PREFETCH_WRITE|FLUSH: %s", strerror(ret));
 	CHECK(mr_counter(mr->lkey, "page_prefetch") == NPAGES, "page_prefetch %lld != %d",
 	      mr_counter(mr->lkey, "page_prefetch"), NPAGES);
 	CHECK(mr_counter(mr->lkey, "page_faults") == 0, "prefetch counted as page faults");
-	CHECK(hw_counter("odp_prefetch_pages") == hw0 + NPAGES,
-	      "hw odp_prefetch_pages %lld -> %lld", hw0, hw_counter("odp_prefetch_pages"));
-	CHECK(hw_counter("odp_pages_mapped") >= NPAGES, "hw odp_pages_mapped %lld",
-	      hw_counter("odp_pages_mapped"));
+	CHECK(odp_hw_counter(devname, "odp_prefetch_pages") == hw0 + NPAGES,
+	      "hw odp_prefetch_pages %lld -> %lld", hw0,
+	      odp_hw_counter(devname, "odp_prefetch_pages"));
+	CHECK(odp_hw_counter(devname, "odp_pages_mapped") >= NPAGES, "hw odp_pages_mapped %lld",
+	      odp_hw_counter(devname, "odp_pages_mapped"));
 	/* The pages are really there: the CPU sees what prefetch did not touch. */
 	CHECK(buf[0] == 0 && buf[NPAGES * page_size - 1] == 0, "contents");
 	ibv_dereg_mr(mr);
 	/* Deregistered MRs still count in the device totals. */
-	CHECK(hw_counter("odp_prefetch_pages") == hw0 + NPAGES, "total lost at dereg");
-	CHECK(hw_counter("odp_pages_mapped") == 0, "pages still mapped after dereg: %lld",
-	      hw_counter("odp_pages_mapped"));
+	CHECK(odp_hw_counter(devname, "odp_prefetch_pages") == hw0 + NPAGES, "total lost at dereg");
+	CHECK(odp_hw_counter(devname, "odp_pages_mapped") == 0,
+	      "pages still mapped after dereg: %lld", odp_hw_counter(devname, "odp_pages_mapped"));
 	munmap(buf, NPAGES * page_size);
 	PASS();
 }
@@ -217,37 +162,41 @@ static void test_prefetch_errors(struct ctx *c)
 	CHECK(ro && rw && pmr, "ibv_reg_mr: %s", strerror(errno));
 
 	s = sge_of(buf, page_size, ro->lkey);
-	ret = advise(c, IB_UVERBS_ADVISE_MR_ADVICE_PREFETCH_WRITE, IB_UVERBS_ADVISE_MR_FLAG_FLUSH,
-		     &s, 1);
+	ret = odp_advise_mr(c->pd, IB_UVERBS_ADVISE_MR_ADVICE_PREFETCH_WRITE,
+			    IB_UVERBS_ADVISE_MR_FLAG_FLUSH, &s, 1);
 	CHECK(ret == EFAULT, "PREFETCH_WRITE on a read-only MR: %s", strerror(ret));
 	s = sge_of(buf, page_size, rw->lkey ^ 0x100);
-	ret = advise(c, IB_UVERBS_ADVISE_MR_ADVICE_PREFETCH, IB_UVERBS_ADVISE_MR_FLAG_FLUSH, &s, 1);
+	ret = odp_advise_mr(c->pd, IB_UVERBS_ADVISE_MR_ADVICE_PREFETCH,
+			    IB_UVERBS_ADVISE_MR_FLAG_FLUSH, &s, 1);
 	CHECK(ret == EFAULT, "unknown lkey: %s", strerror(ret));
 	s = sge_of(buf + NPAGES * page_size - 8, 16, rw->lkey);
-	ret = advise(c, IB_UVERBS_ADVISE_MR_ADVICE_PREFETCH, IB_UVERBS_ADVISE_MR_FLAG_FLUSH, &s, 1);
+	ret = odp_advise_mr(c->pd, IB_UVERBS_ADVISE_MR_ADVICE_PREFETCH,
+			    IB_UVERBS_ADVISE_MR_FLAG_FLUSH, &s, 1);
 	CHECK(ret == EFAULT, "range beyond the MR: %s", strerror(ret));
 	s = sge_of(pinned, page_size, pmr->lkey);
-	ret = advise(c, IB_UVERBS_ADVISE_MR_ADVICE_PREFETCH, IB_UVERBS_ADVISE_MR_FLAG_FLUSH, &s, 1);
+	ret = odp_advise_mr(c->pd, IB_UVERBS_ADVISE_MR_ADVICE_PREFETCH,
+			    IB_UVERBS_ADVISE_MR_FLAG_FLUSH, &s, 1);
 	CHECK(ret == EINVAL, "pinned MR: %s", strerror(ret));
 	s = sge_of(buf, page_size, rw->lkey);
-	ret = advise(c, IB_UVERBS_ADVISE_MR_ADVICE_PREFETCH, 0x80, &s, 1);
+	ret = odp_advise_mr(c->pd, IB_UVERBS_ADVISE_MR_ADVICE_PREFETCH, 0x80, &s, 1);
 	CHECK(ret == EINVAL, "unknown flag: %s", strerror(ret));
-	ret = advise(c, 77, IB_UVERBS_ADVISE_MR_FLAG_FLUSH, &s, 1);
+	ret = odp_advise_mr(c->pd, 77, IB_UVERBS_ADVISE_MR_FLAG_FLUSH, &s, 1);
 	CHECK(ret != 0, "unknown advice accepted");
 
 	/* A hole in the middle: synchronous says EFAULT, asynchronous skips. */
 	CHECK(!munmap(buf + 8 * page_size, page_size), "munmap");
 	s = sge_of(buf, 16 * page_size, rw->lkey);
-	ret = advise(c, IB_UVERBS_ADVISE_MR_ADVICE_PREFETCH, IB_UVERBS_ADVISE_MR_FLAG_FLUSH, &s, 1);
+	ret = odp_advise_mr(c->pd, IB_UVERBS_ADVISE_MR_ADVICE_PREFETCH,
+			    IB_UVERBS_ADVISE_MR_FLAG_FLUSH, &s, 1);
 	CHECK(ret == EFAULT, "sync prefetch over a hole: %s", strerror(ret));
-	ret = advise(c, IB_UVERBS_ADVISE_MR_ADVICE_PREFETCH, 0, &s, 1);
+	ret = odp_advise_mr(c->pd, IB_UVERBS_ADVISE_MR_ADVICE_PREFETCH, 0, &s, 1);
 	CHECK(ret == 0, "async prefetch over a hole: %s", strerror(ret));
 	/* NO_FAULT never fails on holes. */
-	ret = advise(c, IB_UVERBS_ADVISE_MR_ADVICE_PREFETCH_NO_FAULT,
-		     IB_UVERBS_ADVISE_MR_FLAG_FLUSH, &s, 1);
+	ret = odp_advise_mr(c->pd, IB_UVERBS_ADVISE_MR_ADVICE_PREFETCH_NO_FAULT,
+			    IB_UVERBS_ADVISE_MR_FLAG_FLUSH, &s, 1);
 	CHECK(ret == 0, "NO_FAULT over a hole: %s", strerror(ret));
 	/* Dereg right after an asynchronous prefetch: it waits, nothing leaks. */
-	ret = advise(c, IB_UVERBS_ADVISE_MR_ADVICE_PREFETCH, 0, &s, 1);
+	ret = odp_advise_mr(c->pd, IB_UVERBS_ADVISE_MR_ADVICE_PREFETCH, 0, &s, 1);
 	CHECK(ret == 0, "async prefetch: %s", strerror(ret));
 	CHECK(!ibv_dereg_mr(rw) && !ibv_dereg_mr(ro) && !ibv_dereg_mr(pmr), "dereg");
 	munmap(buf, NPAGES * page_size);
@@ -268,7 +217,7 @@ static void test_prefetch_async(struct ctx *c)
 	CHECK(mr, "ibv_reg_mr: %s", strerror(errno));
 	s[0] = sge_of(buf, 16 * page_size, mr->lkey);
 	s[1] = sge_of(buf + 32 * page_size, 16 * page_size, mr->lkey);
-	ret = advise(c, IB_UVERBS_ADVISE_MR_ADVICE_PREFETCH, 0, s, 2);
+	ret = odp_advise_mr(c->pd, IB_UVERBS_ADVISE_MR_ADVICE_PREFETCH, 0, s, 2);
 	CHECK(!ret, "async prefetch: %s", strerror(ret));
 	for (i = 0; i < 100 && mr_counter(mr->lkey, "page_prefetch") != 32; i++)
 		usleep(50000);
@@ -292,14 +241,15 @@ static void test_prefetch_implicit(struct ctx *c)
 	buf = map_pages(NPAGES);
 	CHECK(buf, "mmap");
 	s = sge_of(buf, NPAGES * page_size, mr->lkey);
-	ret = advise(c, IB_UVERBS_ADVISE_MR_ADVICE_PREFETCH_WRITE, IB_UVERBS_ADVISE_MR_FLAG_FLUSH,
-		     &s, 1);
+	ret = odp_advise_mr(c->pd, IB_UVERBS_ADVISE_MR_ADVICE_PREFETCH_WRITE,
+			    IB_UVERBS_ADVISE_MR_FLAG_FLUSH, &s, 1);
 	CHECK(!ret, "implicit prefetch: %s", strerror(ret));
 	CHECK(mr_counter(mr->lkey, "page_prefetch") == NPAGES, "implicit page_prefetch %lld",
 	      mr_counter(mr->lkey, "page_prefetch"));
 	CHECK(!munmap(buf, NPAGES * page_size), "munmap");
 	s = sge_of(buf, page_size, mr->lkey);
-	ret = advise(c, IB_UVERBS_ADVISE_MR_ADVICE_PREFETCH, IB_UVERBS_ADVISE_MR_FLAG_FLUSH, &s, 1);
+	ret = odp_advise_mr(c->pd, IB_UVERBS_ADVISE_MR_ADVICE_PREFETCH,
+			    IB_UVERBS_ADVISE_MR_FLAG_FLUSH, &s, 1);
 	CHECK(ret == EFAULT, "implicit prefetch of unmapped memory: %s", strerror(ret));
 	CHECK(mr_counter(mr->lkey, "page_invalidations") >= NPAGES,
 	      "munmap not counted: page_invalidations %lld",
@@ -347,8 +297,9 @@ static void test_prefetch_matrix(struct ctx *c)
 					mr = ibv_reg_mr(c->pd, buf, 8 * page_size, access);
 				CHECK(mr, "%s ibv_reg_mr: %s", cell, strerror(errno));
 				s = sge_of(buf, 8 * page_size, mr->lkey);
-				ret = advise(c, adv[a].advice,
-					     flush ? IB_UVERBS_ADVISE_MR_FLAG_FLUSH : 0, &s, 1);
+				ret = odp_advise_mr(c->pd, adv[a].advice,
+						    flush ? IB_UVERBS_ADVISE_MR_FLAG_FLUSH : 0, &s,
+						    1);
 				CHECK(!ret, "%s %s %s: %s", adv[a].name, mode, cell, strerror(ret));
 				for (i = 0; i < 100 && mr_counter(mr->lkey, "page_prefetch") != 8;
 				     i++)
@@ -361,8 +312,9 @@ static void test_prefetch_matrix(struct ctx *c)
 				/* Pages 0-3 and 5-7 of a range with page 4 unmapped. */
 				CHECK(!munmap(buf + 4 * page_size, page_size), "munmap");
 				s = sge_of(buf, 8 * page_size, mr->lkey);
-				ret = advise(c, adv[a].advice,
-					     flush ? IB_UVERBS_ADVISE_MR_FLAG_FLUSH : 0, &s, 1);
+				ret = odp_advise_mr(c->pd, adv[a].advice,
+						    flush ? IB_UVERBS_ADVISE_MR_FLAG_FLUSH : 0, &s,
+						    1);
 				want = flush && adv[a].advice !=
 							       IB_UVERBS_ADVISE_MR_ADVICE_PREFETCH_NO_FAULT
 					       ? EFAULT
@@ -527,8 +479,8 @@ static void test_write_faults_and_prefetch(struct ctx *c)
 	printf("# 16-page WRITE: page_faults 16, page_faults_handled %lld\n", handled);
 
 	s = sge_of(dst2, len, dmr2->lkey);
-	ret = advise(c, IB_UVERBS_ADVISE_MR_ADVICE_PREFETCH_WRITE, IB_UVERBS_ADVISE_MR_FLAG_FLUSH,
-		     &s, 1);
+	ret = odp_advise_mr(c->pd, IB_UVERBS_ADVISE_MR_ADVICE_PREFETCH_WRITE,
+			    IB_UVERBS_ADVISE_MR_FLAG_FLUSH, &s, 1);
 	CHECK(!ret, "prefetch: %s", strerror(ret));
 	ret = rc_write(&p, src, smr->lkey, dst2, dmr2->rkey, len);
 	CHECK(ret == IBV_WC_SUCCESS, "write after prefetch: status %d", ret);
