@@ -19,7 +19,8 @@
 
 #define SODP_MR_ACCESS	(IB_ACCESS_LOCAL_WRITE | IB_ACCESS_REMOTE_WRITE | \
 			 IB_ACCESS_REMOTE_READ | IB_ACCESS_REMOTE_ATOMIC | \
-			 IB_ACCESS_ON_DEMAND | IB_ACCESS_RELAXED_ORDERING)
+			 IB_ACCESS_ON_DEMAND | IB_ACCESS_RELAXED_ORDERING | \
+			 IB_ACCESS_HUGETLB)
 
 /* ---- ODP core adapter ------------------------------------------------- */
 
@@ -67,6 +68,7 @@ static struct sodp_mr *sodp_mr_alloc(struct ib_pd *ibpd, enum sodp_mr_type type,
 		return ERR_PTR(-ENOMEM);
 	mr->type = type;
 	mr->access = access;
+	mr->state = type == SODP_MR_FAST_REG ? SODP_MR_FREE : SODP_MR_VALID;
 	refcount_set(&mr->ref, 1);
 	init_completion(&mr->done);
 	/* Not visible to lookups until sodp_mr_publish(). */
@@ -81,6 +83,7 @@ static struct sodp_mr *sodp_mr_alloc(struct ib_pd *ibpd, enum sodp_mr_type type,
 	      ((u32)atomic_inc_return(&sdev->key_byte) & SODP_KEY_BYTE_MASK);
 	mr->ibmr.lkey = key;
 	mr->ibmr.rkey = key;
+	mr->key = key;
 	return mr;
 }
 
@@ -111,7 +114,8 @@ struct sodp_mr *sodp_mr_get_key(struct sodp_dev *sdev, u32 key)
 
 	rcu_read_lock();
 	mr = xa_load(&sdev->mrs, key >> SODP_KEY_INDEX_SHIFT);
-	if (mr && (mr->ibmr.lkey != key || !refcount_inc_not_zero(&mr->ref)))
+	if (mr && (READ_ONCE(mr->key) != key ||
+		   !refcount_inc_not_zero(&mr->ref)))
 		mr = NULL;
 	rcu_read_unlock();
 	return mr;
@@ -130,7 +134,10 @@ struct sodp_mr *sodp_mr_get_key(struct sodp_dev *sdev, u32 key)
 int sodp_mr_check(struct sodp_mr *mr, struct sodp_pd *pd, u64 iova, u64 len,
 		  int access)
 {
-	if (mr->ibmr.pd != &pd->ibpd || (access & ~mr->access))
+	/* Pairs with the release in sodp_mr_fast_reg(): access is current. */
+	if (smp_load_acquire(&mr->state) != SODP_MR_VALID)
+		return -EACCES;
+	if (mr->ibmr.pd != &pd->ibpd || (access & ~READ_ONCE(mr->access)))
 		return -EACCES;
 	if (mr->type == SODP_MR_DMA || (mr->odp && mr->ibmr.length == U64_MAX))
 		return 0;
@@ -183,6 +190,96 @@ int sodp_mr_page(struct sodp_mr *mr, u64 iova, struct page **page,
 	default:
 		return -EFAULT;
 	}
+}
+
+/* ---- fast registration ------------------------------------------------ */
+
+#define SODP_FR_ACCESS	(IB_ACCESS_LOCAL_WRITE | IB_ACCESS_REMOTE_WRITE | \
+			 IB_ACCESS_REMOTE_READ | IB_ACCESS_REMOTE_ATOMIC | \
+			 IB_ACCESS_RELAXED_ORDERING)
+
+/**
+ * sodp_mr_fast_reg() - execute an IB_WR_REG_MR work request
+ * @sdev: device
+ * @pd: PD of the posting QP
+ * @ibmr: the region named by the request (alloc_mr, pages set by map_mr_sg)
+ * @key: the key to make current; its index bits must be the region's
+ * @access: IB_ACCESS_* rights to grant
+ *
+ * The region must be a FREE fast-reg region of @pd.  The region is found
+ * through its index (a reference is taken), so a stale pointer from a
+ * confused caller is never dereferenced.
+ *
+ * Context: QP work item (any QP); may run concurrently with the data path
+ * of other QPs, which see either the FREE or the complete VALID region.
+ * Return: 0, -EINVAL (not a fast-reg region of @pd, bad key or rights) or
+ * -EBUSY (region not FREE).
+ */
+int sodp_mr_fast_reg(struct sodp_dev *sdev, struct sodp_pd *pd,
+		     struct ib_mr *ibmr, u32 key, int access)
+{
+	u32 index = key >> SODP_KEY_INDEX_SHIFT;
+	struct sodp_mr *mr;
+	int ret = 0;
+
+	rcu_read_lock();
+	mr = xa_load(&sdev->mrs, index);
+	if (mr && (&mr->ibmr != ibmr || !refcount_inc_not_zero(&mr->ref)))
+		mr = NULL;
+	rcu_read_unlock();
+	if (!mr)
+		return -EINVAL;
+	if (mr->type != SODP_MR_FAST_REG || mr->ibmr.pd != &pd->ibpd ||
+	    (access & ~SODP_FR_ACCESS) ||
+	    ((access & (IB_ACCESS_REMOTE_WRITE | IB_ACCESS_REMOTE_ATOMIC)) &&
+	     !(access & IB_ACCESS_LOCAL_WRITE))) {
+		ret = -EINVAL;
+	} else if (cmpxchg(&mr->state, SODP_MR_FREE, SODP_MR_BUSY) !=
+		   SODP_MR_FREE) {
+		ret = -EBUSY;
+	} else {
+		WRITE_ONCE(mr->access, access);
+		WRITE_ONCE(mr->key, key);
+		/* Pairs with the acquire in sodp_mr_check(). */
+		smp_store_release(&mr->state, SODP_MR_VALID);
+		sodp_mr_dbg(mr, "fast-registered 0x%llx+0x%llx key 0x%x access 0x%x\n",
+			    mr->ibmr.iova, mr->ibmr.length, key, access);
+	}
+	sodp_mr_put(mr);
+	return ret;
+}
+
+/**
+ * sodp_mr_invalidate() - invalidate the key of a fast-reg region
+ * @sdev: device
+ * @pd: PD of the QP (local invalidate) or of the responder QP (SEND with
+ *	invalidate); the region must belong to it
+ * @key: the region's current key
+ *
+ * Only fast-reg regions can be invalidated; registered user, ODP and DMA
+ * regions cannot (they live until deregistered).  Accesses that already
+ * passed sodp_mr_check() may finish; later ones fail.
+ *
+ * Context: QP work item (any QP).
+ * Return: 0, -EINVAL (no such key, wrong PD or kind of region) or
+ * -EBUSY (not VALID).
+ */
+int sodp_mr_invalidate(struct sodp_dev *sdev, struct sodp_pd *pd, u32 key)
+{
+	struct sodp_mr *mr = sodp_mr_get_key(sdev, key);
+	int ret = 0;
+
+	if (!mr)
+		return -EINVAL;
+	if (mr->type != SODP_MR_FAST_REG || mr->ibmr.pd != &pd->ibpd)
+		ret = -EINVAL;
+	else if (cmpxchg(&mr->state, SODP_MR_VALID, SODP_MR_FREE) !=
+		 SODP_MR_VALID)
+		ret = -EBUSY;
+	else
+		sodp_mr_dbg(mr, "key 0x%x invalidated\n", key);
+	sodp_mr_put(mr);
+	return ret;
 }
 
 /* ---- verbs ------------------------------------------------------------ */

@@ -6,6 +6,11 @@
  * sodp_mr_check(), reach the bytes with sodp_mr_page() (pinned and DMA
  * regions) or the ODP core's access API on mr->odp at sodp_mr_va()
  * (ODP regions), and drop the reference with sodp_mr_put().
+ *
+ * Fast-reg regions (alloc_mr) start FREE; the send queue's local
+ * operations (IB_WR_REG_MR, IB_WR_LOCAL_INV) and a received SEND with
+ * invalidate change their state and key with sodp_mr_fast_reg() and
+ * sodp_mr_invalidate().
  */
 #ifndef SOFTODP_MR_H
 #define SOFTODP_MR_H
@@ -24,6 +29,10 @@ int sodp_mr_check(struct sodp_mr *mr, struct sodp_pd *pd, u64 iova, u64 len,
 		  int access);
 int sodp_mr_page(struct sodp_mr *mr, u64 iova, struct page **page,
 		 unsigned int *offset);
+
+int sodp_mr_fast_reg(struct sodp_dev *sdev, struct sodp_pd *pd,
+		     struct ib_mr *ibmr, u32 key, int access);
+int sodp_mr_invalidate(struct sodp_dev *sdev, struct sodp_pd *pd, u32 key);
 
 /* Process virtual address of @iova in a user or ODP region. */
 static inline u64 sodp_mr_va(struct sodp_mr *mr, u64 iova)

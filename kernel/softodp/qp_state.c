@@ -11,6 +11,10 @@
  *          IB_WC_WR_FLUSH_ERR (SRQ WQEs stay: they are shared); WQEs
  *          posted later are flushed by the QP's work item
  *   RTS    the SQ is kicked (WQEs may have been posted in SQD)
+ *   SQD    the requester finishes the message it is sending, starts no
+ *          new one, and when all started ones have completed raises
+ *          IB_EVENT_SQ_DRAINED (if en_sqd_async_notify); query_qp reports
+ *          sq_draining until then
  */
 #include "cq.h"
 #include "qp.h"
@@ -249,19 +253,25 @@ static void sodp_qp_enter(struct sodp_qp *qp, enum ib_qp_state new)
 		}
 		break;
 	case IB_QPS_RTS:
-		if (old == IB_QPS_RTR) {
-			mutex_lock(&qp->proc_lock);
+		mutex_lock(&qp->proc_lock);
+		if (old == IB_QPS_RTR)
 			sodp_req_init(qp);
-			mutex_unlock(&qp->proc_lock);
-		}
+		else if (old == IB_QPS_SQD)
+			sodp_req_resume(qp);
+		mutex_unlock(&qp->proc_lock);
 		if (old != IB_QPS_RTS)
 			sodp_qp_kick_sq(qp);
 		break;
+	case IB_QPS_SQD:
+		if (old == IB_QPS_RTS) {
+			mutex_lock(&qp->proc_lock);
+			sodp_req_drain(qp);
+			mutex_unlock(&qp->proc_lock);
+			/* The work item finishes the drain and reports it. */
+			sodp_qp_kick_sq(qp);
+		}
+		break;
 	default:
-		/*
-		 * SQD: the requester stops at a message boundary and raises
-		 * IB_EVENT_SQ_DRAINED if en_sqd_async_notify (engine work).
-		 */
 		break;
 	}
 }

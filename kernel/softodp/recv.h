@@ -57,6 +57,8 @@ int sodp_mr_copy(struct sodp_mr *mr, u64 iova, void *buf, u32 len,
 /* engines */
 void sodp_req_run(struct sodp_qp *qp);
 void sodp_req_init(struct sodp_qp *qp);
+void sodp_req_drain(struct sodp_qp *qp);
+void sodp_req_resume(struct sodp_qp *qp);
 void sodp_comp_rx(struct sodp_qp *qp, struct sk_buff *skb);
 void sodp_comp_timers(struct sodp_qp *qp);
 void sodp_comp_advance(struct sodp_qp *qp);

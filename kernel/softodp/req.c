@@ -261,7 +261,20 @@ static void sodp_req_copy(struct sodp_qp *qp, struct rxe_send_wqe *w,
 		s->compare_add = READ_ONCE(w->wr.wr.atomic.compare_add);
 		s->swap = READ_ONCE(w->wr.wr.atomic.swap);
 		break;
+	case IB_WR_LOCAL_INV:
+		s->state = SODP_SWQE_PENDING;
+		return;
+	case IB_WR_REG_MR:
+		/* A kernel pointer: only kernel QPs may use this opcode. */
+		if (qp->is_user)
+			goto bad_opcode;
+		s->reg_mr = w->wr.wr.reg.mr;
+		s->rkey = w->wr.wr.reg.key;
+		s->reg_access = w->wr.wr.reg.access;
+		s->state = SODP_SWQE_PENDING;
+		return;
 	default:
+bad_opcode:
 		s->status = IB_WC_LOC_QP_OP_ERR;
 		s->state = SODP_SWQE_ERROR;
 		return;
@@ -309,6 +322,40 @@ static void sodp_req_fetch(struct sodp_qp *qp)
 			      sodp_swqe(qp, qp->req.fetch));
 		qp->req.fetch = (qp->req.fetch + 1) & q->index_mask;
 	}
+}
+
+static bool sodp_wr_is_local(u32 opcode)
+{
+	return opcode == IB_WR_LOCAL_INV || opcode == IB_WR_REG_MR;
+}
+
+/*
+ * Execute a local operation, in send queue order.  It takes no PSN: its
+ * PSN range is empty ([req.psn, req.psn - 1]), so acknowledgements and
+ * go-back-N pass over it, and it completes when everything before it has.
+ */
+static void sodp_req_local(struct sodp_qp *qp, struct sodp_swqe *s)
+{
+	struct sodp_dev *sdev = sodp_qp_dev(qp);
+	struct sodp_pd *pd = to_spd(qp->ibqp.pd);
+	int ret;
+
+	if (s->opcode == IB_WR_LOCAL_INV)
+		ret = sodp_mr_invalidate(sdev, pd, s->ex);
+	else
+		ret = sodp_mr_fast_reg(sdev, pd, s->reg_mr, s->rkey,
+				       s->reg_access);
+	if (ret) {
+		sodp_qp_dbg(qp, "%s of key 0x%x failed: %d\n",
+			    s->opcode == IB_WR_LOCAL_INV ? "LOCAL_INV" : "REG_MR",
+			    s->opcode == IB_WR_LOCAL_INV ? s->ex : s->rkey, ret);
+		s->status = IB_WC_LOC_QP_OP_ERR;
+		s->state = SODP_SWQE_ERROR;
+		return;
+	}
+	s->first_psn = qp->req.psn;
+	s->last_psn = sodp_psn_add(qp->req.psn, SODP_PSN_MASK);
+	s->state = SODP_SWQE_DONE;
 }
 
 /* PSNs a WQE occupies. */
@@ -452,6 +499,21 @@ static int sodp_req_packet(struct sodp_qp *qp, struct sodp_swqe *s)
 	return last;
 }
 
+/* Context: proc_lock held (work item). */
+static void sodp_req_drained(struct sodp_qp *qp)
+{
+	struct ib_event ev = {
+		.device = qp->ibqp.device,
+		.element.qp = &qp->ibqp,
+		.event = IB_EVENT_SQ_DRAINED,
+	};
+
+	WRITE_ONCE(qp->req.drained, true);
+	sodp_qp_dbg(qp, "send queue drained\n");
+	if (qp->attr.en_sqd_async_notify && qp->ibqp.event_handler)
+		qp->ibqp.event_handler(&ev, qp->ibqp.qp_context);
+}
+
 /**
  * sodp_req_run() - transmit what the send queue holds, within the windows
  * @qp: QP in RTS
@@ -466,7 +528,8 @@ void sodp_req_run(struct sodp_qp *qp)
 	u32 max_rd = max_t(u32, qp->attr.max_rd_atomic, 1);
 
 	sodp_req_fetch(qp);
-	while (!req->stopped && !req->rnr_wait && req->send != req->fetch) {
+	while (!req->stopped && !req->rnr_wait && req->send != req->fetch &&
+	       (!req->draining || req->send != req->drain_end)) {
 		struct sodp_swqe *s = sodp_swqe(qp, req->send);
 		int ret;
 
@@ -487,6 +550,15 @@ void sodp_req_run(struct sodp_qp *qp)
 		if (sodp_psn_diff(req->psn, req->una) >= SODP_MAX_UNACKED)
 			break;
 		if (!s->sent && s->state == SODP_SWQE_PENDING) {
+			/* Fence: earlier READs and atomics complete first. */
+			if ((s->send_flags & IB_SEND_FENCE) && req->rd_atomic)
+				break;
+			if (sodp_wr_is_local(s->opcode)) {
+				sodp_req_local(qp, s);
+				if (s->state == SODP_SWQE_DONE)
+					req->send = (req->send + 1) & mask;
+				continue;
+			}
 			if (sodp_wr_is_rd_atomic(s->opcode) &&
 			    req->rd_atomic >= max_rd)
 				break;
@@ -508,6 +580,44 @@ void sodp_req_run(struct sodp_qp *qp)
 		}
 	}
 	sodp_comp_advance(qp);
+	if (req->draining && !req->drained && req->send == req->drain_end &&
+	    qp->sq.q.index == req->send)
+		sodp_req_drained(qp);
+}
+
+/**
+ * sodp_req_drain() - start draining the send queue (RTS -> SQD)
+ * @qp: QP
+ *
+ * The message being transmitted is finished; nothing after it starts
+ * until the QP returns to RTS.  Once every started message has completed,
+ * the work item raises IB_EVENT_SQ_DRAINED if en_sqd_async_notify is set.
+ *
+ * Context: proc_lock held.
+ */
+void sodp_req_drain(struct sodp_qp *qp)
+{
+	struct sodp_req *req = &qp->req;
+	u32 end = req->send;
+
+	lockdep_assert_held(&qp->proc_lock);
+	if (req->send != req->fetch && sodp_swqe(qp, req->send)->sent)
+		end = (end + 1) & qp->sq.q.index_mask;
+	req->drain_end = end;
+	req->drained = false;
+	WRITE_ONCE(req->draining, true);
+}
+
+/**
+ * sodp_req_resume() - leave SQD: the requester may start new messages
+ * @qp: QP
+ *
+ * Context: proc_lock held.
+ */
+void sodp_req_resume(struct sodp_qp *qp)
+{
+	lockdep_assert_held(&qp->proc_lock);
+	WRITE_ONCE(qp->req.draining, false);
 }
 
 /**
@@ -530,4 +640,6 @@ void sodp_req_init(struct sodp_qp *qp)
 	req->rnr_wait = false;
 	req->stopped = false;
 	req->rewound = false;
+	req->draining = false;
+	req->drained = false;
 }

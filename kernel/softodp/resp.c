@@ -220,6 +220,21 @@ static void sodp_resp_wc_ext(struct sk_buff *skb, struct ib_wc *wc)
 	}
 }
 
+/*
+ * SEND with invalidate: the rkey must name a valid fast-reg region of the
+ * QP's PD.  Return: 0 or a negative errno (the request is invalid).
+ */
+static int sodp_resp_invalidate(struct sodp_qp *qp, u32 rkey)
+{
+	int ret = sodp_mr_invalidate(sodp_qp_dev(qp), to_spd(qp->ibqp.pd),
+				     rkey);
+
+	if (ret)
+		sodp_qp_dbg(qp, "SEND with invalidate of rkey 0x%x: %d\n",
+			    rkey, ret);
+	return ret;
+}
+
 static bool sodp_pkt_se(struct sk_buff *skb)
 {
 	return ((struct sodp_bth *)skb->data)->flags & SODP_BTH_SE;
@@ -250,6 +265,14 @@ static int sodp_resp_send(struct sodp_qp *qp, struct sk_buff *skb)
 		};
 
 		sodp_resp_wc_ext(skb, &wc);
+		if ((wc.wc_flags & IB_WC_WITH_INVALIDATE) &&
+		    sodp_resp_invalidate(qp, wc.ex.invalidate_rkey)) {
+			/* The data was placed; the request itself is bad. */
+			wc.status = IB_WC_REM_INV_REQ_ERR;
+			sodp_resp_complete(qp, &wc, false);
+			sodp_resp_fatal(qp, SODP_NAK_INVALID_REQ, pkt->psn);
+			return -EINVAL;
+		}
 		sodp_resp_complete(qp, &wc, sodp_pkt_se(skb));
 	}
 	return 0;
@@ -324,6 +347,14 @@ static int sodp_resp_write(struct sodp_qp *qp, struct sk_buff *skb)
 		};
 
 		sodp_resp_wc_ext(skb, &wc);
+		if ((wc.wc_flags & IB_WC_WITH_INVALIDATE) &&
+		    sodp_resp_invalidate(qp, wc.ex.invalidate_rkey)) {
+			/* The data was placed; the request itself is bad. */
+			wc.status = IB_WC_REM_INV_REQ_ERR;
+			sodp_resp_complete(qp, &wc, false);
+			sodp_resp_fatal(qp, SODP_NAK_INVALID_REQ, pkt->psn);
+			return -EINVAL;
+		}
 		sodp_resp_complete(qp, &wc, sodp_pkt_se(skb));
 	}
 	return 0;

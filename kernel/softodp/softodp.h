@@ -277,7 +277,9 @@ struct sodp_wq {
  * @send_flags: IB_SEND_*
  * @ex: immediate data (network order) or rkey to invalidate
  * @remote_addr: RDMA/atomic remote address
- * @rkey: remote key
+ * @rkey: remote key; IB_WR_REG_MR: the key to make current
+ * @reg_mr: IB_WR_REG_MR (kernel QPs only): the fast-reg region
+ * @reg_access: IB_WR_REG_MR: the access rights to grant
  * @compare_add: atomic compare or add operand
  * @swap: atomic swap operand
  * @length: message length (sum of the clamped SGEs or inline bytes)
@@ -298,6 +300,8 @@ struct sodp_swqe {
 	u32 ex;
 	u64 remote_addr;
 	u32 rkey;
+	struct ib_mr *reg_mr;
+	int reg_access;
 	u64 compare_add;
 	u64 swap;
 	u32 length;
@@ -343,6 +347,9 @@ enum {
  * @rewound: went back since the last progress; loss signals from the
  *	old round (NAKs, gaps) are ignored until @una advances or the
  *	retransmission timer fires
+ * @draining: SQD: only WQEs before @drain_end may be transmitted
+ * @drained: SQD: the drain is over (IB_EVENT_SQ_DRAINED raised if asked)
+ * @drain_end: SQD: SQ index of the first WQE not to start
  */
 struct sodp_req {
 	void *shadow;
@@ -357,6 +364,9 @@ struct sodp_req {
 	bool rnr_wait;
 	bool stopped;
 	bool rewound;
+	bool draining;
+	bool drained;
+	u32 drain_end;
 };
 
 /* A responder resource: an executed READ or ATOMIC, kept for replays. */
@@ -471,6 +481,12 @@ enum sodp_mr_type {
 	SODP_MR_FAST_REG,	/* alloc_mr + map_mr_sg */
 };
 
+enum sodp_mr_state {
+	SODP_MR_FREE,		/* fast-reg: no valid key, every access fails */
+	SODP_MR_BUSY,		/* fast-reg: IB_WR_REG_MR is filling it in */
+	SODP_MR_VALID,		/* keys usable */
+};
+
 /**
  * struct sodp_mr - memory region
  * @ibmr: the ib_mr (iova, length, keys, PD)
@@ -485,6 +501,13 @@ enum sodp_mr_type {
  * @npages: entries in @pages
  * @page_offset: offset of the region's first byte in @pages[0]
  * @odp: ODP core region (SODP_MR_ODP)
+ * @key: the current lkey == rkey; lookups compare against it.  Equal to
+ *	@ibmr.lkey except for fast-reg regions, whose owner may change the key
+ *	byte of @ibmr (ib_update_fast_reg_key()) before the IB_WR_REG_MR that
+ *	makes it current is executed
+ * @state: enum sodp_mr_state; fast-reg regions move between FREE and VALID
+ *	(IB_WR_REG_MR, IB_WR_LOCAL_INV, SEND with invalidate), all others
+ *	stay VALID.  Changed with cmpxchg() by the QP work items of any QP.
  * @fr_pages: page addresses of a fast-reg region (map_mr_sg)
  * @fr_max: capacity of @fr_pages
  * @fr_npages: entries used in @fr_pages
@@ -497,6 +520,8 @@ struct sodp_mr {
 	u32 index;
 	refcount_t ref;
 	struct completion done;
+	u32 key;
+	int state;
 	u64 va;
 	struct ib_umem *umem;
 	struct page **pages;

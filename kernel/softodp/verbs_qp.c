@@ -57,7 +57,8 @@ static void sodp_qp_work(struct work_struct *work)
 		sodp_qp_rx(qp, state);
 		if (state != IB_QPS_RTR && !qp->need_err) {
 			sodp_comp_timers(qp);
-			if (state == IB_QPS_RTS && !qp->need_err)
+			/* SQD: finishing started messages (sodp_req_drain). */
+			if (!qp->need_err)
 				sodp_req_run(qp);
 		}
 		break;
@@ -284,7 +285,8 @@ static int sodp_query_qp(struct ib_qp *ibqp, struct ib_qp_attr *attr,
 	*attr = qp->attr;
 	attr->qp_state = qp->state;
 	attr->cur_qp_state = qp->state;
-	attr->sq_draining = 0;
+	attr->sq_draining = qp->state == IB_QPS_SQD &&
+			    !READ_ONCE(qp->req.drained);
 
 	memset(init, 0, sizeof(*init));
 	init->qp_context = ibqp->qp_context;

@@ -58,6 +58,7 @@ static int sodp_send_wr_check(const struct ib_send_wr *wr)
 	case IB_WR_RDMA_WRITE_WITH_IMM:
 	case IB_WR_RDMA_READ:
 	case IB_WR_LOCAL_INV:
+	case IB_WR_REG_MR:
 		return 0;
 	case IB_WR_ATOMIC_CMP_AND_SWP:
 	case IB_WR_ATOMIC_FETCH_AND_ADD:
@@ -65,7 +66,6 @@ static int sodp_send_wr_check(const struct ib_send_wr *wr)
 			return -EINVAL;
 		return 0;
 	default:
-		/* IB_WR_REG_MR waits for the fast-reg engine. */
 		return -EOPNOTSUPP;
 	}
 }
@@ -122,6 +122,12 @@ int sodp_send_wqe_fill(struct rxe_send_wqe *wqe, const struct ib_send_wr *wr,
 		wqe->wr.wr.atomic.swap = atomic_wr(wr)->swap;
 		wqe->wr.wr.atomic.rkey = atomic_wr(wr)->rkey;
 		wqe->iova = atomic_wr(wr)->remote_addr;
+		break;
+	case IB_WR_REG_MR:
+		/* Kernel QPs only: user rings never carry this opcode. */
+		wqe->wr.wr.reg.mr = reg_wr(wr)->mr;
+		wqe->wr.wr.reg.key = reg_wr(wr)->key;
+		wqe->wr.wr.reg.access = reg_wr(wr)->access;
 		break;
 	default:
 		break;

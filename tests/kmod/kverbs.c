@@ -71,14 +71,14 @@ static int kv_find_gid(union ib_gid *gid)
 	return found;
 }
 
-static int kv_to_rts(struct ib_qp *qp, union ib_gid *gid, int gid_index)
+static int kv_to_rts(struct ib_qp *qp, union ib_gid *gid, int gid_index, u32 dest_qpn)
 {
 	struct ib_qp_attr a = {};
 	int ret;
 
 	a.qp_state = IB_QPS_INIT;
 	a.port_num = 1;
-	a.qp_access_flags = IB_ACCESS_REMOTE_WRITE;
+	a.qp_access_flags = IB_ACCESS_REMOTE_WRITE | IB_ACCESS_REMOTE_READ;
 	ret = ib_modify_qp(qp, &a,
 			   IB_QP_STATE | IB_QP_PKEY_INDEX | IB_QP_PORT | IB_QP_ACCESS_FLAGS);
 	if (ret)
@@ -87,7 +87,7 @@ static int kv_to_rts(struct ib_qp *qp, union ib_gid *gid, int gid_index)
 	memset(&a, 0, sizeof(a));
 	a.qp_state = IB_QPS_RTR;
 	a.path_mtu = IB_MTU_1024;
-	a.dest_qp_num = qp->qp_num;
+	a.dest_qp_num = dest_qpn;
 	a.max_dest_rd_atomic = 1;
 	a.min_rnr_timer = 12;
 	a.ah_attr.type = rdma_ah_find_type(kv_dev, 1);
@@ -110,9 +110,21 @@ static int kv_to_rts(struct ib_qp *qp, union ib_gid *gid, int gid_index)
 				    IB_QP_RNR_RETRY | IB_QP_MAX_QP_RD_ATOMIC);
 }
 
+static DECLARE_COMPLETION(kv_sq_drained);
+static atomic_t kv_fatal_events = ATOMIC_INIT(0);
+
+static void kv_qp_event(struct ib_event *ev, void *ctx)
+{
+	if (ev->event == IB_EVENT_SQ_DRAINED)
+		complete(&kv_sq_drained);
+	else
+		atomic_inc(&kv_fatal_events);
+}
+
 static struct ib_qp *kv_create_qp(struct ib_pd *pd, struct ib_cq *cq, struct ib_srq *srq)
 {
 	struct ib_qp_init_attr init = {
+		.event_handler = kv_qp_event,
 		.send_cq = cq,
 		.recv_cq = cq,
 		.srq = srq,
@@ -169,7 +181,7 @@ static void kv_test_flush(struct ib_pd *pd, union ib_gid *gid, int gid_index, u6
 		goto out_cq;
 	ret = ib_post_send(qp, &swr, NULL);
 	KV_CHECK(ret == -EINVAL, "post_send_in_reset_rejected", "%d", ret);
-	ret = kv_to_rts(qp, gid, gid_index);
+	ret = kv_to_rts(qp, gid, gid_index, qp->qp_num);
 	KV_CHECK(!ret, "qp_to_rts", "%d", ret);
 
 	for (i = 1; i <= 2; i++) {
@@ -227,7 +239,7 @@ static void kv_test_drain(struct ib_pd *pd, union ib_gid *gid, int gid_index)
 		return;
 	qp = kv_create_qp(pd, cq, NULL);
 	if (!IS_ERR(qp)) {
-		ret = kv_to_rts(qp, gid, gid_index);
+		ret = kv_to_rts(qp, gid, gid_index, qp->qp_num);
 		KV_CHECK(!ret, "drain_qp_to_rts", "%d", ret);
 		ib_drain_qp(qp);
 		KV_CHECK(true, "drain_qp", "");
@@ -269,6 +281,364 @@ static void kv_test_objects(struct ib_pd *pd)
 	free_page((unsigned long)page);
 }
 
+/*
+ * Fast registration (FRWR), as NFS/RDMA, iSER and NVMe-oF use it: a pair of
+ * connected QPs; B owns a fast-reg MR over two pages and registers it with
+ * IB_WR_REG_MR, A writes and reads through its rkey, and B or A invalidate
+ * it with IB_WR_LOCAL_INV or SEND with invalidate.
+ */
+struct kv_pair {
+	struct ib_cq *cq;
+	struct ib_qp *a, *b;
+};
+
+static int kv_pair_new(struct kv_pair *p, struct ib_pd *pd, union ib_gid *gid, int gid_index)
+{
+	int ret;
+
+	memset(p, 0, sizeof(*p));
+	p->cq = ib_alloc_cq(kv_dev, NULL, 64, 0, IB_POLL_DIRECT);
+	if (IS_ERR(p->cq))
+		return PTR_ERR(p->cq);
+	p->a = kv_create_qp(pd, p->cq, NULL);
+	if (IS_ERR(p->a))
+		return PTR_ERR(p->a);
+	p->b = kv_create_qp(pd, p->cq, NULL);
+	if (IS_ERR(p->b))
+		return PTR_ERR(p->b);
+	ret = kv_to_rts(p->a, gid, gid_index, p->b->qp_num);
+	if (!ret)
+		ret = kv_to_rts(p->b, gid, gid_index, p->a->qp_num);
+	return ret;
+}
+
+static void kv_pair_free(struct kv_pair *p)
+{
+	if (!IS_ERR_OR_NULL(p->a))
+		ib_destroy_qp(p->a);
+	if (!IS_ERR_OR_NULL(p->b))
+		ib_destroy_qp(p->b);
+	if (!IS_ERR_OR_NULL(p->cq))
+		ib_free_cq(p->cq);
+}
+
+/* One completion of @qp (others of the pair's CQ are kept for later). */
+static int kv_wait(struct kv_pair *p, struct ib_qp *qp, u64 wr_id, struct ib_wc *out)
+{
+	static struct ib_wc stash[32];
+	static int nstash;
+	struct ib_wc wc;
+	int i, tries;
+
+	if (!p) {
+		nstash = 0;
+		return 0;
+	}
+	for (tries = 0; tries < 300; tries++) {
+		for (i = 0; i < nstash; i++) {
+			if (stash[i].qp == qp && stash[i].wr_id == wr_id) {
+				*out = stash[i];
+				stash[i] = stash[--nstash];
+				return 0;
+			}
+		}
+		while (ib_poll_cq(p->cq, 1, &wc) == 1) {
+			if (nstash < ARRAY_SIZE(stash))
+				stash[nstash++] = wc;
+		}
+		for (i = 0; i < nstash; i++)
+			if (stash[i].qp == qp && stash[i].wr_id == wr_id)
+				break;
+		if (i == nstash)
+			usleep_range(5000, 10000);
+	}
+	return -ETIMEDOUT;
+}
+
+static int kv_post_rdma(struct ib_qp *qp, enum ib_wr_opcode op, u64 wr_id, u64 local, u32 len,
+			u32 lkey, u64 remote, u32 rkey)
+{
+	struct ib_sge sge = {.addr = local, .length = len, .lkey = lkey};
+	struct ib_rdma_wr wr = {
+		.wr = {.wr_id = wr_id,
+		       .sg_list = &sge,
+		       .num_sge = 1,
+		       .opcode = op,
+		       .send_flags = IB_SEND_SIGNALED},
+		.remote_addr = remote,
+		.rkey = rkey,
+	};
+
+	return ib_post_send(qp, &wr.wr, NULL);
+}
+
+static int kv_post_reg(struct ib_qp *qp, u64 wr_id, struct ib_mr *mr, int access)
+{
+	struct ib_reg_wr wr = {
+		.wr = {.wr_id = wr_id, .opcode = IB_WR_REG_MR, .send_flags = IB_SEND_SIGNALED},
+		.mr = mr,
+		.key = mr->rkey,
+		.access = access,
+	};
+
+	return ib_post_send(qp, &wr.wr, NULL);
+}
+
+static int kv_post_inv(struct ib_qp *qp, enum ib_wr_opcode op, u64 wr_id, u32 rkey, u64 local,
+		       u32 lkey)
+{
+	struct ib_sge sge = {.addr = local, .length = 16, .lkey = lkey};
+	struct ib_send_wr wr = {
+		.wr_id = wr_id,
+		.opcode = op,
+		.send_flags = IB_SEND_SIGNALED,
+		.ex.invalidate_rkey = rkey,
+		.sg_list = op == IB_WR_SEND_WITH_INV ? &sge : NULL,
+		.num_sge = op == IB_WR_SEND_WITH_INV ? 1 : 0,
+	};
+
+	return ib_post_send(qp, &wr, NULL);
+}
+
+#define KV_FR_ACCESS (IB_ACCESS_LOCAL_WRITE | IB_ACCESS_REMOTE_WRITE | IB_ACCESS_REMOTE_READ)
+#define KV_FR_LEN 6000	/* spans the two pages of the region */
+
+static bool kv_wc_is(struct kv_pair *p, struct ib_qp *qp, u64 wr_id, enum ib_wc_status st,
+		     enum ib_wc_opcode op, struct ib_wc *wc)
+{
+	if (kv_wait(p, qp, wr_id, wc)) {
+		wc->status = -1;
+		return false;
+	}
+	return wc->status == st && (st != IB_WC_SUCCESS || wc->opcode == op);
+}
+
+static void kv_test_frwr(struct ib_pd *pd, union ib_gid *gid, int gid_index)
+{
+	u32 lkey = pd->local_dma_lkey;
+	struct scatterlist sg[2];
+	struct page *pg[2] = {};
+	struct kv_pair p = {};
+	struct ib_mr *mr;
+	struct ib_wc wc;
+	u8 *src, *dst;
+	u32 old_rkey;
+	int ret, n, i;
+	bool ok;
+
+	src = kmalloc(KV_FR_LEN, GFP_KERNEL);
+	dst = kmalloc(KV_FR_LEN, GFP_KERNEL);
+	pg[0] = alloc_page(GFP_KERNEL | __GFP_ZERO);
+	pg[1] = alloc_page(GFP_KERNEL | __GFP_ZERO);
+	mr = ib_alloc_mr(pd, IB_MR_TYPE_MEM_REG, 2);
+	KV_CHECK(!IS_ERR(mr), "frwr_alloc_mr", "%ld", PTR_ERR(mr));
+	if (IS_ERR(mr) || !src || !dst || !pg[0] || !pg[1])
+		goto out;
+	for (i = 0; i < KV_FR_LEN; i++)
+		src[i] = (u8)(i * 7 + 3);
+	sg_init_table(sg, 2);
+	sg_set_page(&sg[0], pg[0], PAGE_SIZE, 0);
+	sg_set_page(&sg[1], pg[1], PAGE_SIZE, 0);
+	n = ib_dma_map_sg(kv_dev, sg, 2, DMA_BIDIRECTIONAL);
+	ret = ib_map_mr_sg(mr, sg, n, NULL, PAGE_SIZE);
+	KV_CHECK(ret == 2 && mr->length == 2 * PAGE_SIZE, "frwr_map_mr_sg", "%d len %llu", ret,
+		 mr->length);
+
+	/* A fast-reg region is unusable until registered. */
+	ret = kv_pair_new(&p, pd, gid, gid_index);
+	KV_CHECK(!ret, "frwr_pair", "%d", ret);
+	if (ret)
+		goto out;
+	kv_post_rdma(p.a, IB_WR_RDMA_WRITE, 1, (uintptr_t)src, 64, lkey, mr->iova, mr->rkey);
+	KV_CHECK(kv_wc_is(&p, p.a, 1, IB_WC_REM_ACCESS_ERR, 0, &wc), "frwr_unregistered_rejected",
+		 "status %d", wc.status);
+	kv_pair_free(&p);
+	kv_wait(NULL, NULL, 0, NULL);
+
+	ret = kv_pair_new(&p, pd, gid, gid_index);
+	if (ret)
+		goto out;
+	old_rkey = mr->rkey;
+	ib_update_fast_reg_key(mr, ib_inc_rkey(mr->rkey));
+	ret = kv_post_reg(p.b, 2, mr, KV_FR_ACCESS);
+	KV_CHECK(!ret && kv_wc_is(&p, p.b, 2, IB_WC_SUCCESS, IB_WC_REG_MR, &wc), "frwr_reg_mr",
+		 "ret %d status %d opcode %d", ret, wc.status, wc.opcode);
+	kv_post_rdma(p.a, IB_WR_RDMA_WRITE, 3, (uintptr_t)src, KV_FR_LEN, lkey, mr->iova,
+		     mr->rkey);
+	ok = kv_wc_is(&p, p.a, 3, IB_WC_SUCCESS, IB_WC_RDMA_WRITE, &wc);
+	ok = ok && !memcmp(page_address(pg[0]), src, PAGE_SIZE) &&
+	     !memcmp(page_address(pg[1]), src + PAGE_SIZE, KV_FR_LEN - PAGE_SIZE);
+	KV_CHECK(ok, "frwr_write_through_rkey", "status %d", wc.status);
+	kv_post_rdma(p.a, IB_WR_RDMA_READ, 4, (uintptr_t)dst, KV_FR_LEN, lkey, mr->iova,
+		     mr->rkey);
+	ok = kv_wc_is(&p, p.a, 4, IB_WC_SUCCESS, IB_WC_RDMA_READ, &wc) &&
+	     !memcmp(dst, src, KV_FR_LEN);
+	KV_CHECK(ok, "frwr_read_through_rkey", "status %d", wc.status);
+	/* Registering a valid region again is an error of the local QP. */
+	ret = kv_post_reg(p.b, 5, mr, KV_FR_ACCESS);
+	KV_CHECK(!ret && kv_wc_is(&p, p.b, 5, IB_WC_LOC_QP_OP_ERR, 0, &wc), "frwr_reg_valid_rejected",
+		 "ret %d status %d", ret, wc.status);
+	kv_pair_free(&p);
+	kv_wait(NULL, NULL, 0, NULL);
+
+	/* LOCAL_INV, then the rkey no longer works; re-register, new key. */
+	ret = kv_pair_new(&p, pd, gid, gid_index);
+	if (ret)
+		goto out;
+	ret = kv_post_inv(p.b, IB_WR_LOCAL_INV, 6, mr->rkey, 0, 0);
+	KV_CHECK(!ret && kv_wc_is(&p, p.b, 6, IB_WC_SUCCESS, IB_WC_LOCAL_INV, &wc),
+		 "frwr_local_inv", "ret %d status %d", ret, wc.status);
+	old_rkey = mr->rkey;
+	ib_update_fast_reg_key(mr, ib_inc_rkey(mr->rkey));
+	ret = kv_post_reg(p.b, 7, mr, IB_ACCESS_LOCAL_WRITE | IB_ACCESS_REMOTE_READ);
+	KV_CHECK(!ret && kv_wc_is(&p, p.b, 7, IB_WC_SUCCESS, IB_WC_REG_MR, &wc),
+		 "frwr_reregister_new_key", "ret %d status %d", ret, wc.status);
+	memset(dst, 0, KV_FR_LEN);
+	kv_post_rdma(p.a, IB_WR_RDMA_READ, 8, (uintptr_t)dst, KV_FR_LEN, lkey, mr->iova,
+		     mr->rkey);
+	ok = kv_wc_is(&p, p.a, 8, IB_WC_SUCCESS, IB_WC_RDMA_READ, &wc) &&
+	     !memcmp(dst, src, KV_FR_LEN);
+	KV_CHECK(ok, "frwr_read_new_key", "status %d", wc.status);
+	/* The old key is dead, and the new rights exclude remote writes. */
+	kv_post_rdma(p.a, IB_WR_RDMA_READ, 9, (uintptr_t)dst, 64, lkey, mr->iova, old_rkey);
+	KV_CHECK(kv_wc_is(&p, p.a, 9, IB_WC_REM_ACCESS_ERR, 0, &wc), "frwr_old_key_rejected",
+		 "status %d", wc.status);
+	kv_pair_free(&p);
+	kv_wait(NULL, NULL, 0, NULL);
+
+	ret = kv_pair_new(&p, pd, gid, gid_index);
+	if (ret)
+		goto out;
+	kv_post_rdma(p.a, IB_WR_RDMA_WRITE, 10, (uintptr_t)src, 64, lkey, mr->iova, mr->rkey);
+	KV_CHECK(kv_wc_is(&p, p.a, 10, IB_WC_REM_ACCESS_ERR, 0, &wc), "frwr_rights_enforced",
+		 "status %d", wc.status);
+	kv_pair_free(&p);
+	kv_wait(NULL, NULL, 0, NULL);
+
+	/* SEND with invalidate: the receiver's region loses its key. */
+	ret = kv_pair_new(&p, pd, gid, gid_index);
+	if (ret)
+		goto out;
+	{
+		struct ib_sge rsge = {.addr = (uintptr_t)dst, .length = 64, .lkey = lkey};
+		struct ib_recv_wr rwr = {.wr_id = 11, .sg_list = &rsge, .num_sge = 1};
+
+		ret = ib_post_recv(p.b, &rwr, NULL);
+	}
+	ret = ret ?: kv_post_inv(p.a, IB_WR_SEND_WITH_INV, 12, mr->rkey, (uintptr_t)src, lkey);
+	ok = !ret && kv_wc_is(&p, p.a, 12, IB_WC_SUCCESS, IB_WC_SEND, &wc);
+	KV_CHECK(ok, "send_with_inv_sent", "ret %d status %d", ret, wc.status);
+	ok = kv_wc_is(&p, p.b, 11, IB_WC_SUCCESS, IB_WC_RECV, &wc) &&
+	     (wc.wc_flags & IB_WC_WITH_INVALIDATE) && wc.ex.invalidate_rkey == mr->rkey &&
+	     wc.byte_len == 16 && !memcmp(dst, src, 16);
+	KV_CHECK(ok, "send_with_inv_received", "status %d flags 0x%x rkey 0x%x", wc.status,
+		 wc.wc_flags, wc.ex.invalidate_rkey);
+	kv_post_rdma(p.a, IB_WR_RDMA_READ, 13, (uintptr_t)dst, 64, lkey, mr->iova, mr->rkey);
+	KV_CHECK(kv_wc_is(&p, p.a, 13, IB_WC_REM_ACCESS_ERR, 0, &wc), "send_with_inv_invalidated",
+		 "status %d", wc.status);
+	kv_pair_free(&p);
+	kv_wait(NULL, NULL, 0, NULL);
+
+	/* Invalidating what cannot be invalidated. */
+	ret = kv_pair_new(&p, pd, gid, gid_index);
+	if (ret)
+		goto out;
+	ret = kv_post_inv(p.b, IB_WR_LOCAL_INV, 14, mr->rkey, 0, 0);
+	KV_CHECK(!ret && kv_wc_is(&p, p.b, 14, IB_WC_LOC_QP_OP_ERR, 0, &wc),
+		 "local_inv_of_free_region_rejected", "ret %d status %d", ret, wc.status);
+	kv_pair_free(&p);
+	kv_wait(NULL, NULL, 0, NULL);
+	ret = kv_pair_new(&p, pd, gid, gid_index);
+	if (ret)
+		goto out;
+	{
+		struct ib_sge rsge = {.addr = (uintptr_t)dst, .length = 64, .lkey = lkey};
+		struct ib_recv_wr rwr = {.wr_id = 15, .sg_list = &rsge, .num_sge = 1};
+
+		ret = ib_post_recv(p.b, &rwr, NULL);
+	}
+	/* The PD's DMA lkey names a region that cannot be invalidated. */
+	ret = ret ?: kv_post_inv(p.a, IB_WR_SEND_WITH_INV, 16, lkey, (uintptr_t)src, lkey);
+	ok = !ret && kv_wc_is(&p, p.a, 16, IB_WC_REM_INV_REQ_ERR, 0, &wc);
+	KV_CHECK(ok, "send_with_bad_inv_requester", "ret %d status %d", ret, wc.status);
+	ok = kv_wc_is(&p, p.b, 15, IB_WC_REM_INV_REQ_ERR, 0, &wc);
+	KV_CHECK(ok, "send_with_bad_inv_responder", "status %d", wc.status);
+out:
+	kv_pair_free(&p);
+	kv_wait(NULL, NULL, 0, NULL);
+	if (!IS_ERR_OR_NULL(mr))
+		KV_CHECK(!ib_dereg_mr(mr), "frwr_dereg_mr", "");
+	if (pg[0])
+		__free_page(pg[0]);
+	if (pg[1])
+		__free_page(pg[1]);
+	kfree(src);
+	kfree(dst);
+}
+
+/*
+ * SQD: the QP finishes what it started, reports IB_EVENT_SQ_DRAINED, starts
+ * nothing posted while in SQD, and resumes in RTS.
+ */
+static void kv_test_sqd(union ib_gid *gid, int gid_index)
+{
+	struct ib_qp_attr a = {.qp_state = IB_QPS_SQD, .en_sqd_async_notify = 1};
+	struct ib_qp_init_attr init;
+	struct kv_pair p = {};
+	struct ib_wc wc;
+	struct ib_pd *pd;
+	u8 *src, *dst;
+	u32 lkey, rkey;
+	int ret, i;
+	bool ok;
+
+	/* WRITEs into kernel memory need a remotely writable DMA region. */
+	pd = ib_alloc_pd(kv_dev, IB_PD_UNSAFE_GLOBAL_RKEY);
+	KV_CHECK(!IS_ERR(pd), "sqd_alloc_pd_global_rkey", "%ld", PTR_ERR(pd));
+	if (IS_ERR(pd))
+		return;
+	lkey = pd->local_dma_lkey;
+	rkey = pd->unsafe_global_rkey;
+	src = kmalloc(65536, GFP_KERNEL);
+	dst = kzalloc(65536, GFP_KERNEL);
+	ret = kv_pair_new(&p, pd, gid, gid_index);
+	KV_CHECK(!ret, "sqd_pair", "%d", ret);
+	if (ret || !src || !dst)
+		goto out;
+	for (i = 0; i < 65536; i++)
+		src[i] = (u8)(i * 13 + 1);
+	reinit_completion(&kv_sq_drained);
+	/* A 64-packet WRITE, then SQD while it may be in flight. */
+	kv_post_rdma(p.a, IB_WR_RDMA_WRITE, 1, (uintptr_t)src, 32768, lkey, (uintptr_t)dst,
+		     rkey);
+	ret = ib_modify_qp(p.a, &a, IB_QP_STATE | IB_QP_EN_SQD_ASYNC_NOTIFY);
+	KV_CHECK(!ret, "sqd_modify", "%d", ret);
+	ok = wait_for_completion_timeout(&kv_sq_drained, 10 * HZ);
+	KV_CHECK(ok, "sqd_drained_event", "no IB_EVENT_SQ_DRAINED in 10 s");
+	ret = ib_query_qp(p.a, &a, IB_QP_STATE, &init);
+	KV_CHECK(!ret && a.qp_state == IB_QPS_SQD && !a.sq_draining, "sqd_query",
+		 "ret %d state %d draining %d", ret, a.qp_state, a.sq_draining);
+	/* Posted in SQD: queued, not started. */
+	kv_post_rdma(p.a, IB_WR_RDMA_WRITE, 2, (uintptr_t)src + 32768, 32768, lkey,
+		     (uintptr_t)dst + 32768, rkey);
+	msleep(300);
+	ok = !memchr_inv(dst + 32768, 0, 32768);
+	KV_CHECK(ok, "sqd_holds_new_work", "second WRITE ran in SQD");
+	a.qp_state = IB_QPS_RTS;
+	ret = ib_modify_qp(p.a, &a, IB_QP_STATE);
+	KV_CHECK(!ret, "sqd_to_rts", "%d", ret);
+	ok = kv_wc_is(&p, p.a, 1, IB_WC_SUCCESS, IB_WC_RDMA_WRITE, &wc);
+	ok = ok && kv_wc_is(&p, p.a, 2, IB_WC_SUCCESS, IB_WC_RDMA_WRITE, &wc);
+	ok = ok && !memcmp(dst, src, 65536);
+	KV_CHECK(ok, "sqd_resume_completes", "status %d", wc.status);
+out:
+	kv_pair_free(&p);
+	kv_wait(NULL, NULL, 0, NULL);
+	kfree(src);
+	kfree(dst);
+	ib_dealloc_pd(pd);
+}
+
 static int __init kv_init(void)
 {
 	union ib_gid gid;
@@ -295,6 +665,8 @@ static int __init kv_init(void)
 		kv_test_flush(pd, &gid, gid_index, dma);
 		kv_test_drain(pd, &gid, gid_index);
 		kv_test_objects(pd);
+		kv_test_frwr(pd, &gid, gid_index);
+		kv_test_sqd(&gid, gid_index);
 		ib_dma_unmap_single(kv_dev, dma, 256, DMA_BIDIRECTIONAL);
 	}
 	kfree(buf);
