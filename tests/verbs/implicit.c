@@ -24,6 +24,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <infiniband/verbs.h>
+#include "common.h"
 #include "odp_util.h"
 #include <pthread.h>
 #include <rdma/ib_user_ioctl_cmds.h>
@@ -220,20 +221,11 @@ struct qp {
 
 static int qp_create(struct ctx *c, struct qp *q)
 {
-	struct ibv_qp_init_attr ia = {0};
-
 	q->c = c;
 	q->cq = ibv_create_cq(c->ctx, 32, NULL, NULL, 0);
 	if (!q->cq)
 		return errno;
-	ia.send_cq = q->cq;
-	ia.recv_cq = q->cq;
-	ia.qp_type = IBV_QPT_RC;
-	ia.cap.max_send_wr = 16;
-	ia.cap.max_recv_wr = 16;
-	ia.cap.max_send_sge = 1;
-	ia.cap.max_recv_sge = 1;
-	q->qp = ibv_create_qp(c->pd, &ia);
+	q->qp = t_create_rc_qp(c->pd, q->cq, NULL, 16, 1, NULL);
 	return q->qp ? 0 : errno;
 }
 
@@ -249,44 +241,7 @@ static void qp_destroy(struct qp *q)
 
 static int qp_connect(struct qp *q, uint32_t dqpn, const union ibv_gid *dgid)
 {
-	struct ibv_qp_attr attr;
-
-	memset(&attr, 0, sizeof(attr));
-	attr.qp_state = IBV_QPS_INIT;
-	attr.port_num = 1;
-	attr.qp_access_flags =
-		IBV_ACCESS_REMOTE_WRITE | IBV_ACCESS_REMOTE_READ | IBV_ACCESS_REMOTE_ATOMIC;
-	if (ibv_modify_qp(q->qp, &attr,
-			  IBV_QP_STATE | IBV_QP_PKEY_INDEX | IBV_QP_PORT | IBV_QP_ACCESS_FLAGS))
-		return errno;
-	memset(&attr, 0, sizeof(attr));
-	attr.qp_state = IBV_QPS_RTR;
-	attr.path_mtu = IBV_MTU_1024;
-	attr.dest_qp_num = dqpn;
-	attr.rq_psn = 1;
-	attr.max_dest_rd_atomic = 4;
-	attr.min_rnr_timer = 1;
-	attr.ah_attr.is_global = 1;
-	attr.ah_attr.grh.dgid = *dgid;
-	attr.ah_attr.grh.sgid_index = q->c->gid_index;
-	attr.ah_attr.grh.hop_limit = 64;
-	attr.ah_attr.port_num = 1;
-	if (ibv_modify_qp(q->qp, &attr,
-			  IBV_QP_STATE | IBV_QP_AV | IBV_QP_PATH_MTU | IBV_QP_DEST_QPN |
-				  IBV_QP_RQ_PSN | IBV_QP_MAX_DEST_RD_ATOMIC | IBV_QP_MIN_RNR_TIMER))
-		return errno;
-	memset(&attr, 0, sizeof(attr));
-	attr.qp_state = IBV_QPS_RTS;
-	attr.timeout = 14;
-	attr.retry_cnt = 7;
-	attr.rnr_retry = 7;
-	attr.sq_psn = 1;
-	attr.max_rd_atomic = 4;
-	if (ibv_modify_qp(q->qp, &attr,
-			  IBV_QP_STATE | IBV_QP_TIMEOUT | IBV_QP_RETRY_CNT | IBV_QP_RNR_RETRY |
-				  IBV_QP_SQ_PSN | IBV_QP_MAX_QP_RD_ATOMIC))
-		return errno;
-	return 0;
+	return t_connect_qp(q->qp, q->c->gid_index, dgid, dqpn, IBV_MTU_1024, 7);
 }
 
 /* Two QPs of one device connected to each other. */

@@ -13,7 +13,6 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <poll.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,66 +21,11 @@
 #include <unistd.h>
 #include <infiniband/verbs.h>
 
-static int passed, failed;
+#include "common.h"
 
-static void result(int ok, const char *name, const char *fmt, ...)
-{
-	va_list ap;
+#define CHECK(cond, name, ...) t_result(!!(cond), name, __VA_ARGS__)
 
-	if (ok) {
-		printf("PASS %s\n", name);
-		passed++;
-		return;
-	}
-	printf("FAIL %s: ", name);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-	failed++;
-}
-
-#define CHECK(cond, name, ...) result(!!(cond), name, __VA_ARGS__)
-
-static struct ibv_context *open_device(const char *want)
-{
-	struct ibv_device **list;
-	struct ibv_context *ctx = NULL;
-	int i, n;
-
-	list = ibv_get_device_list(&n);
-	if (!list)
-		return NULL;
-	for (i = 0; i < n; i++) {
-		const char *name = ibv_get_device_name(list[i]);
-
-		if (want ? !strcmp(name, want) : !strncmp(name, "sodp", 4)) {
-			ctx = ibv_open_device(list[i]);
-			break;
-		}
-	}
-	ibv_free_device_list(list);
-	return ctx;
-}
-
-/* A RoCEv2 GID with an IPv4-mapped address, for loopback paths. */
-static int find_gid(struct ibv_context *ctx, union ibv_gid *gid)
-{
-	struct ibv_gid_entry e;
-	int i;
-
-	for (i = 0; i < 16; i++) {
-		if (ibv_query_gid_ex(ctx, 1, i, &e, 0))
-			continue;
-		if (e.gid_type != IBV_GID_TYPE_ROCE_V2)
-			continue;
-		if (e.gid.raw[10] != 0xff || e.gid.raw[11] != 0xff)
-			continue;
-		*gid = e.gid;
-		return i;
-	}
-	return -1;
-}
+static struct t_dev dev;
 
 /* Poll @cq for up to a second; returns the number of completions. */
 static int poll_wait(struct ibv_cq *cq, struct ibv_wc *wc, int want)
@@ -252,19 +196,7 @@ static void test_mr(struct ibv_pd *pd)
 
 static struct ibv_qp *create_rc(struct ibv_pd *pd, struct ibv_cq *cq, struct ibv_srq *srq)
 {
-	struct ibv_qp_init_attr init = {
-		.send_cq = cq,
-		.recv_cq = cq,
-		.srq = srq,
-		.qp_type = IBV_QPT_RC,
-		.cap = {.max_send_wr = 16,
-			.max_recv_wr = 16,
-			.max_send_sge = 2,
-			.max_recv_sge = 2,
-			.max_inline_data = 64},
-	};
-
-	return ibv_create_qp(pd, &init);
+	return t_create_rc_qp(pd, cq, srq, 16, 2, NULL);
 }
 
 static int to_init(struct ibv_qp *qp)
@@ -280,30 +212,6 @@ static int to_init(struct ibv_qp *qp)
 			     IBV_QP_STATE | IBV_QP_PKEY_INDEX | IBV_QP_PORT | IBV_QP_ACCESS_FLAGS);
 }
 
-static void rtr_attr(struct ibv_qp_attr *a, struct ibv_qp *qp, const union ibv_gid *gid,
-		     int gid_index)
-{
-	memset(a, 0, sizeof(*a));
-	a->qp_state = IBV_QPS_RTR;
-	a->path_mtu = IBV_MTU_1024;
-	a->dest_qp_num = qp->qp_num;
-	a->rq_psn = 0x123;
-	a->max_dest_rd_atomic = 1;
-	a->min_rnr_timer = 12;
-	a->ah_attr.is_global = 1;
-	a->ah_attr.grh.dgid = *gid;
-	a->ah_attr.grh.sgid_index = gid_index;
-	a->ah_attr.grh.hop_limit = 64;
-	a->ah_attr.port_num = 1;
-}
-
-#define RTR_MASK                                                                                   \
-	(IBV_QP_STATE | IBV_QP_AV | IBV_QP_PATH_MTU | IBV_QP_DEST_QPN | IBV_QP_RQ_PSN |            \
-	 IBV_QP_MAX_DEST_RD_ATOMIC | IBV_QP_MIN_RNR_TIMER)
-#define RTS_MASK                                                                                   \
-	(IBV_QP_STATE | IBV_QP_SQ_PSN | IBV_QP_TIMEOUT | IBV_QP_RETRY_CNT | IBV_QP_RNR_RETRY |     \
-	 IBV_QP_MAX_QP_RD_ATOMIC)
-
 static void test_qp(struct ibv_context *ctx, struct ibv_pd *pd)
 {
 	struct ibv_qp_attr a, q;
@@ -316,13 +224,12 @@ static void test_qp(struct ibv_context *ctx, struct ibv_pd *pd)
 	struct ibv_wc wc[8];
 	struct ibv_mr *mr;
 	struct pollfd pfd;
-	union ibv_gid gid;
 	struct ibv_qp *qp;
 	void *ev_ctx;
 	char buf[256];
 	int gid_index, ret, n, i, ok;
 
-	gid_index = find_gid(ctx, &gid);
+	gid_index = dev.gid_index;
 	CHECK(gid_index >= 0, "roce_v2_gid", "no IPv4 RoCEv2 GID");
 	if (gid_index < 0)
 		return;
@@ -348,22 +255,22 @@ static void test_qp(struct ibv_context *ctx, struct ibv_pd *pd)
 	ret = ibv_modify_qp(qp, &a, IBV_QP_STATE);
 	CHECK(ret == EINVAL, "init_to_rts_rejected", "ret %d", ret);
 
-	rtr_attr(&a, qp, &gid, gid_index);
-	ret = ibv_modify_qp(qp, &a, RTR_MASK & ~IBV_QP_DEST_QPN);
+	t_rtr_attr(&a, &dev, &dev, qp->qp_num, IBV_MTU_1024);
+	ret = ibv_modify_qp(qp, &a, T_RTR_MASK & ~IBV_QP_DEST_QPN);
 	CHECK(ret == EINVAL, "rtr_missing_attr_rejected", "ret %d", ret);
 	a.path_mtu = 7;
-	ret = ibv_modify_qp(qp, &a, RTR_MASK);
+	ret = ibv_modify_qp(qp, &a, T_RTR_MASK);
 	CHECK(ret == EINVAL, "rtr_bad_mtu_rejected", "ret %d", ret);
-	rtr_attr(&a, qp, &gid, gid_index);
+	t_rtr_attr(&a, &dev, &dev, qp->qp_num, IBV_MTU_1024);
 	a.min_rnr_timer = 32;
-	ret = ibv_modify_qp(qp, &a, RTR_MASK);
+	ret = ibv_modify_qp(qp, &a, T_RTR_MASK);
 	CHECK(ret == EINVAL, "rtr_bad_rnr_timer_rejected", "ret %d", ret);
-	rtr_attr(&a, qp, &gid, gid_index);
+	t_rtr_attr(&a, &dev, &dev, qp->qp_num, IBV_MTU_1024);
 	a.ah_attr.is_global = 0;
-	ret = ibv_modify_qp(qp, &a, RTR_MASK);
+	ret = ibv_modify_qp(qp, &a, T_RTR_MASK);
 	CHECK(ret == EINVAL, "rtr_no_grh_rejected", "ret %d", ret);
-	rtr_attr(&a, qp, &gid, gid_index);
-	ret = ibv_modify_qp(qp, &a, RTR_MASK);
+	t_rtr_attr(&a, &dev, &dev, qp->qp_num, IBV_MTU_1024);
+	ret = ibv_modify_qp(qp, &a, T_RTR_MASK);
 	CHECK(!ret, "init_to_rtr", "ret %d", ret);
 
 	memset(&a, 0, sizeof(a));
@@ -373,14 +280,14 @@ static void test_qp(struct ibv_context *ctx, struct ibv_pd *pd)
 	a.retry_cnt = 8;
 	a.rnr_retry = 7;
 	a.max_rd_atomic = 1;
-	ret = ibv_modify_qp(qp, &a, RTS_MASK);
+	ret = ibv_modify_qp(qp, &a, T_RTS_MASK);
 	CHECK(ret == EINVAL, "rts_bad_retry_cnt_rejected", "ret %d", ret);
 	a.retry_cnt = 7;
 	a.timeout = 32;
-	ret = ibv_modify_qp(qp, &a, RTS_MASK);
+	ret = ibv_modify_qp(qp, &a, T_RTS_MASK);
 	CHECK(ret == EINVAL, "rts_bad_timeout_rejected", "ret %d", ret);
 	a.timeout = 14;
-	ret = ibv_modify_qp(qp, &a, RTS_MASK);
+	ret = ibv_modify_qp(qp, &a, T_RTS_MASK);
 	CHECK(!ret, "rtr_to_rts", "ret %d", ret);
 
 	ret = ibv_query_qp(
@@ -517,7 +424,8 @@ static void test_qp_misc(struct ibv_context *ctx, struct ibv_pd *pd)
 	if (srq)
 		ibv_destroy_srq(srq);
 
-	gid_index = find_gid(ctx, &gid);
+	gid_index = dev.gid_index;
+	gid = dev.gid;
 	memset(&ah_attr, 0, sizeof(ah_attr));
 	ah_attr.is_global = 1;
 	ah_attr.grh.dgid = gid;
@@ -537,7 +445,9 @@ int main(int argc, char **argv)
 	struct ibv_pd *pd;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	ctx = open_device(argc > 1 ? argv[1] : NULL);
+	/* Opens the device and finds its IPv4 RoCEv2 GID (checked in test_qp). */
+	t_open_dev(&dev, argc > 1 ? argv[1] : NULL, 0);
+	ctx = dev.ctx;
 	CHECK(ctx, "open_device", "no device %s", argc > 1 ? argv[1] : "sodp*");
 	if (!ctx)
 		goto out;
@@ -555,6 +465,5 @@ int main(int argc, char **argv)
 	}
 	CHECK(!ibv_close_device(ctx), "close_device", "errno %d", errno);
 out:
-	printf("%d passed, %d failed\n", passed, failed);
-	return failed ? 1 : 0;
+	return t_summary();
 }

@@ -16,6 +16,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <infiniband/verbs.h>
+#include "common.h"
 #include "odp_util.h"
 #include <rdma/ib_user_ioctl_cmds.h>
 #include <rdma/ib_user_verbs.h>
@@ -340,65 +341,22 @@ struct rc_pair {
 
 static int rc_connect(struct ctx *c, struct ibv_qp *qp, uint32_t dqpn)
 {
-	struct ibv_qp_attr attr;
 	union ibv_gid gid;
 
 	if (ibv_query_gid(c->ctx, 1, 1, &gid))
 		return errno;
-	memset(&attr, 0, sizeof(attr));
-	attr.qp_state = IBV_QPS_INIT;
-	attr.port_num = 1;
-	attr.qp_access_flags = IBV_ACCESS_REMOTE_WRITE | IBV_ACCESS_REMOTE_READ;
-	if (ibv_modify_qp(qp, &attr,
-			  IBV_QP_STATE | IBV_QP_PKEY_INDEX | IBV_QP_PORT | IBV_QP_ACCESS_FLAGS))
-		return errno;
-	memset(&attr, 0, sizeof(attr));
-	attr.qp_state = IBV_QPS_RTR;
-	attr.path_mtu = IBV_MTU_1024;
-	attr.dest_qp_num = dqpn;
-	attr.rq_psn = 1;
-	attr.max_dest_rd_atomic = 1;
-	attr.min_rnr_timer = 1;
-	attr.ah_attr.is_global = 1;
-	attr.ah_attr.grh.dgid = gid;
-	attr.ah_attr.grh.sgid_index = 1;
-	attr.ah_attr.grh.hop_limit = 64;
-	attr.ah_attr.port_num = 1;
-	if (ibv_modify_qp(qp, &attr,
-			  IBV_QP_STATE | IBV_QP_AV | IBV_QP_PATH_MTU | IBV_QP_DEST_QPN |
-				  IBV_QP_RQ_PSN | IBV_QP_MAX_DEST_RD_ATOMIC | IBV_QP_MIN_RNR_TIMER))
-		return errno;
-	memset(&attr, 0, sizeof(attr));
-	attr.qp_state = IBV_QPS_RTS;
-	attr.timeout = 14;
-	attr.retry_cnt = 7;
-	attr.rnr_retry = 7;
-	attr.sq_psn = 1;
-	attr.max_rd_atomic = 1;
-	if (ibv_modify_qp(qp, &attr,
-			  IBV_QP_STATE | IBV_QP_TIMEOUT | IBV_QP_RETRY_CNT | IBV_QP_RNR_RETRY |
-				  IBV_QP_SQ_PSN | IBV_QP_MAX_QP_RD_ATOMIC))
-		return errno;
-	return 0;
+	return t_connect_qp(qp, 1, &gid, dqpn, IBV_MTU_1024, 7);
 }
 
 static int rc_pair_open(struct ctx *c, struct rc_pair *p)
 {
-	struct ibv_qp_init_attr ia = {0};
 	int ret;
 
 	p->cq = ibv_create_cq(c->ctx, 16, NULL, NULL, 0);
 	if (!p->cq)
 		return errno;
-	ia.send_cq = p->cq;
-	ia.recv_cq = p->cq;
-	ia.qp_type = IBV_QPT_RC;
-	ia.cap.max_send_wr = 8;
-	ia.cap.max_recv_wr = 8;
-	ia.cap.max_send_sge = 1;
-	ia.cap.max_recv_sge = 1;
-	p->a = ibv_create_qp(c->pd, &ia);
-	p->b = ibv_create_qp(c->pd, &ia);
+	p->a = t_create_rc_qp(c->pd, p->cq, NULL, 8, 1, NULL);
+	p->b = t_create_rc_qp(c->pd, p->cq, NULL, 8, 1, NULL);
 	if (!p->a || !p->b)
 		return errno;
 	ret = rc_connect(c, p->a, p->b->qp_num);

@@ -48,6 +48,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common.h"
+
 #define NPAGES	  8
 #define DEPTH	  4
 #define WC_WAIT	  10.0 /* seconds a completion may take before it is a hang */
@@ -162,46 +164,11 @@ struct pair {
 
 static int rc_connect(struct ibv_qp *qp, uint32_t dqpn)
 {
-	struct ibv_qp_attr attr;
 	union ibv_gid gid;
 
 	if (ibv_query_gid(ctx, 1, 1, &gid))
 		return errno;
-	memset(&attr, 0, sizeof(attr));
-	attr.qp_state = IBV_QPS_INIT;
-	attr.port_num = 1;
-	attr.qp_access_flags = IBV_ACCESS_REMOTE_WRITE | IBV_ACCESS_REMOTE_READ;
-	if (ibv_modify_qp(qp, &attr,
-			  IBV_QP_STATE | IBV_QP_PKEY_INDEX | IBV_QP_PORT | IBV_QP_ACCESS_FLAGS))
-		return errno;
-	memset(&attr, 0, sizeof(attr));
-	attr.qp_state = IBV_QPS_RTR;
-	attr.path_mtu = IBV_MTU_1024;
-	attr.dest_qp_num = dqpn;
-	attr.rq_psn = 1;
-	attr.max_dest_rd_atomic = 4;
-	attr.min_rnr_timer = 1;
-	attr.ah_attr.is_global = 1;
-	attr.ah_attr.grh.dgid = gid;
-	attr.ah_attr.grh.sgid_index = 1;
-	attr.ah_attr.grh.hop_limit = 64;
-	attr.ah_attr.port_num = 1;
-	if (ibv_modify_qp(qp, &attr,
-			  IBV_QP_STATE | IBV_QP_AV | IBV_QP_PATH_MTU | IBV_QP_DEST_QPN |
-				  IBV_QP_RQ_PSN | IBV_QP_MAX_DEST_RD_ATOMIC | IBV_QP_MIN_RNR_TIMER))
-		return errno;
-	memset(&attr, 0, sizeof(attr));
-	attr.qp_state = IBV_QPS_RTS;
-	attr.timeout = 14;
-	attr.retry_cnt = 7;
-	attr.rnr_retry = 7;
-	attr.sq_psn = 1;
-	attr.max_rd_atomic = 4;
-	if (ibv_modify_qp(qp, &attr,
-			  IBV_QP_STATE | IBV_QP_TIMEOUT | IBV_QP_RETRY_CNT | IBV_QP_RNR_RETRY |
-				  IBV_QP_SQ_PSN | IBV_QP_MAX_QP_RD_ATOMIC))
-		return errno;
-	return 0;
+	return t_connect_qp(qp, 1, &gid, dqpn, IBV_MTU_1024, 7);
 }
 
 static void pair_close(struct pair *p)
@@ -217,22 +184,14 @@ static void pair_close(struct pair *p)
 
 static int pair_open(struct pair *p)
 {
-	struct ibv_qp_init_attr ia = {0};
 	int ret;
 
 	memset(p, 0, sizeof(*p));
 	p->cq = ibv_create_cq(ctx, 64, NULL, NULL, 0);
 	if (!p->cq)
 		return errno;
-	ia.send_cq = p->cq;
-	ia.recv_cq = p->cq;
-	ia.qp_type = IBV_QPT_RC;
-	ia.cap.max_send_wr = 16;
-	ia.cap.max_recv_wr = 4;
-	ia.cap.max_send_sge = 1;
-	ia.cap.max_recv_sge = 1;
-	p->a = ibv_create_qp(pd, &ia);
-	p->b = ibv_create_qp(pd, &ia);
+	p->a = t_create_rc_qp(pd, p->cq, NULL, 16, 1, NULL);
+	p->b = t_create_rc_qp(pd, p->cq, NULL, 16, 1, NULL);
 	if (!p->a || !p->b)
 		return errno;
 	ret = rc_connect(p->a, p->b->qp_num);

@@ -57,15 +57,16 @@ static inline int odp_advise_mr(struct ibv_pd *pd, uint32_t advice, uint32_t fla
 	return 0;
 }
 
-/* Port 1 hw counter @name of device @dev from sysfs; -1 if unreadable. */
-static inline long long odp_hw_counter(const char *dev, const char *name)
+/*
+ * Port 1 hw counter @name of device @dev from sysfs as ib_core has it
+ * cached; -1 if unreadable.
+ */
+static inline long long odp_hw_counter_cached(const char *dev, const char *name)
 {
 	char path[256];
 	long long v = -1;
 	FILE *f;
 
-	/* ib_core caches hw counters for 10 ms (RDMA_HW_STATS_DEFAULT_LIFESPAN). */
-	usleep(20000);
 	snprintf(path, sizeof(path), "/sys/class/infiniband/%s/ports/1/hw_counters/%s", dev, name);
 	f = fopen(path, "r");
 	if (!f)
@@ -74,6 +75,14 @@ static inline long long odp_hw_counter(const char *dev, const char *name)
 		v = -1;
 	fclose(f);
 	return v;
+}
+
+/* Port 1 hw counter @name of device @dev, current; -1 if unreadable. */
+static inline long long odp_hw_counter(const char *dev, const char *name)
+{
+	/* ib_core caches hw counters for 10 ms (RDMA_HW_STATS_DEFAULT_LIFESPAN). */
+	usleep(20000);
+	return odp_hw_counter_cached(dev, name);
 }
 
 #endif /* SOFTODP_TESTS_ODP_UTIL_H */
