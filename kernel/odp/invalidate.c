@@ -23,6 +23,7 @@
  * stream of accessors cannot starve the finish pass.
  */
 #include <linux/mm.h>
+#include <linux/moduleparam.h>
 #include <linux/sched.h>
 
 #include "odp_internal.h"
@@ -41,6 +42,16 @@ static bool odp_inv_ignored(const struct mmu_notifier_range *range)
 }
 
 /*
+ * Debug switch for benchmarks (tests/bench/odp_micro): off, every
+ * invalidation drops the whole mapping of its range, as a naive mirror
+ * would, so that the cost of losing read mappings over fork() can be shown.
+ */
+static bool odp_event_aware = true;
+module_param(odp_event_aware, bool, 0644);
+MODULE_PARM_DESC(odp_event_aware,
+		 "Keep read mappings on write-protect invalidations (fork, page_mkclean, soft-dirty); 0 drops every invalidated page (debug/benchmark only, default 1)");
+
+/*
  * PROTECTION_PAGE (fork write-protecting COW pages, page_mkclean()) and
  * SOFT_DIRTY (clear_refs) keep the same page at the same address and only
  * take away write permission: a read mapping stays correct.  Any later
@@ -49,6 +60,8 @@ static bool odp_inv_ignored(const struct mmu_notifier_range *range)
  */
 static bool odp_inv_downgrade_only(const struct mmu_notifier_range *range)
 {
+	if (!READ_ONCE(odp_event_aware))
+		return false;
 	return range->event == MMU_NOTIFY_PROTECTION_PAGE ||
 	       range->event == MMU_NOTIFY_SOFT_DIRTY;
 }
