@@ -301,26 +301,26 @@ static int odp_prefetch_one(struct odp_umem *umem, u64 addr, u64 len,
 	u64 end = round_up(addr + len, 1ULL << umem->page_shift);
 	int ret;
 
-	ret = odp_fault_range(umem, start, end, flags | ODP_FAULT_PREFETCH);
-	if (!ret)
+	/* A demand fault-ahead of what is mapped already costs nothing. */
+	if (!(flags & ODP_FAULT_PREFETCH)) {
+		bool present;
+
+		mutex_lock(&umem->lock);
+		present = odp_range_present(umem, start, end, flags);
+		mutex_unlock(&umem->lock);
+		if (present)
+			return 0;
+	}
+	ret = odp_fault_range(umem, start, end, flags);
+	if (!ret && (flags & ODP_FAULT_PREFETCH))
 		odp_count(umem, ODP_CNT_PREFETCH_PAGES,
 			  (end - start) >> umem->page_shift);
 	return ret;
 }
 
-/**
- * odp_umem_prefetch() - fault a range in ahead of device access
- * @umem: region, explicit or implicit
- * @addr: first byte
- * @len: length in bytes
- * @flags: ODP_FAULT_WRITE to prefetch for writing; ODP_FAULT_NO_FAULT to
- *	snapshot only what the CPU has mapped (never fails on holes)
- *
- * Context: sleeps.
- * Return: 0 or a negative errno as for odp_umem_map_and_lock().
- */
-int odp_umem_prefetch(struct odp_umem *umem, u64 addr, u64 len,
-		      unsigned int flags)
+/* Fault [addr, addr + len) of an explicit or implicit region in. */
+static int odp_fault_ahead(struct odp_umem *umem, u64 addr, u64 len,
+			   unsigned int flags)
 {
 	struct odp_umem *child;
 	u64 end, next;
@@ -332,7 +332,6 @@ int odp_umem_prefetch(struct odp_umem *umem, u64 addr, u64 len,
 		return -EFAULT;
 	if ((flags & ODP_FAULT_WRITE) && !(umem->access & ODP_ACCESS_WRITE))
 		return -EACCES;
-	odp_count(umem, ODP_CNT_PREFETCHES, 1);
 	if (!(umem->flags & ODP_UMEM_IMPLICIT))
 		return odp_prefetch_one(umem, addr, len, flags);
 
@@ -353,4 +352,50 @@ int odp_umem_prefetch(struct odp_umem *umem, u64 addr, u64 len,
 	up_read(&umem->imp->sem);
 	return ret;
 }
+
+/**
+ * odp_umem_prefetch() - fault a range in ahead of device access
+ * @umem: region, explicit or implicit
+ * @addr: first byte
+ * @len: length in bytes
+ * @flags: ODP_FAULT_WRITE to prefetch for writing; ODP_FAULT_NO_FAULT to
+ *	snapshot only what the CPU has mapped (never fails on holes)
+ *
+ * Context: sleeps.
+ * Return: 0 or a negative errno as for odp_umem_map_and_lock().
+ */
+int odp_umem_prefetch(struct odp_umem *umem, u64 addr, u64 len,
+		      unsigned int flags)
+{
+	if (!len || addr < umem->start || addr + len < addr ||
+	    addr + len > umem->end)
+		return -EFAULT;
+	if ((flags & ODP_FAULT_WRITE) && !(umem->access & ODP_ACCESS_WRITE))
+		return -EACCES;
+	odp_count(umem, ODP_CNT_PREFETCHES, 1);
+	return odp_fault_ahead(umem, addr, len, flags | ODP_FAULT_PREFETCH);
+}
 EXPORT_SYMBOL_GPL(odp_umem_prefetch);
+
+/**
+ * odp_umem_fault() - fault in a range the device is about to access
+ * @umem: region, explicit or implicit
+ * @addr: first byte
+ * @len: length in bytes
+ * @flags: ODP_FAULT_WRITE to fault for writing
+ *
+ * A device that knows the extent of an access (the length of an RDMA
+ * WRITE, READ or SEND message) faults it in one request instead of page by
+ * page as the copy reaches each page; counted as device page faults, not
+ * as a prefetch.  A failure only means the later access faults (and
+ * reports the error) itself.
+ *
+ * Context: sleeps.
+ * Return: 0 or a negative errno as for odp_umem_map_and_lock().
+ */
+int odp_umem_fault(struct odp_umem *umem, u64 addr, u64 len,
+		   unsigned int flags)
+{
+	return odp_fault_ahead(umem, addr, len, flags & ODP_FAULT_WRITE);
+}
+EXPORT_SYMBOL_GPL(odp_umem_fault);

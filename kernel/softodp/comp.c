@@ -83,7 +83,6 @@ void sodp_comp_advance(struct sodp_qp *qp)
 		if (s->state == SODP_SWQE_DONE && sodp_op_rd_atomic(s->opcode) &&
 		    req->rd_atomic)
 			req->rd_atomic--;
-		sodp_comp_post(qp, s);
 		/*
 		 * The WQE at req.send may be retired here: an errored one
 		 * (being or never sent), or one answered before a go-back
@@ -94,10 +93,19 @@ void sodp_comp_advance(struct sodp_qp *qp)
 			if (s->state == SODP_SWQE_DONE)
 				req->psn = sodp_psn_add(s->last_psn, 1);
 		}
+		/*
+		 * Free the ring slot before the completion can be seen: a
+		 * consumer that posts again as soon as it polls the CQE (a
+		 * send queue of one) must find room.  @s is the kernel's
+		 * copy; only this work item refills it.
+		 */
 		sodp_queue_dev_advance(q);
+		/* ERR before the error completion can be polled. */
+		if (s->status)
+			WRITE_ONCE(qp->need_err, true);
+		sodp_comp_post(qp, s);
 		if (s->status) {
 			req->stopped = true;
-			qp->need_err = true;
 			break;
 		}
 	}
@@ -162,6 +170,12 @@ static void sodp_comp_progress(struct sodp_qp *qp, u32 psn)
 	u32 next = sodp_psn_add(psn, 1);
 
 	if (sodp_psn_diff(next, qp->req.una) > 0) {
+		/*
+		 * A timer that expired while this answer waited in the rxq
+		 * (the work item runs the rxq first) is stale: going back
+		 * now would resend what the peer already has.
+		 */
+		clear_bit(SODP_EV_RETRANS, &qp->events);
 		qp->req.una = next;
 		qp->req.rewound = false;
 		qp->req.retry = qp->attr.retry_cnt;
@@ -343,6 +357,8 @@ void sodp_comp_rx(struct sodp_qp *qp, struct sk_buff *skb)
 	struct sodp_swqe *s;
 	u8 syndrome = 0;
 
+	if (!sodp_pkt_icrc_ok(qp, skb))
+		return;
 	/* Only PSNs we sent and that are not yet acknowledged matter. */
 	if (sodp_psn_diff(psn, qp->req.una) < 0 ||
 	    sodp_psn_diff(psn, qp->req.psn) >= 0)

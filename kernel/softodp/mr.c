@@ -192,6 +192,30 @@ int sodp_mr_page(struct sodp_mr *mr, u64 iova, struct page **page,
 	}
 }
 
+/**
+ * sodp_mr_fault_ahead() - fault in the part of a message an ODP region sees
+ * @mr: region of any type (only ODP regions do anything)
+ * @iova: first byte the message accesses next
+ * @len: bytes the message accesses from @iova; at most
+ *	SODP_ODP_FAULT_WINDOW of them are faulted
+ * @write: the device will write them
+ *
+ * Engines call this at the start of a message and at every window
+ * boundary inside it, so that first touches cost one fault per window
+ * instead of one per page.  Errors are ignored: the copy that follows
+ * faults (and fails) page by page on its own.
+ *
+ * Context: sleeps (QP work item).
+ */
+void sodp_mr_fault_ahead(struct sodp_mr *mr, u64 iova, u64 len, bool write)
+{
+	if (mr->type != SODP_MR_ODP || !len)
+		return;
+	len = min_t(u64, len, SODP_ODP_FAULT_WINDOW);
+	odp_umem_fault(mr->odp, sodp_mr_va(mr, iova), len,
+		       write ? ODP_FAULT_WRITE : 0);
+}
+
 /* ---- fast registration ------------------------------------------------ */
 
 #define SODP_FR_ACCESS	(IB_ACCESS_LOCAL_WRITE | IB_ACCESS_REMOTE_WRITE | \

@@ -30,6 +30,10 @@ int sodp_mr_check(struct sodp_mr *mr, struct sodp_pd *pd, u64 iova, u64 len,
 int sodp_mr_page(struct sodp_mr *mr, u64 iova, struct page **page,
 		 unsigned int *offset);
 
+/* Faults ahead of a message cover at most this much of it at a time. */
+#define SODP_ODP_FAULT_WINDOW	(1ULL << 20)
+
+void sodp_mr_fault_ahead(struct sodp_mr *mr, u64 iova, u64 len, bool write);
 int sodp_mr_fast_reg(struct sodp_dev *sdev, struct sodp_pd *pd,
 		     struct ib_mr *ibmr, u32 key, int access);
 int sodp_mr_invalidate(struct sodp_dev *sdev, struct sodp_pd *pd, u32 key);

@@ -30,6 +30,7 @@ int sodp_modify_qp(struct ib_qp *ibqp, struct ib_qp_attr *attr, int mask,
 		   struct ib_udata *udata);
 void sodp_qp_flush(struct sodp_qp *qp);
 void sodp_qp_to_error(struct sodp_qp *qp);
+enum ib_qp_state sodp_qp_cur_state(struct sodp_qp *qp);
 enum ib_wc_opcode sodp_wr_to_wc_opcode(u32 opcode);
 
 /* req.c, resp.c: engine set-up and teardown helpers (proc_lock held) */

@@ -127,6 +127,26 @@ static void sodp_qp_apply_attr(struct sodp_qp *qp, struct ib_qp_attr *attr,
 	}
 }
 
+/**
+ * sodp_qp_cur_state() - the state a consumer sees
+ * @qp: QP
+ *
+ * An engine that hit a fatal error sets need_err before it posts the error
+ * completion, and the work item moves the QP to ERR right after; in that
+ * window the QP already counts as in ERR, so that a consumer who polled the
+ * error completion never finds it in RTS.
+ *
+ * Context: state_lock held.
+ * Return: the current state.
+ */
+enum ib_qp_state sodp_qp_cur_state(struct sodp_qp *qp)
+{
+	lockdep_assert_held(&qp->state_lock);
+	if (READ_ONCE(qp->need_err) && qp->state != IB_QPS_RESET)
+		return IB_QPS_ERR;
+	return qp->state;
+}
+
 enum ib_wc_opcode sodp_wr_to_wc_opcode(u32 opcode)
 {
 	switch (opcode) {
@@ -212,6 +232,7 @@ static void sodp_qp_reset_queues(struct sodp_qp *qp)
 	unsigned long flags;
 
 	mutex_lock(&qp->proc_lock);
+	WRITE_ONCE(qp->need_err, false);
 	skb_queue_purge(&qp->rxq);
 	qp->resp.have_wqe = false;
 	spin_lock_irqsave(&qp->sq.lock, flags);
@@ -242,6 +263,7 @@ static void sodp_qp_enter(struct sodp_qp *qp, enum ib_qp_state new)
 		break;
 	case IB_QPS_ERR:
 		mutex_lock(&qp->proc_lock);
+		WRITE_ONCE(qp->need_err, false);	/* it is in ERR now */
 		sodp_qp_flush(qp);
 		mutex_unlock(&qp->proc_lock);
 		break;
@@ -285,7 +307,9 @@ static void sodp_qp_enter(struct sodp_qp *qp, enum ib_qp_state new)
 void sodp_qp_to_error(struct sodp_qp *qp)
 {
 	mutex_lock(&qp->state_lock);
-	if (qp->state != IB_QPS_RESET && qp->state != IB_QPS_ERR)
+	/* A consumer's RESET in between has cleared need_err: leave it. */
+	if (READ_ONCE(qp->need_err) && qp->state != IB_QPS_RESET &&
+	    qp->state != IB_QPS_ERR)
 		sodp_qp_enter(qp, IB_QPS_ERR);
 	mutex_unlock(&qp->state_lock);
 }
@@ -302,7 +326,7 @@ int sodp_modify_qp(struct ib_qp *ibqp, struct ib_qp_attr *attr, int mask,
 		return -EOPNOTSUPP;
 
 	mutex_lock(&qp->state_lock);
-	cur = qp->state;
+	cur = sodp_qp_cur_state(qp);
 	if ((mask & IB_QP_CUR_STATE) && attr->cur_qp_state != cur) {
 		ret = -EINVAL;
 		goto out;

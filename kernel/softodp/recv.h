@@ -20,6 +20,7 @@ struct sodp_pkt {
 	const struct sodp_opinfo *info;
 	u32 psn;
 	u32 paylen;		/* payload bytes (no headers, pad or ICRC) */
+	bool local;		/* arrived on the loopback device */
 };
 
 static inline struct sodp_pkt *sodp_pkt(struct sk_buff *skb)
@@ -39,6 +40,7 @@ static inline void *sodp_pkt_payload(struct sk_buff *skb)
 
 /* recv.c */
 void sodp_rx(struct sk_buff *skb);
+bool sodp_pkt_icrc_ok(struct sodp_qp *qp, struct sk_buff *skb);
 struct sodp_qp *sodp_qp_get(struct sodp_dev *sdev, u32 qpn);
 void sodp_qp_put(struct sodp_qp *qp);
 

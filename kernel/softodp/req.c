@@ -32,6 +32,8 @@
 #define SODP_MAX_UNACKED	128
 #define SODP_ACKREQ_EVERY	32
 #define SODP_REQ_BUDGET		256
+/* ODP copies retried after -EAGAIN (faults losing to invalidations). */
+#define SODP_ODP_TRIES		4
 
 u32 sodp_qp_mtu(struct sodp_qp *qp)
 {
@@ -134,7 +136,7 @@ void sodp_qp_set_path(struct sodp_qp *qp)
 int sodp_mr_copy(struct sodp_mr *mr, u64 iova, void *buf, u32 len,
 		 bool to_mem)
 {
-	unsigned int off, seg;
+	unsigned int off, seg, tries;
 	struct page *page;
 	void *p;
 	int ret;
@@ -142,12 +144,24 @@ int sodp_mr_copy(struct sodp_mr *mr, u64 iova, void *buf, u32 len,
 	if (!len)
 		return 0;
 	if (mr->type == SODP_MR_ODP) {
-		if (to_mem)
-			ret = odp_umem_write(mr->odp, sodp_mr_va(mr, iova), buf,
-					     len, 0);
-		else
-			ret = odp_umem_read(mr->odp, sodp_mr_va(mr, iova), buf,
-					    len, 0);
+		/*
+		 * -EAGAIN: the fault kept colliding with invalidations
+		 * (compaction, migration) for a while; that is contention,
+		 * not a bad address, so try again a few times first.
+		 */
+		for (tries = 0; tries < SODP_ODP_TRIES; tries++) {
+			if (to_mem)
+				ret = odp_umem_write(mr->odp,
+						     sodp_mr_va(mr, iova), buf,
+						     len, 0);
+			else
+				ret = odp_umem_read(mr->odp,
+						    sodp_mr_va(mr, iova), buf,
+						    len, 0);
+			if (ret != -EAGAIN)
+				break;
+			cond_resched();
+		}
 		return ret == -EAGAIN ? -EFAULT : ret;
 	}
 	while (len) {
@@ -203,6 +217,10 @@ int sodp_sge_copy(struct sodp_qp *qp, const struct rxe_sge *sge, u32 num_sge,
 			return -EACCES;
 		ret = sodp_mr_check(mr, pd, sge[i].addr + offset, seg,
 				    to_mem ? IB_ACCESS_LOCAL_WRITE : 0);
+		/* First use of this entry, or of a new window of it. */
+		if (!ret && !(offset % SODP_ODP_FAULT_WINDOW))
+			sodp_mr_fault_ahead(mr, sge[i].addr + offset,
+					    sge[i].length - offset, to_mem);
 		if (!ret)
 			ret = sodp_mr_copy(mr, sge[i].addr + offset, buf, seg,
 					   to_mem);

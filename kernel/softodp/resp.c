@@ -35,10 +35,24 @@
 
 #define SODP_ACK_SYNDROME	(SODP_AETH_ACK | SODP_AETH_CREDITS_INVALID)
 
+/* READ response packets built per run of the work item. */
+#define SODP_READ_BUDGET	64
+
+static bool sodp_resp_replies_run(struct sodp_qp *qp, unsigned int budget);
+
+/* Send every pending READ response now: something must follow them. */
+static void sodp_resp_replies_drain(struct sodp_qp *qp)
+{
+	if (!list_empty(&qp->resp.replies))
+		sodp_resp_replies_run(qp, UINT_MAX);
+}
+
 static void sodp_resp_ack(struct sodp_qp *qp, u8 syndrome, u32 psn)
 {
 	struct sk_buff *skb;
 
+	/* Responses go out in PSN order: earlier READ responses first. */
+	sodp_resp_replies_drain(qp);
 	skb = sodp_pkt_new(qp, SODP_OP_ACK, 0, psn, false, false);
 	if (!skb)
 		return;
@@ -48,13 +62,22 @@ static void sodp_resp_ack(struct sodp_qp *qp, u8 syndrome, u32 psn)
 }
 
 /**
- * sodp_resp_flush_ack() - send the coalesced acknowledgement, if owed
+ * sodp_resp_flush_ack() - continue READ responses, then send the coalesced
+ *	acknowledgement, if owed
  * @qp: QP
+ *
+ * At most SODP_READ_BUDGET READ response packets are built per call; with
+ * more to send, the work item runs again and the acknowledgement (a later
+ * PSN) waits for them.
  *
  * Context: QP work item, proc_lock held.
  */
 void sodp_resp_flush_ack(struct sodp_qp *qp)
 {
+	if (!sodp_resp_replies_run(qp, SODP_READ_BUDGET)) {
+		sodp_qp_kick(qp);
+		return;
+	}
 	if (!qp->resp.ack_pending)
 		return;
 	qp->resp.ack_pending = false;
@@ -82,7 +105,7 @@ static void sodp_resp_fatal(struct sodp_qp *qp, u8 code, u32 psn)
 	sodp_resp_ack(qp, SODP_AETH_NAK | code, psn);
 	sodp_resp_event(qp, code == SODP_NAK_REM_ACCESS_ERR ?
 			IB_EVENT_QP_ACCESS_ERR : IB_EVENT_QP_REQ_ERR);
-	qp->need_err = true;
+	WRITE_ONCE(qp->need_err, true);
 }
 
 /* ---- receive WQEs ------------------------------------------------------ */
@@ -185,6 +208,7 @@ static void sodp_resp_wqe_error(struct sodp_qp *qp, int err, u32 psn)
 					   IB_WC_LOC_PROT_ERR,
 	};
 
+	WRITE_ONCE(qp->need_err, true);	/* ERR before the CQE is seen */
 	sodp_resp_complete(qp, &wc, false);
 	sodp_resp_fatal(qp, err == -ENOSPC ? SODP_NAK_INVALID_REQ :
 			SODP_NAK_REM_OP_ERR, psn);
@@ -269,6 +293,7 @@ static int sodp_resp_send(struct sodp_qp *qp, struct sk_buff *skb)
 		    sodp_resp_invalidate(qp, wc.ex.invalidate_rkey)) {
 			/* The data was placed; the request itself is bad. */
 			wc.status = IB_WC_REM_INV_REQ_ERR;
+			WRITE_ONCE(qp->need_err, true);
 			sodp_resp_complete(qp, &wc, false);
 			sodp_resp_fatal(qp, SODP_NAK_INVALID_REQ, pkt->psn);
 			return -EINVAL;
@@ -327,6 +352,11 @@ static int sodp_resp_write(struct sodp_qp *qp, struct sk_buff *skb)
 		ret = mr ? sodp_mr_check(mr, to_spd(qp->ibqp.pd),
 					 resp->write_va, pkt->paylen,
 					 IB_ACCESS_REMOTE_WRITE) : -EACCES;
+		/* The start of the message, or of a new window of it. */
+		if (!ret && !((resp->write_len - resp->write_resid) %
+			      SODP_ODP_FAULT_WINDOW))
+			sodp_mr_fault_ahead(mr, resp->write_va,
+					    resp->write_resid, true);
 		if (!ret)
 			ret = sodp_mr_copy(mr, resp->write_va,
 					   sodp_pkt_payload(skb), pkt->paylen,
@@ -347,36 +377,39 @@ static int sodp_resp_write(struct sodp_qp *qp, struct sk_buff *skb)
 		};
 
 		sodp_resp_wc_ext(skb, &wc);
-		if ((wc.wc_flags & IB_WC_WITH_INVALIDATE) &&
-		    sodp_resp_invalidate(qp, wc.ex.invalidate_rkey)) {
-			/* The data was placed; the request itself is bad. */
-			wc.status = IB_WC_REM_INV_REQ_ERR;
-			sodp_resp_complete(qp, &wc, false);
-			sodp_resp_fatal(qp, SODP_NAK_INVALID_REQ, pkt->psn);
-			return -EINVAL;
-		}
 		sodp_resp_complete(qp, &wc, sodp_pkt_se(skb));
 	}
 	return 0;
 }
 
-/* Send the READ responses for [va, va + len) starting at @psn. */
-static void sodp_resp_read_reply(struct sodp_qp *qp, u64 va, u32 rkey,
-				 u32 len, u32 psn)
+/* Forget every pending READ response (the QP is going to ERR). */
+static void sodp_resp_replies_clear(struct sodp_qp *qp)
 {
-	u32 mtu = sodp_qp_mtu(qp), npkts = len ? DIV_ROUND_UP(len, mtu) : 1;
+	while (!list_empty(&qp->resp.replies))
+		list_del_init(qp->resp.replies.next);
+}
+
+/*
+ * Send the next READ responses of @res, at most *@budget of them.
+ * Return: true when @res has nothing more to send (or failed: fatal NAK).
+ */
+static bool sodp_resp_reply_some(struct sodp_qp *qp, struct sodp_res *res,
+				 unsigned int *budget)
+{
+	u32 mtu = sodp_qp_mtu(qp), len = res->reply_len;
+	u32 npkts = len ? DIV_ROUND_UP(len, mtu) : 1;
 	struct sodp_mr *mr = NULL;
-	u32 i;
 
 	if (len) {
-		mr = sodp_mr_get_key(sodp_qp_dev(qp), rkey);
-		if (!mr) {
-			sodp_resp_fatal(qp, SODP_NAK_REM_ACCESS_ERR, psn);
-			return;
-		}
+		/* The key may have gone since the request was checked. */
+		mr = sodp_mr_get_key(sodp_qp_dev(qp), res->reply_rkey);
+		if (!mr || sodp_mr_check(mr, to_spd(qp->ibqp.pd),
+					 res->reply_va, len,
+					 IB_ACCESS_REMOTE_READ))
+			goto fail;
 	}
-	for (i = 0; i < npkts; i++) {
-		u32 off = i * mtu, pay = min(mtu, len - off);
+	for (; res->reply_next < npkts && *budget; (*budget)--) {
+		u32 i = res->reply_next, off = i * mtu, pay = min(mtu, len - off);
 		const struct sodp_opinfo *info;
 		struct sk_buff *skb;
 		u8 op;
@@ -390,25 +423,78 @@ static void sodp_resp_read_reply(struct sodp_qp *qp, u64 va, u32 rkey,
 		else
 			op = SODP_OP_READ_RESP_MIDDLE;
 		info = sodp_op_info(op);
-		skb = sodp_pkt_new(qp, op, pay, sodp_psn_add(psn, i), false,
-				   false);
-		if (!skb)
-			continue;	/* lost: the requester retries */
-		if (info->off_aeth)
-			sodp_aeth_init(sodp_pkt_hdr(skb, info->off_aeth),
-				       SODP_ACK_SYNDROME, qp->resp.msn);
-		if (pay && sodp_mr_copy(mr, va + off,
-					skb->data + info->hdr_len, pay,
-					false)) {
-			kfree_skb(skb);
-			sodp_resp_fatal(qp, SODP_NAK_REM_ACCESS_ERR,
-					sodp_psn_add(psn, i));
-			break;
+		skb = sodp_pkt_new(qp, op, pay, sodp_psn_add(res->reply_psn, i),
+				   false, false);
+		if (skb) {
+			if (info->off_aeth)
+				sodp_aeth_init(sodp_pkt_hdr(skb, info->off_aeth),
+					       SODP_ACK_SYNDROME,
+					       res->reply_msn);
+			if (pay && !(off % SODP_ODP_FAULT_WINDOW))
+				sodp_mr_fault_ahead(mr, res->reply_va + off,
+						    len - off, false);
+			if (pay && sodp_mr_copy(mr, res->reply_va + off,
+						skb->data + info->hdr_len, pay,
+						false)) {
+				kfree_skb(skb);
+				goto fail;
+			}
+			sodp_pkt_send(qp, skb);
 		}
-		sodp_pkt_send(qp, skb);
+		/* A packet not sent is lost: the requester retries. */
+		res->reply_next++;
 	}
 	if (mr)
 		sodp_mr_put(mr);
+	return res->reply_next >= npkts;
+
+fail:
+	if (mr)
+		sodp_mr_put(mr);
+	sodp_resp_replies_clear(qp);
+	sodp_resp_fatal(qp, SODP_NAK_REM_ACCESS_ERR,
+			sodp_psn_add(res->reply_psn, res->reply_next));
+	return true;
+}
+
+/*
+ * Send pending READ responses, oldest READ first, at most @budget packets.
+ * Return: true when none is left.
+ */
+static bool sodp_resp_replies_run(struct sodp_qp *qp, unsigned int budget)
+{
+	struct list_head *replies = &qp->resp.replies;
+
+	while (!list_empty(replies)) {
+		struct sodp_res *res = list_first_entry(replies, struct sodp_res,
+							reply);
+
+		if (qp->need_err) {
+			sodp_resp_replies_clear(qp);
+			break;
+		}
+		if (!sodp_resp_reply_some(qp, res, &budget))
+			return false;
+		list_del_init(&res->reply);
+	}
+	return true;
+}
+
+/*
+ * Queue the READ responses for [va, va + len) starting at @psn: they are
+ * sent by sodp_resp_flush_ack() at the end of the work run, paced.
+ */
+static void sodp_resp_reply_start(struct sodp_qp *qp, struct sodp_res *res,
+				  u64 va, u32 rkey, u32 len, u32 psn)
+{
+	res->reply_va = va;
+	res->reply_rkey = rkey;
+	res->reply_len = len;
+	res->reply_psn = psn;
+	res->reply_next = 0;
+	res->reply_msn = qp->resp.msn;
+	if (list_empty(&res->reply))
+		list_add_tail(&res->reply, &qp->resp.replies);
 }
 
 static int sodp_resp_read_check(struct sodp_qp *qp, struct sk_buff *skb,
@@ -445,6 +531,8 @@ static struct sodp_res *sodp_resp_res_new(struct sodp_qp *qp)
 	n = min_t(u32, n, SODP_MAX_RD_ATOMIC);
 	res = &qp->resp.res[qp->resp.res_head % n];
 	qp->resp.res_head = (qp->resp.res_head + 1) % n;
+	/* Still answering the oldest READ: the requester overran its limit. */
+	list_del_init(&res->reply);
 	return res;
 }
 
@@ -467,7 +555,7 @@ static int sodp_resp_read(struct sodp_qp *qp, struct sk_buff *skb)
 	qp->resp.msn++;
 	/* The responses carry the acknowledgement. */
 	qp->resp.ack_pending = false;
-	sodp_resp_read_reply(qp, va, rkey, len, psn);
+	sodp_resp_reply_start(qp, res, va, rkey, len, psn);
 	qp->resp.epsn = sodp_psn_add(psn, n);
 	return 1;
 }
@@ -517,6 +605,7 @@ static void sodp_resp_atomic_reply(struct sodp_qp *qp, u32 psn, u64 orig)
 	const struct sodp_opinfo *info = sodp_op_info(SODP_OP_ATOMIC_ACK);
 	struct sk_buff *skb;
 
+	sodp_resp_replies_drain(qp);
 	skb = sodp_pkt_new(qp, SODP_OP_ATOMIC_ACK, 0, psn, false, false);
 	if (!skb)
 		return;
@@ -574,6 +663,19 @@ static int sodp_resp_atomic(struct sodp_qp *qp, struct sk_buff *skb)
 
 /* ---- duplicates -------------------------------------------------------- */
 
+/*
+ * A READ is requested again: the requester went back to it and asks for
+ * the later ones again too.  Forget the responses queued for those.
+ */
+static void sodp_resp_replies_after(struct sodp_qp *qp, struct sodp_res *res)
+{
+	struct sodp_res *r, *tmp;
+
+	list_for_each_entry_safe(r, tmp, &qp->resp.replies, reply)
+		if (sodp_psn_diff(r->first_psn, res->first_psn) > 0)
+			list_del_init(&r->reply);
+}
+
 static void sodp_resp_dup(struct sodp_qp *qp, struct sk_buff *skb)
 {
 	struct sodp_pkt *pkt = sodp_pkt(skb);
@@ -602,8 +704,11 @@ static void sodp_resp_dup(struct sodp_qp *qp, struct sk_buff *skb)
 			return;
 		}
 		/* Execute the READ again, as the duplicate asks. */
-		if (!sodp_resp_read_check(qp, skb, &va, &rkey, &len))
-			sodp_resp_read_reply(qp, va, rkey, len, pkt->psn);
+		if (sodp_resp_read_check(qp, skb, &va, &rkey, &len))
+			return;
+		if (list_empty(&res->reply))
+			sodp_resp_replies_after(qp, res);
+		sodp_resp_reply_start(qp, res, va, rkey, len, pkt->psn);
 		return;
 	}
 }
@@ -626,6 +731,8 @@ void sodp_resp_rx(struct sodp_qp *qp, struct sk_buff *skb)
 	s32 diff = sodp_psn_diff(pkt->psn, resp->epsn);
 	int ret;
 
+	if (!sodp_pkt_icrc_ok(qp, skb))
+		return;
 	if (diff > 0) {
 		if (!resp->nak_sent) {
 			sodp_stat_inc(sodp_qp_dev(qp)->stats,
@@ -663,6 +770,9 @@ void sodp_resp_rx(struct sodp_qp *qp, struct sk_buff *skb)
 		return;
 	}
 
+	/* Data of later requests is placed after earlier READs read theirs. */
+	if (!(info->flags & SODP_OPF_READ))
+		sodp_resp_replies_drain(qp);
 	if (info->flags & SODP_OPF_SEND)
 		ret = sodp_resp_send(qp, skb);
 	else if (info->flags & SODP_OPF_WRITE)
@@ -697,6 +807,7 @@ void sodp_resp_rx(struct sodp_qp *qp, struct sk_buff *skb)
 void sodp_resp_init(struct sodp_qp *qp)
 {
 	struct sodp_resp *resp = &qp->resp;
+	u32 i;
 
 	resp->epsn = qp->attr.rq_psn;
 	resp->msn = 0;
@@ -706,4 +817,7 @@ void sodp_resp_init(struct sodp_qp *qp)
 	resp->have_wqe = false;
 	resp->res_head = 0;
 	memset(resp->res, 0, SODP_MAX_RD_ATOMIC * sizeof(*resp->res));
+	INIT_LIST_HEAD(&resp->replies);
+	for (i = 0; i < SODP_MAX_RD_ATOMIC; i++)
+		INIT_LIST_HEAD(&resp->res[i].reply);
 }

@@ -369,13 +369,24 @@ struct sodp_req {
 	u32 drain_end;
 };
 
-/* A responder resource: an executed READ or ATOMIC, kept for replays. */
+/*
+ * A responder resource: an executed READ or ATOMIC, kept for replays.  A
+ * READ whose responses are still being sent is on sodp_resp.replies; the
+ * reply_* fields say where it resumes (responses are paced, resp.c).
+ */
 struct sodp_res {
 	bool valid;
 	bool atomic;
 	u32 first_psn;
 	u32 last_psn;
 	u64 orig;
+	struct list_head reply;
+	u64 reply_va;
+	u32 reply_rkey;
+	u32 reply_len;
+	u32 reply_psn;
+	u32 reply_next;
+	u32 reply_msn;
 };
 
 /**
@@ -395,6 +406,7 @@ struct sodp_res {
  * @res: responder resources (SODP_MAX_RD_ATOMIC entries)
  * @res_head: next entry of @res to fill
  * @rwqe: copy of the receive WQE being filled (SODP_MAX_SGE entries)
+ * @replies: READ resources with responses still to send, oldest first
  */
 struct sodp_resp {
 	u32 epsn;
@@ -412,6 +424,7 @@ struct sodp_resp {
 	struct sodp_res *res;
 	u32 res_head;
 	struct rxe_recv_wqe *rwqe;
+	struct list_head replies;
 };
 
 /**

@@ -66,8 +66,8 @@ static void sodp_qp_work(struct work_struct *work)
 		skb_queue_purge(&qp->rxq);
 		break;
 	}
+	/* need_err stays set until the QP is in ERR (or RESET). */
 	to_err = qp->need_err;
-	qp->need_err = false;
 	mutex_unlock(&qp->proc_lock);
 	if (to_err)
 		sodp_qp_to_error(qp);
@@ -283,8 +283,8 @@ static int sodp_query_qp(struct ib_qp *ibqp, struct ib_qp_attr *attr,
 
 	mutex_lock(&qp->state_lock);
 	*attr = qp->attr;
-	attr->qp_state = qp->state;
-	attr->cur_qp_state = qp->state;
+	attr->qp_state = sodp_qp_cur_state(qp);
+	attr->cur_qp_state = attr->qp_state;
 	attr->sq_draining = qp->state == IB_QPS_SQD &&
 			    !READ_ONCE(qp->req.drained);
 

@@ -505,7 +505,13 @@ static void test_stream(int odp)
 			.sg_list = &sge,
 			.num_sge = 1,
 			.opcode = i % 3 == 2 ? IBV_WR_RDMA_READ : IBV_WR_RDMA_WRITE,
-			.send_flags = i == n - 1 ? IBV_SEND_SIGNALED : 0,
+			/*
+			 * A READ's sink is a later WRITE's source: without the
+			 * fence the WRITE may gather before the READ's data
+			 * lands (IBTA orders them only with a fence).
+			 */
+			.send_flags = (i == n - 1 ? IBV_SEND_SIGNALED : 0) |
+				      (i % 3 == 0 && i ? IBV_SEND_FENCE : 0),
 			.wr.rdma =
 				{
 					.remote_addr = (uintptr_t)p.b.buf + (i % 8) * sz,
