@@ -4,8 +4,8 @@
  * and (next) the protocol engines.
  *
  * Processing model: every QP has one work item (sodp_qp.work) on its
- * device's unbound workqueue.  Anything that may give the QP work to do
- * kicks it: the post_send doorbell (sodp_qp_kick_sq()), kernel post verbs
+ * device's per-CPU, high-priority workqueue.  Anything that may give the
+ * QP work to do kicks it: the post_send doorbell (sodp_qp_kick_sq()), kernel post verbs
  * in the error state, and later incoming packets and timers.  The work
  * function runs in process context with proc_lock held, so the engines
  * may sleep (ODP faults) and never rely on tasklet exclusion; a work item

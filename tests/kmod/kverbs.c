@@ -292,11 +292,15 @@ struct kv_pair {
 	struct ib_qp *a, *b;
 };
 
+static int kv_wait(struct kv_pair *p, struct ib_qp *qp, u64 wr_id, struct ib_wc *out);
+static void kv_pair_free(struct kv_pair *p);
+
+/* A new connected pair in @p (zeroed, or an older pair: freed first). */
 static int kv_pair_new(struct kv_pair *p, struct ib_pd *pd, union ib_gid *gid, int gid_index)
 {
 	int ret;
 
-	memset(p, 0, sizeof(*p));
+	kv_pair_free(p);
 	p->cq = ib_alloc_cq(kv_dev, NULL, 64, 0, IB_POLL_DIRECT);
 	if (IS_ERR(p->cq))
 		return PTR_ERR(p->cq);
@@ -320,6 +324,16 @@ static void kv_pair_free(struct kv_pair *p)
 		ib_destroy_qp(p->b);
 	if (!IS_ERR_OR_NULL(p->cq))
 		ib_free_cq(p->cq);
+	memset(p, 0, sizeof(*p));
+	kv_wait(NULL, NULL, 0, NULL);	/* forget stashed completions */
+}
+
+static int kv_post_recv1(struct ib_qp *qp, u64 wr_id, u64 addr, u32 len, u32 lkey)
+{
+	struct ib_sge sge = {.addr = addr, .length = len, .lkey = lkey};
+	struct ib_recv_wr wr = {.wr_id = wr_id, .sg_list = &sge, .num_sge = 1};
+
+	return ib_post_recv(qp, &wr, NULL);
 }
 
 /* One completion of @qp (others of the pair's CQ are kept for later). */
@@ -452,8 +466,6 @@ static void kv_test_frwr(struct ib_pd *pd, union ib_gid *gid, int gid_index)
 	kv_post_rdma(p.a, IB_WR_RDMA_WRITE, 1, (uintptr_t)src, 64, lkey, mr->iova, mr->rkey);
 	KV_CHECK(kv_wc_is(&p, p.a, 1, IB_WC_REM_ACCESS_ERR, 0, &wc), "frwr_unregistered_rejected",
 		 "status %d", wc.status);
-	kv_pair_free(&p);
-	kv_wait(NULL, NULL, 0, NULL);
 
 	ret = kv_pair_new(&p, pd, gid, gid_index);
 	if (ret)
@@ -478,8 +490,6 @@ static void kv_test_frwr(struct ib_pd *pd, union ib_gid *gid, int gid_index)
 	ret = kv_post_reg(p.b, 5, mr, KV_FR_ACCESS);
 	KV_CHECK(!ret && kv_wc_is(&p, p.b, 5, IB_WC_LOC_QP_OP_ERR, 0, &wc), "frwr_reg_valid_rejected",
 		 "ret %d status %d", ret, wc.status);
-	kv_pair_free(&p);
-	kv_wait(NULL, NULL, 0, NULL);
 
 	/* LOCAL_INV, then the rkey no longer works; re-register, new key. */
 	ret = kv_pair_new(&p, pd, gid, gid_index);
@@ -503,8 +513,6 @@ static void kv_test_frwr(struct ib_pd *pd, union ib_gid *gid, int gid_index)
 	kv_post_rdma(p.a, IB_WR_RDMA_READ, 9, (uintptr_t)dst, 64, lkey, mr->iova, old_rkey);
 	KV_CHECK(kv_wc_is(&p, p.a, 9, IB_WC_REM_ACCESS_ERR, 0, &wc), "frwr_old_key_rejected",
 		 "status %d", wc.status);
-	kv_pair_free(&p);
-	kv_wait(NULL, NULL, 0, NULL);
 
 	ret = kv_pair_new(&p, pd, gid, gid_index);
 	if (ret)
@@ -512,19 +520,12 @@ static void kv_test_frwr(struct ib_pd *pd, union ib_gid *gid, int gid_index)
 	kv_post_rdma(p.a, IB_WR_RDMA_WRITE, 10, (uintptr_t)src, 64, lkey, mr->iova, mr->rkey);
 	KV_CHECK(kv_wc_is(&p, p.a, 10, IB_WC_REM_ACCESS_ERR, 0, &wc), "frwr_rights_enforced",
 		 "status %d", wc.status);
-	kv_pair_free(&p);
-	kv_wait(NULL, NULL, 0, NULL);
 
 	/* SEND with invalidate: the receiver's region loses its key. */
 	ret = kv_pair_new(&p, pd, gid, gid_index);
 	if (ret)
 		goto out;
-	{
-		struct ib_sge rsge = {.addr = (uintptr_t)dst, .length = 64, .lkey = lkey};
-		struct ib_recv_wr rwr = {.wr_id = 11, .sg_list = &rsge, .num_sge = 1};
-
-		ret = ib_post_recv(p.b, &rwr, NULL);
-	}
+	ret = kv_post_recv1(p.b, 11, (uintptr_t)dst, 64, lkey);
 	ret = ret ?: kv_post_inv(p.a, IB_WR_SEND_WITH_INV, 12, mr->rkey, (uintptr_t)src, lkey);
 	ok = !ret && kv_wc_is(&p, p.a, 12, IB_WC_SUCCESS, IB_WC_SEND, &wc);
 	KV_CHECK(ok, "send_with_inv_sent", "ret %d status %d", ret, wc.status);
@@ -536,8 +537,6 @@ static void kv_test_frwr(struct ib_pd *pd, union ib_gid *gid, int gid_index)
 	kv_post_rdma(p.a, IB_WR_RDMA_READ, 13, (uintptr_t)dst, 64, lkey, mr->iova, mr->rkey);
 	KV_CHECK(kv_wc_is(&p, p.a, 13, IB_WC_REM_ACCESS_ERR, 0, &wc), "send_with_inv_invalidated",
 		 "status %d", wc.status);
-	kv_pair_free(&p);
-	kv_wait(NULL, NULL, 0, NULL);
 
 	/* Invalidating what cannot be invalidated. */
 	ret = kv_pair_new(&p, pd, gid, gid_index);
@@ -546,17 +545,10 @@ static void kv_test_frwr(struct ib_pd *pd, union ib_gid *gid, int gid_index)
 	ret = kv_post_inv(p.b, IB_WR_LOCAL_INV, 14, mr->rkey, 0, 0);
 	KV_CHECK(!ret && kv_wc_is(&p, p.b, 14, IB_WC_LOC_QP_OP_ERR, 0, &wc),
 		 "local_inv_of_free_region_rejected", "ret %d status %d", ret, wc.status);
-	kv_pair_free(&p);
-	kv_wait(NULL, NULL, 0, NULL);
 	ret = kv_pair_new(&p, pd, gid, gid_index);
 	if (ret)
 		goto out;
-	{
-		struct ib_sge rsge = {.addr = (uintptr_t)dst, .length = 64, .lkey = lkey};
-		struct ib_recv_wr rwr = {.wr_id = 15, .sg_list = &rsge, .num_sge = 1};
-
-		ret = ib_post_recv(p.b, &rwr, NULL);
-	}
+	ret = kv_post_recv1(p.b, 15, (uintptr_t)dst, 64, lkey);
 	/* The PD's DMA lkey names a region that cannot be invalidated. */
 	ret = ret ?: kv_post_inv(p.a, IB_WR_SEND_WITH_INV, 16, lkey, (uintptr_t)src, lkey);
 	ok = !ret && kv_wc_is(&p, p.a, 16, IB_WC_REM_INV_REQ_ERR, 0, &wc);
@@ -565,7 +557,6 @@ static void kv_test_frwr(struct ib_pd *pd, union ib_gid *gid, int gid_index)
 	KV_CHECK(ok, "send_with_bad_inv_responder", "status %d", wc.status);
 out:
 	kv_pair_free(&p);
-	kv_wait(NULL, NULL, 0, NULL);
 	if (!IS_ERR_OR_NULL(mr))
 		KV_CHECK(!ib_dereg_mr(mr), "frwr_dereg_mr", "");
 	if (pg[0])
@@ -633,7 +624,6 @@ static void kv_test_sqd(union ib_gid *gid, int gid_index)
 	KV_CHECK(ok, "sqd_resume_completes", "status %d", wc.status);
 out:
 	kv_pair_free(&p);
-	kv_wait(NULL, NULL, 0, NULL);
 	kfree(src);
 	kfree(dst);
 	ib_dealloc_pd(pd);

@@ -147,6 +147,23 @@ int t_mode(int odp)
 	return !strcmp(t_mode_arg, "both") || !strcmp(t_mode_arg, odp ? "odp" : "pinned");
 }
 
+void t_each_mode(const struct t_dev devs[2], const char *what, void (*fn)(int odp))
+{
+	char name[64];
+	int m;
+
+	for (m = 0; m < 2; m++) {
+		if (!t_mode(m))
+			continue;
+		if (m == 1 && !(devs[0].odp_ok && devs[1].odp_ok)) {
+			snprintf(name, sizeof(name), "%s_odp", what);
+			t_result(0, name, "%s/%s report no RC ODP", devs[0].name, devs[1].name);
+			continue;
+		}
+		fn(m);
+	}
+}
+
 int t_start(int argc, char **argv, const char *usage, const char *more,
 	    int (*opt_cb)(int opt, const char *arg), struct t_dev devs[2])
 {

@@ -72,6 +72,11 @@ int t_start(int argc, char **argv, const char *usage, const char *more,
 	    int (*opt_cb)(int opt, const char *arg), struct t_dev devs[2]);
 /* Whether -m asked for pinned (@odp 0) or ODP (@odp 1) memory. */
 int t_mode(int odp);
+/*
+ * Run @fn(odp) for the memory kinds -m asked for, pinned first; ODP fails
+ * (as the test "@what_odp") if either device reports no RC ODP.
+ */
+void t_each_mode(const struct t_dev devs[2], const char *what, void (*fn)(int odp));
 
 /* ---- one RC endpoint ------------------------------------------------------ */
 

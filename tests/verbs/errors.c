@@ -758,9 +758,24 @@ out:
 	t_side_fini(&peer);
 }
 
+/* The tests that move data, for pinned and ODP memory. */
+static void data_tests(int m)
+{
+	test_wrong_pd_lkey(m, IBV_WR_SEND, "send");
+	test_wrong_pd_lkey(m, IBV_WR_RDMA_WRITE, "write");
+	test_wrong_pd_lkey(m, IBV_WR_RDMA_READ, "read");
+	test_wrong_pd_recv(m);
+	test_wrong_pd_rkey(m, IBV_WR_RDMA_WRITE, "write");
+	test_wrong_pd_rkey(m, IBV_WR_RDMA_READ, "read");
+	test_wrong_pd_rkey(m, IBV_WR_ATOMIC_FETCH_AND_ADD, "atomic");
+	test_post_send_too_many(m);
+	test_post_recv_too_many(m, 0);
+	test_post_recv_too_many(m, 1);
+}
+
 int main(int argc, char **argv)
 {
-	int ret, m;
+	int ret;
 
 	ret = t_start(argc, argv, "errors [-d DEV] [-D DEV2] [-m pinned|odp|both] [-f FILTER]",
 		      NULL, NULL, devs);
@@ -769,23 +784,6 @@ int main(int argc, char **argv)
 	printf("# max_sge %d, max_srq_sge %d\n", devs[0].attr.max_sge, devs[0].attr.max_srq_sge);
 	test_create_sge_limits();
 	test_qp_transitions();
-	for (m = 0; m < 2; m++) {
-		if (!t_mode(m))
-			continue;
-		if (m == 1 && !(devs[0].odp_ok && devs[1].odp_ok)) {
-			t_result(0, "odp", "%s/%s report no RC ODP", devs[0].name, devs[1].name);
-			continue;
-		}
-		test_wrong_pd_lkey(m, IBV_WR_SEND, "send");
-		test_wrong_pd_lkey(m, IBV_WR_RDMA_WRITE, "write");
-		test_wrong_pd_lkey(m, IBV_WR_RDMA_READ, "read");
-		test_wrong_pd_recv(m);
-		test_wrong_pd_rkey(m, IBV_WR_RDMA_WRITE, "write");
-		test_wrong_pd_rkey(m, IBV_WR_RDMA_READ, "read");
-		test_wrong_pd_rkey(m, IBV_WR_ATOMIC_FETCH_AND_ADD, "atomic");
-		test_post_send_too_many(m);
-		test_post_recv_too_many(m, 0);
-		test_post_recv_too_many(m, 1);
-	}
+	t_each_mode(devs, "errors", data_tests);
 	return t_summary();
 }

@@ -340,21 +340,12 @@ out:
 
 int main(int argc, char **argv)
 {
-	int ret, m;
+	int ret;
 
 	ret = t_start(argc, argv, "hugetlb [-d DEV] [-D DEV2] [-m pinned|odp|both] [-f FILTER]",
 		      NULL, NULL, devs);
 	if (ret)
 		return ret;
-	for (m = 0; m < 2; m++) {
-		if (!t_mode(m))
-			continue;
-		if (m == 1 && !(devs[0].odp_ok && devs[1].odp_ok)) {
-			t_result(0, "hugetlb_odp", "%s/%s report no RC ODP", devs[0].name,
-				 devs[1].name);
-			continue;
-		}
-		test_hugetlb(m);
-	}
+	t_each_mode(devs, "hugetlb", test_hugetlb);
 	return t_summary();
 }

@@ -232,24 +232,21 @@ out:
 	pair_fini(&p);
 }
 
+static void each_mode(int odp)
+{
+	test_local_inv(odp);
+	test_send_with_inv(odp);
+	test_sqd(odp);
+}
+
 int main(int argc, char **argv)
 {
-	int ret, m;
+	int ret;
 
 	ret = t_start(argc, argv, "local_ops [-d DEV] [-D DEV2] [-m pinned|odp|both] [-f FILTER]",
 		      NULL, NULL, devs);
 	if (ret)
 		return ret;
-	for (m = 0; m < 2; m++) {
-		if (!t_mode(m))
-			continue;
-		if (m == 1 && !(devs[0].odp_ok && devs[1].odp_ok)) {
-			t_result(0, "odp", "%s/%s report no RC ODP", devs[0].name, devs[1].name);
-			continue;
-		}
-		test_local_inv(m);
-		test_send_with_inv(m);
-		test_sqd(m);
-	}
+	t_each_mode(devs, "local_ops", each_mode);
 	return t_summary();
 }
