@@ -5,12 +5,12 @@
  *
  * Processing model: every QP has one work item (sodp_qp.work) on its
  * device's per-CPU, high-priority workqueue.  Anything that may give the
- * QP work to do kicks it: the post_send doorbell (sodp_qp_kick_sq()), kernel post verbs
- * in the error state, and later incoming packets and timers.  The work
- * function runs in process context with proc_lock held, so the engines
- * may sleep (ODP faults) and never rely on tasklet exclusion; a work item
- * never runs concurrently with itself and proc_lock also excludes the
- * synchronous flush done by modify_qp.
+ * QP work to do kicks it: the post_send doorbell (sodp_qp_kick_sq()),
+ * kernel post verbs in the error state, incoming packets and timers.  The
+ * work function runs in process context with proc_lock held, so the
+ * engines may sleep (ODP faults) and never rely on tasklet exclusion; a
+ * work item never runs concurrently with itself and proc_lock also
+ * excludes the synchronous flush done by modify_qp.
  *
  * Engines reading user rings: indices are masked by the queue helpers,
  * but WQE contents are whatever user space wrote - clamp dma.num_sge to

@@ -110,6 +110,9 @@ static int kv_to_rts(struct ib_qp *qp, union ib_gid *gid, int gid_index, u32 des
 				    IB_QP_RNR_RETRY | IB_QP_MAX_QP_RD_ATOMIC);
 }
 
+/* A destination QP number no QP has (the device allocates low ones). */
+#define KV_NO_QPN 0xfffff0
+
 static DECLARE_COMPLETION(kv_sq_drained);
 static atomic_t kv_fatal_events = ATOMIC_INIT(0);
 
@@ -181,7 +184,11 @@ static void kv_test_flush(struct ib_pd *pd, union ib_gid *gid, int gid_index, u6
 		goto out_cq;
 	ret = ib_post_send(qp, &swr, NULL);
 	KV_CHECK(ret == -EINVAL, "post_send_in_reset_rejected", "%d", ret);
-	ret = kv_to_rts(qp, gid, gid_index, qp->qp_num);
+	/*
+	 * Towards a QP number nobody has: the SENDs stay unanswered and the
+	 * receives unused until the flush, however fast the QP runs.
+	 */
+	ret = kv_to_rts(qp, gid, gid_index, KV_NO_QPN);
 	KV_CHECK(!ret, "qp_to_rts", "%d", ret);
 
 	for (i = 1; i <= 2; i++) {

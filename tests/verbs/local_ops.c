@@ -15,6 +15,8 @@
  * started, raises IBV_EVENT_SQ_DRAINED, starts nothing posted while in SQD
  * (the responder's memory stays untouched), and runs it after SQD -> RTS;
  * ibv_query_qp reports SQD.
+ * Fence: a WRITE with IBV_SEND_FENCE whose source is the sink of the READ
+ * posted before it sends the READ's data, every time.
  *
  * Options: those of every data test (common.h t_start).
  */
@@ -232,8 +234,61 @@ out:
 	pair_fini(&p);
 }
 
+/*
+ * IBV_SEND_FENCE: a WRITE whose source is the sink of the READ before it
+ * waits for the READ's data, so it sends what the READ fetched.
+ */
+static void test_fence(int odp)
+{
+	const size_t sz = 65536, dst = 4 * 65536;
+	char name[64];
+	struct pair p;
+	int round;
+
+	snprintf(name, sizeof(name), "fence_write_after_read_%s", mem_name(odp));
+	if (!t_want(name))
+		return;
+	if (pair_init(&p, odp)) {
+		t_result(0, name, "setup failed");
+		goto out;
+	}
+	for (round = 0; round < 8; round++) {
+		struct ibv_sge sge = {
+			.addr = (uintptr_t)p.a.buf, .length = sz, .lkey = p.a.mr->lkey};
+		struct ibv_send_wr w = {.wr_id = 2,
+					.sg_list = &sge,
+					.num_sge = 1,
+					.opcode = IBV_WR_RDMA_WRITE,
+					.send_flags = IBV_SEND_SIGNALED | IBV_SEND_FENCE,
+					.wr.rdma = {(uintptr_t)p.b.buf + dst, p.b.mr->rkey}};
+		struct ibv_send_wr *bad;
+
+		t_fill(p.a.buf, sz, 100 + round);
+		t_fill(p.b.buf, sz, 200 + round);
+		if (t_post_one(&p.a, 1, IBV_WR_RDMA_READ, 0, sz, (uintptr_t)p.b.buf,
+			       p.b.mr->rkey) ||
+		    ibv_post_send(p.a.qp, &w, &bad)) {
+			t_result(0, name, "post failed");
+			goto out;
+		}
+		if (t_expect_wc(&p.a, name, "read", 1, IBV_WC_SUCCESS, IBV_WC_RDMA_READ) ||
+		    t_expect_wc(&p.a, name, "write", 2, IBV_WC_SUCCESS, IBV_WC_RDMA_WRITE))
+			goto out;
+		if (t_diff(p.b.buf + dst, p.b.buf, sz) >= 0) {
+			t_result(0, name,
+				 "round %d: the fenced WRITE sent data the READ had not placed",
+				 round);
+			goto out;
+		}
+	}
+	t_result(1, name, "%s", "");
+out:
+	pair_fini(&p);
+}
+
 static void each_mode(int odp)
 {
+	test_fence(odp);
 	test_local_inv(odp);
 	test_send_with_inv(odp);
 	test_sqd(odp);

@@ -481,22 +481,39 @@ out:
 }
 
 /* Many messages in flight: windows, AckReq coalescing, ordering. */
+/*
+ * 48 WRITEs and READs on eight 16 KiB slots, unsignaled but the last.
+ * WRITEs gather from the slots at the start of A's buffer, READs scatter
+ * into the slots after them, so no buffer is both a READ's sink and a
+ * later WRITE's source (only a fence would order those).  The responder
+ * executes in order: each READ returns the slot as the WRITEs before it
+ * left it.
+ */
 static void test_stream(int odp)
 {
+	const uint32_t sz = 16384, nslot = 8;
+	int i, n = 48, written[8] = {0}, last_read[8] = {0};
+	uint8_t *b_init = malloc(nslot * sz);
 	char name[96];
 	struct t_pair p;
-	int i, n = 48;
-	uint32_t sz = 16384;
+	uint32_t k;
 
 	TNAME(name, "stream_%s", t_mem_name(odp));
-	if (!t_want(name))
+	if (!t_want(name) || !b_init) {
+		free(b_init);
 		return;
-	if (pair_init(&p, name, odp, T_MR_ACCESS, 7))
+	}
+	if (pair_init(&p, name, odp, T_MR_ACCESS, 7)) {
+		free(b_init);
 		return;
-	t_fill(p.a.buf, BUF_SIZE, 77);
+	}
+	t_fill(p.a.buf, 2 * nslot * sz, 77);
+	t_fill(p.b.buf, nslot * sz, 78);
+	memcpy(b_init, p.b.buf, nslot * sz);
 	for (i = 0; i < n; i++) {
+		int rd = i % 3 == 2;
 		struct ibv_sge sge = {
-			.addr = (uintptr_t)p.a.buf + (i % 8) * sz,
+			.addr = (uintptr_t)p.a.buf + ((rd ? nslot : 0) + i % nslot) * sz,
 			.length = sz,
 			.lkey = p.a.mr->lkey,
 		};
@@ -504,22 +521,20 @@ static void test_stream(int odp)
 			.wr_id = i,
 			.sg_list = &sge,
 			.num_sge = 1,
-			.opcode = i % 3 == 2 ? IBV_WR_RDMA_READ : IBV_WR_RDMA_WRITE,
-			/*
-			 * A READ's sink is a later WRITE's source: without the
-			 * fence the WRITE may gather before the READ's data
-			 * lands (IBTA orders them only with a fence).
-			 */
-			.send_flags = (i == n - 1 ? IBV_SEND_SIGNALED : 0) |
-				      (i % 3 == 0 && i ? IBV_SEND_FENCE : 0),
+			.opcode = rd ? IBV_WR_RDMA_READ : IBV_WR_RDMA_WRITE,
+			.send_flags = i == n - 1 ? IBV_SEND_SIGNALED : 0,
 			.wr.rdma =
 				{
-					.remote_addr = (uintptr_t)p.b.buf + (i % 8) * sz,
+					.remote_addr = (uintptr_t)p.b.buf + (i % nslot) * sz,
 					.rkey = p.b.mr->rkey,
 				},
 		};
 		struct ibv_send_wr *bad;
 
+		if (rd)
+			last_read[i % nslot] = written[i % nslot];
+		else
+			written[i % nslot] = 1;
 		if (ibv_post_send(p.a.qp, &wr, &bad)) {
 			t_result(0, name, "post %d failed", i);
 			goto out;
@@ -528,8 +543,29 @@ static void test_stream(int odp)
 	if (t_expect_wc(&p.a, name, "requester", n - 1, IBV_WC_SUCCESS,
 			(n - 1) % 3 == 2 ? IBV_WC_RDMA_READ : IBV_WC_RDMA_WRITE))
 		goto out;
-	t_result(!memcmp(p.a.buf, p.b.buf, 8 * sz), name, "data differs");
+	for (k = 0; k < nslot; k++) {
+		const uint8_t *want_b = written[k] ? p.a.buf + k * sz : b_init + k * sz;
+
+		if (memcmp(p.b.buf + k * sz, want_b, sz)) {
+			t_result(0, name, "responder slot %u differs", k);
+			goto out;
+		}
+	}
+	for (i = 0; i < n; i++) {
+		const uint8_t *want;
+
+		if (i % 3 != 2)
+			continue;
+		k = i % nslot;
+		want = last_read[k] ? p.a.buf + k * sz : b_init + k * sz;
+		if (memcmp(p.a.buf + (nslot + k) * sz, want, sz)) {
+			t_result(0, name, "READ sink slot %u differs", k);
+			goto out;
+		}
+	}
+	t_result(1, name, "%s", "");
 out:
+	free(b_init);
 	t_pair_fini(&p);
 }
 
