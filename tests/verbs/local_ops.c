@@ -60,6 +60,24 @@ static const char *mem_name(int odp)
 }
 
 /*
+ * Name the test "@what_pinned" or "@what_odp"; if the filter selects it,
+ * set up a connected pair.  0, or nonzero to skip the test (a failed set-up
+ * is reported).
+ */
+static int start(struct pair *p, char *name, size_t n, const char *what, int odp)
+{
+	snprintf(name, n, "%s_%s", what, mem_name(odp));
+	if (!t_want(name))
+		return -1;
+	if (pair_init(p, odp)) {
+		t_result(0, name, "setup failed");
+		pair_fini(p);
+		return -1;
+	}
+	return 0;
+}
+
+/*
  * Reconnect the pair's QPs (through RESET, same MRs) and move data
  * through side b's MR: the MR still works.
  */
@@ -95,13 +113,8 @@ static void test_local_inv(int odp)
 	char name[64];
 	struct pair p;
 
-	snprintf(name, sizeof(name), "local_inv_user_mr_%s", mem_name(odp));
-	if (!t_want(name))
+	if (start(&p, name, sizeof(name), "local_inv_user_mr", odp))
 		return;
-	if (pair_init(&p, odp)) {
-		t_result(0, name, "setup failed");
-		goto out;
-	}
 	wr.invalidate_rkey = p.b.mr->rkey;
 	if (ibv_post_send(p.b.qp, &wr, &bad)) {
 		t_result(0, name, "post LOCAL_INV failed");
@@ -128,13 +141,8 @@ static void test_send_with_inv(int odp)
 	char name[64];
 	struct pair p;
 
-	snprintf(name, sizeof(name), "send_with_inv_user_mr_%s", mem_name(odp));
-	if (!t_want(name))
+	if (start(&p, name, sizeof(name), "send_with_inv_user_mr", odp))
 		return;
-	if (pair_init(&p, odp)) {
-		t_result(0, name, "setup failed");
-		goto out;
-	}
 	sge.addr = (uintptr_t)p.a.buf;
 	sge.length = 64;
 	sge.lkey = p.a.mr->lkey;
@@ -169,13 +177,8 @@ static void test_sqd(int odp)
 	struct pair p;
 	int ev, i;
 
-	snprintf(name, sizeof(name), "sqd_drain_%s", mem_name(odp));
-	if (!t_want(name))
+	if (start(&p, name, sizeof(name), "sqd_drain", odp))
 		return;
-	if (pair_init(&p, odp)) {
-		t_result(0, name, "setup failed");
-		goto out;
-	}
 	t_async_drain(devs[0].ctx);
 	t_fill(p.a.buf, BUF_SIZE, 5);
 	memset(p.b.buf, 0, BUF_SIZE);
@@ -245,13 +248,8 @@ static void test_fence(int odp)
 	struct pair p;
 	int round;
 
-	snprintf(name, sizeof(name), "fence_write_after_read_%s", mem_name(odp));
-	if (!t_want(name))
+	if (start(&p, name, sizeof(name), "fence_write_after_read", odp))
 		return;
-	if (pair_init(&p, odp)) {
-		t_result(0, name, "setup failed");
-		goto out;
-	}
 	for (round = 0; round < 8; round++) {
 		struct ibv_sge sge = {
 			.addr = (uintptr_t)p.a.buf, .length = sz, .lkey = p.a.mr->lkey};
