@@ -318,7 +318,10 @@ static int odp_prefetch_one(struct odp_umem *umem, u64 addr, u64 len,
 	return ret;
 }
 
-/* Fault [addr, addr + len) of an explicit or implicit region in. */
+/*
+ * Fault [addr, addr + len) of an explicit or implicit region in; a valid
+ * request with ODP_FAULT_PREFETCH counts as one prefetch.
+ */
 static int odp_fault_ahead(struct odp_umem *umem, u64 addr, u64 len,
 			   unsigned int flags)
 {
@@ -332,6 +335,8 @@ static int odp_fault_ahead(struct odp_umem *umem, u64 addr, u64 len,
 		return -EFAULT;
 	if ((flags & ODP_FAULT_WRITE) && !(umem->access & ODP_ACCESS_WRITE))
 		return -EACCES;
+	if (flags & ODP_FAULT_PREFETCH)
+		odp_count(umem, ODP_CNT_PREFETCHES, 1);
 	if (!(umem->flags & ODP_UMEM_IMPLICIT))
 		return odp_prefetch_one(umem, addr, len, flags);
 
@@ -367,12 +372,6 @@ static int odp_fault_ahead(struct odp_umem *umem, u64 addr, u64 len,
 int odp_umem_prefetch(struct odp_umem *umem, u64 addr, u64 len,
 		      unsigned int flags)
 {
-	if (!len || addr < umem->start || addr + len < addr ||
-	    addr + len > umem->end)
-		return -EFAULT;
-	if ((flags & ODP_FAULT_WRITE) && !(umem->access & ODP_ACCESS_WRITE))
-		return -EACCES;
-	odp_count(umem, ODP_CNT_PREFETCHES, 1);
 	return odp_fault_ahead(umem, addr, len, flags | ODP_FAULT_PREFETCH);
 }
 EXPORT_SYMBOL_GPL(odp_umem_prefetch);
