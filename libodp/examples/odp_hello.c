@@ -52,7 +52,7 @@ int main(int argc, char **argv)
 						     : "no");
 
 	pd = ibv_alloc_pd(ctx);
-	buf = malloc(LEN);
+	buf = aligned_alloc(4096, LEN);
 	if (!pd || !buf)
 		return 1;
 	err = odp_reg(pd, buf, LEN, IBV_ACCESS_LOCAL_WRITE | IBV_ACCESS_REMOTE_WRITE, 0, &mr);

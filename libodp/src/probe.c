@@ -92,19 +92,26 @@ int odp_driver_id(struct ibv_context *ctx, uint32_t *id)
 
 int odp_ioctl_advise_present(struct ibv_context *ctx)
 {
-	uint32_t id;
+	struct ibv_sge sge = {0};
+	struct ibv_pd *pd;
 	int err;
 
-	err = odp_driver_id(ctx, &id);
-	if (err)
-		return -err;
-	/* Present: the mandatory attributes are missing (EINVAL). */
-	err = bare_ioctl(ctx->cmd_fd, id, UVERBS_OBJECT_MR, UVERBS_METHOD_ADVISE_MR);
-	if (err == EINVAL)
-		return 1;
-	if (err == EPROTONOSUPPORT || err == EOPNOTSUPP)
+	/*
+	 * The method always exists in the kernel; its handler answers
+	 * EOPNOTSUPP when the device has no advise_mr, after parsing the
+	 * attributes.  So send a real request that no device can act on: one
+	 * empty SGE with an lkey that no MR of a fresh PD has, synchronous,
+	 * no fault.  A device with advise_mr rejects the key instead.
+	 */
+	pd = ibv_alloc_pd(ctx);
+	if (!pd)
+		return -errno;
+	err = odp_advise_ioctl(pd, IB_UVERBS_ADVISE_MR_ADVICE_PREFETCH_NO_FAULT,
+			       IB_UVERBS_ADVISE_MR_FLAG_FLUSH, &sge, 1);
+	ibv_dealloc_pd(pd);
+	if (err == EOPNOTSUPP || err == EPROTONOSUPPORT)
 		return 0;
-	return -err;
+	return 1;
 }
 
 /* "Name:   N kB" style value of /proc/meminfo, or 0. */
@@ -205,9 +212,52 @@ int odp_verbs_caps(struct ibv_context *ctx, struct odp_caps *caps)
 	return err;
 }
 
+/*
+ * Whether the provider really implements ibv_advise_mr(): libibverbs
+ * installs a stub returning EOPNOTSUPP for providers without the op, so
+ * the op pointer says nothing.  Ask it: with @odp, a PREFETCH_NO_FAULT of
+ * one page of a fresh ODP MR (maps nothing that is not present, no side
+ * effect); without ODP, an empty request that only a stub refuses with
+ * EOPNOTSUPP.
+ */
+static int verbs_advise_present(struct ibv_context *ctx, int odp)
+{
+	struct ibv_pd *pd;
+	struct ibv_mr *mr = NULL;
+	struct ibv_sge sge;
+	long page = sysconf(_SC_PAGESIZE);
+	void *buf = NULL;
+	int err = EOPNOTSUPP;
+
+	pd = ibv_alloc_pd(ctx);
+	if (!pd)
+		return 0;
+	if (odp) {
+		buf = mmap(NULL, page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (buf == MAP_FAILED)
+			buf = NULL;
+		if (buf)
+			mr = ibv_reg_mr(pd, buf, page,
+					IBV_ACCESS_LOCAL_WRITE | IBV_ACCESS_ON_DEMAND);
+	}
+	if (mr) {
+		sge.addr = (uintptr_t)buf;
+		sge.length = (uint32_t)page;
+		sge.lkey = mr->lkey;
+		err = ibv_advise_mr(pd, IBV_ADVISE_MR_ADVICE_PREFETCH_NO_FAULT,
+				    IBV_ADVISE_MR_FLAG_FLUSH, &sge, 1);
+		ibv_dereg_mr(mr);
+	} else {
+		err = ibv_advise_mr(pd, IBV_ADVISE_MR_ADVICE_PREFETCH, 0, NULL, 0);
+	}
+	if (buf)
+		munmap(buf, page);
+	ibv_dealloc_pd(pd);
+	return err != EOPNOTSUPP;
+}
+
 int odp_probe(struct ibv_context *ctx, unsigned int flags, struct odp_caps *caps)
 {
-	struct verbs_context *vctx;
 	int err;
 
 	if (!ctx || !caps || (flags & ~ODP_PROBE_HUGETLB))
@@ -215,8 +265,7 @@ int odp_probe(struct ibv_context *ctx, unsigned int flags, struct odp_caps *caps
 	err = odp_verbs_caps(ctx, caps);
 	if (err)
 		return odp_err(err);
-	vctx = verbs_get_ctx_op(ctx, advise_mr);
-	if (vctx)
+	if (verbs_advise_present(ctx, caps->flags & ODP_CAP_EXPLICIT))
 		caps->flags |= ODP_CAP_PREFETCH_VERBS;
 	if (odp_driver_id(ctx, &caps->driver_id))
 		caps->driver_id = 0;

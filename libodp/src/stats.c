@@ -232,6 +232,26 @@ int odp_stats_device(const char *dev, struct odp_counters *out)
 
 /* ---- per MR ------------------------------------------------------------------ */
 
+/*
+ * The command name of @pid: the kernel names user MRs' owners by pid only
+ * (RES_KERN_NAME is for kernel resources), as `rdma resource` shows.
+ */
+static void proc_comm(uint32_t pid, char *buf, size_t size)
+{
+	char path[64];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%u/comm", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return;
+	if (fgets(buf, (int)size, f))
+		buf[strcspn(buf, "\n")] = 0;
+	else
+		buf[0] = 0;
+	fclose(f);
+}
+
 static void fill_mr_stats(struct odp_mr_stats *s, const char *dev, const struct odp_nl_mr *m)
 {
 	memset(s, 0, sizeof(*s));
@@ -243,6 +263,8 @@ static void fill_mr_stats(struct odp_mr_stats *s, const char *dev, const struct 
 	s->lkey = m->lkey;
 	s->rkey = m->rkey;
 	s->implicit = m->odp_string == 2 || m->length == UINT64_MAX;
+	if (!s->comm[0] && s->pid)
+		proc_comm(s->pid, s->comm, sizeof(s->comm));
 	s->counters = m->c;
 }
 
