@@ -48,13 +48,11 @@ struct odp_nl_mr {
 	struct odp_counters c;
 };
 
-/* Netlink index of the RDMA device @name; 0 or an errno (ENODEV). */
-ODP_HIDDEN int odp_nl_dev_index(const char *name, uint32_t *index);
 /*
- * Every MR of device @index (resource dump plus per-MR statistics), in a
- * malloc'ed array.  0 or an errno.
+ * Every MR of the RDMA device @dev (resource dump plus per-MR statistics),
+ * in a malloc'ed array.  0 or an errno (ENODEV for an unknown device).
  */
-ODP_HIDDEN int odp_nl_mrs(uint32_t index, struct odp_nl_mr **mrs, size_t *n);
+ODP_HIDDEN int odp_nl_mrs(const char *dev, struct odp_nl_mr **mrs, size_t *n);
 
 /* Map a counter name (mlx5 per-MR name, driver attribute or hw counter) to its index. */
 ODP_HIDDEN int odp_counter_by_name(const char *name);

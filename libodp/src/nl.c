@@ -184,7 +184,7 @@ static int dev_cb(struct nlattr *attrs, int len, void *priv)
 	return 0;
 }
 
-int odp_nl_dev_index(const char *name, uint32_t *index)
+static int dev_index(const char *name, uint32_t *index)
 {
 	struct dev_lookup d = {.name = name};
 	int err;
@@ -393,11 +393,15 @@ static int mrs_cb(struct nlattr *attrs, int len, void *priv)
 	return 0;
 }
 
-int odp_nl_mrs(uint32_t index, struct odp_nl_mr **mrs, size_t *n)
+int odp_nl_mrs(const char *dev, struct odp_nl_mr **mrs, size_t *n)
 {
 	struct mr_table t = {0};
+	uint32_t index;
 	int err;
 
+	err = dev_index(dev, &index);
+	if (err)
+		return err;
 	/* A device without MRs answers both dumps with nothing. */
 	err = nl_dump(RDMA_NLDEV_CMD_RES_MR_GET, index, 0, mrs_cb, &t);
 	if (err)

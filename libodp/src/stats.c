@@ -184,14 +184,10 @@ static int is_odp(const struct odp_nl_mr *m)
 static int device_from_mrs(const char *dev, struct odp_counters *out)
 {
 	struct odp_nl_mr *mrs;
-	uint32_t index;
 	size_t n, i;
 	int err, c;
 
-	err = odp_nl_dev_index(dev, &index);
-	if (err)
-		return err;
-	err = odp_nl_mrs(index, &mrs, &n);
+	err = odp_nl_mrs(dev, &mrs, &n);
 	if (err)
 		return err;
 	for (i = 0; i < n; i++) {
@@ -272,7 +268,6 @@ int odp_stats_mrs(const char *dev, struct odp_mr_stats **list, size_t *count)
 {
 	struct odp_nl_mr *mrs;
 	struct odp_mr_stats *out;
-	uint32_t index;
 	size_t n, i, k = 0;
 	int err;
 
@@ -280,10 +275,7 @@ int odp_stats_mrs(const char *dev, struct odp_mr_stats **list, size_t *count)
 		return odp_err(EINVAL);
 	*list = NULL;
 	*count = 0;
-	err = odp_nl_dev_index(dev, &index);
-	if (err)
-		return odp_err(err);
-	err = odp_nl_mrs(index, &mrs, &n);
+	err = odp_nl_mrs(dev, &mrs, &n);
 	if (err)
 		return odp_err(err);
 	out = calloc(n ? n : 1, sizeof(*out));
@@ -310,7 +302,6 @@ int odp_stats_mr(const struct odp_mr *mr, struct odp_counters *out)
 	struct odp_nl_mr *mrs, *hit = NULL;
 	const char *dev;
 	uint64_t len;
-	uint32_t index;
 	size_t n, i;
 	int err, by_key = 0, matches = 0;
 
@@ -318,10 +309,7 @@ int odp_stats_mr(const struct odp_mr *mr, struct odp_counters *out)
 		return odp_err(EINVAL);
 	memset(out, 0, sizeof(*out));
 	dev = ibv_get_device_name(mr->mr->context->device);
-	err = odp_nl_dev_index(dev, &index);
-	if (err)
-		return odp_err(err);
-	err = odp_nl_mrs(index, &mrs, &n);
+	err = odp_nl_mrs(dev, &mrs, &n);
 	if (err)
 		return odp_err(err);
 	/* By key where the kernel shows keys (CAP_NET_ADMIN), else by owner and length. */
