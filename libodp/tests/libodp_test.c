@@ -7,12 +7,13 @@
  *
  * Tests (PASS/FAIL lines, "N passed, N failed"):
  *  probe          caps from ibv_query_device_ex and the kernel: explicit and
- *                 implicit ODP, RC ops, no UD ODP, driver id, the prefetch
+ *                 implicit ODP, RC ops, the raw caps, driver id, the prefetch
  *                 paths agree with what ibv_advise_mr() really does; bad args
  *  probe_hugetlb  ODP_PROBE_HUGETLB registers an ODP MR on a huge page
  *  fallback       implicit -> explicit -> pinned forced by the mode flags and
- *                 by a transport without ODP (UD), each mode checked in the
- *                 kernel's MR list and with RDMA WRITE/READ through its keys
+ *                 by a transport without ODP (XRC; UD as the device says),
+ *                 each mode checked in the kernel's MR list and with RDMA
+ *                 WRITE/READ through its keys
  *  implicit_cache one implicit MR per PD, shared and reference counted, a
  *                 new one when more rights are asked for, gone with the last
  *  prefetch       the ioctl path always, ibv_advise_mr when the provider has
@@ -161,6 +162,7 @@ static int dev_stats(struct odp_counters *c)
 static void test_probe(void)
 {
 	const char *name = "probe";
+	struct ibv_device_attr_ex ax;
 	struct odp_caps caps;
 	struct ibv_pd *pd = NULL;
 	struct ibv_mr *mr = NULL;
@@ -182,7 +184,15 @@ static void test_probe(void)
 		      (IBV_ODP_SUPPORT_SEND | IBV_ODP_SUPPORT_RECV | IBV_ODP_SUPPORT_WRITE |
 		       IBV_ODP_SUPPORT_READ | IBV_ODP_SUPPORT_ATOMIC),
 	      "RC ODP ops 0x%x", caps.ops[ODP_RC]);
-	CHECK(name, caps.ops[ODP_UD] == 0, "UD ODP ops 0x%x on softodp", caps.ops[ODP_UD]);
+	memset(&ax, 0, sizeof(ax));
+	CHECK(name, !ibv_query_device_ex(devs[0].ctx, NULL, &ax), "query_device_ex");
+	CHECK(name,
+	      caps.ops[ODP_RC] == ax.odp_caps.per_transport_caps.rc_odp_caps &&
+		      caps.ops[ODP_UC] == ax.odp_caps.per_transport_caps.uc_odp_caps &&
+		      caps.ops[ODP_UD] == ax.odp_caps.per_transport_caps.ud_odp_caps &&
+		      caps.ops[ODP_XRC] == ax.xrc_odp_caps &&
+		      caps.general_caps == ax.odp_caps.general_caps,
+	      "caps differ from ibv_query_device_ex");
 	CHECK(name, caps.driver_id == RDMA_DRIVER_RXE, "driver id %u, softodp has RXE's (%u)",
 	      caps.driver_id, RDMA_DRIVER_RXE);
 	CHECK(name, caps.flags & ODP_CAP_PREFETCH_IOCTL, "no ADVISE_MR method found in the kernel");
@@ -251,21 +261,31 @@ static void test_fallback(void)
 		{"no_implicit", ODP_REG_NO_IMPLICIT, ODP_MODE_EXPLICIT, 0},
 		{"explicit_only", ODP_REG_NO_IMPLICIT | ODP_REG_NO_PINNED, ODP_MODE_EXPLICIT, 0},
 		{"pinned_only", ODP_REG_NO_IMPLICIT | ODP_REG_NO_EXPLICIT, ODP_MODE_PINNED, 0},
-		{"ud_has_no_odp", ODP_REG_UD, ODP_MODE_PINNED, 0},
-		{"ud_odp_only", ODP_REG_UD | ODP_REG_NO_PINNED, ODP_MODE_NONE, EOPNOTSUPP},
-		{"any_transport", ODP_REG_UD | ODP_REG_ANY_TRANSPORT, ODP_MODE_IMPLICIT, 0},
+		/* XRC: softodp has no XRC, so no XRC ODP either (checked below). */
+		{"xrc_has_no_odp", ODP_REG_XRC, ODP_MODE_PINNED, 0},
+		{"xrc_odp_only", ODP_REG_XRC | ODP_REG_NO_PINNED, ODP_MODE_NONE, EOPNOTSUPP},
+		{"any_transport", ODP_REG_XRC | ODP_REG_ANY_TRANSPORT, ODP_MODE_IMPLICIT, 0},
+		/* UD: ODP only if the device reports UD ODP SEND and RECV. */
+		{"ud", ODP_REG_UD, ODP_MODE_NONE, 0},
 		{"nothing_allowed", ODP_REG_NO_IMPLICIT | ODP_REG_NO_EXPLICIT | ODP_REG_NO_PINNED,
 		 ODP_MODE_NONE, EINVAL},
 		{"two_transports", ODP_REG_UD | ODP_REG_UC, ODP_MODE_NONE, EINVAL},
 	};
 	char name[96];
+	struct odp_caps caps;
 	struct t_pair p;
 	unsigned int i;
 	size_t len = NPAGES * page;
 	uint8_t *buf = NULL;
 
-	if (pair(&p)) {
-		t_result(0, "fallback", "pair: %s", strerror(errno));
+	if (pair(&p) || odp_probe(devs[0].ctx, 0, &caps)) {
+		t_result(0, "fallback", "setup: %s", strerror(errno));
+		return;
+	}
+	if (caps.ops[ODP_XRC]) {
+		t_result(0, "fallback", "%s reports XRC ODP caps 0x%x: pick another transport",
+			 devs[0].name, caps.ops[ODP_XRC]);
+		t_pair_fini(&p);
 		return;
 	}
 	buf = map_pages(NPAGES);
@@ -275,7 +295,14 @@ static void test_fallback(void)
 		int err, hits, keyed;
 		uint64_t klen;
 
+		enum odp_mode want = cases[i].mode;
+
 		snprintf(name, sizeof(name), "fallback_%s", cases[i].what);
+		if (cases[i].flags == ODP_REG_UD)
+			want = (caps.ops[ODP_UD] & (IBV_ODP_SUPPORT_SEND | IBV_ODP_SUPPORT_RECV)) ==
+					       (IBV_ODP_SUPPORT_SEND | IBV_ODP_SUPPORT_RECV)
+				       ? ODP_MODE_IMPLICIT
+				       : ODP_MODE_PINNED;
 		err = odp_reg(p.b.pd, buf, len, ACCESS, cases[i].flags, &h);
 		if (cases[i].err) {
 			CHECK(name, err == cases[i].err && !h, "expected %s, got %s",
@@ -284,8 +311,8 @@ static void test_fallback(void)
 			continue;
 		}
 		CHECK(name, !err && h, "odp_reg: %s", strerror(err));
-		CHECK(name, h->mode == cases[i].mode, "mode %s, expected %s", odp_mode_str(h->mode),
-		      odp_mode_str(cases[i].mode));
+		CHECK(name, h->mode == want, "mode %s, expected %s", odp_mode_str(h->mode),
+		      odp_mode_str(want));
 		CHECK(name,
 		      h->lkey == h->mr->lkey && h->rkey == h->mr->rkey && h->addr == buf &&
 			      h->length == len,
@@ -311,7 +338,7 @@ static void test_fallback(void)
 		err = odp_dereg(h);
 		h = NULL;
 		CHECK(name, !err, "odp_dereg: %s", strerror(err));
-		if (cases[i].mode != ODP_MODE_PINNED)
+		if (want != ODP_MODE_PINNED)
 			CHECK(name, kernel_odp_mrs(klen, 0, &keyed) == 0, "MR left after dereg");
 		t_pass(name);
 		continue;
