@@ -347,7 +347,7 @@ out:
 /* Expect the receiver to get nothing within 300 ms. */
 static int nothing_arrives(struct ud_pair *p, const char *name, const char *what)
 {
-	if (!t_poll_none(p->rcv.cq, 300)) {
+	if (t_poll_none(p->rcv.cq, 300)) {
 		t_result(0, name, "%s was received", what);
 		return -1;
 	}
