@@ -141,26 +141,15 @@ static int sodp_dereg_mr(struct pabi_mr *mr)
 }
 
 /*
- * ibv_advise_mr(): the kernel's ADVISE_MR method through libibverbs'
- * ioctl helper.  Advice and flags are checked here so that an unknown one
- * fails the same way whatever the kernel; ranges, keys and rights are the
- * kernel's to check (EFAULT / EINVAL).
+ * ibv_advise_mr(): the kernel's ADVISE_MR method through libibverbs' ioctl
+ * helper.  Advice, flags, keys, ranges and rights are the kernel's to
+ * check, so the provider answers exactly as the kernel does: EFAULT for a
+ * bad key, PD, right or range, EINVAL for a non-ODP MR, unknown flags or
+ * an empty list, EOPNOTSUPP for an unknown advice.
  */
 static int sodp_advise_mr(struct ibv_pd *pd, enum ibv_advise_mr_advice advice, uint32_t flags,
 			  struct ibv_sge *sg, uint32_t num_sge)
 {
-	switch (advice) {
-	case IBV_ADVISE_MR_ADVICE_PREFETCH:
-	case IBV_ADVISE_MR_ADVICE_PREFETCH_WRITE:
-	case IBV_ADVISE_MR_ADVICE_PREFETCH_NO_FAULT:
-		break;
-	default:
-		return EOPNOTSUPP;
-	}
-	if (flags & ~(uint32_t)IBV_ADVISE_MR_FLAG_FLUSH)
-		return EOPNOTSUPP;
-	if (!num_sge || !sg)
-		return EINVAL;
 	return ibv_cmd_advise_mr(pd, advice, flags, sg, num_sge);
 }
 
