@@ -274,7 +274,7 @@ struct pabi_ex_hdr {
 		struct ib_uverbs_cmd_hdr hdr;                                                      \
 		struct kabi core;                                                                  \
 	};                                                                                         \
-	static_assert(sizeof(struct pabi_cmd_##name) ==                                           \
+	static_assert(sizeof(struct pabi_cmd_##name) ==                                            \
 			      sizeof(struct ib_uverbs_cmd_hdr) + sizeof(struct kabi),              \
 		      "padding in " #name)
 #define PABI_CMD_EX(name, kabi)                                                                    \
@@ -282,7 +282,7 @@ struct pabi_ex_hdr {
 		struct pabi_ex_hdr hdr;                                                            \
 		struct kabi core;                                                                  \
 	};                                                                                         \
-	static_assert(sizeof(struct pabi_cmd_##name) ==                                           \
+	static_assert(sizeof(struct pabi_cmd_##name) ==                                            \
 			      sizeof(struct pabi_ex_hdr) + sizeof(struct kabi),                    \
 		      "padding in " #name)
 
@@ -315,8 +315,7 @@ int ibv_read_ibdev_sysfs_file(char *buf, size_t size, struct pabi_sysfs_dev *sys
 			      const char *fnfmt, ...) __attribute__((format(printf, 4, 5)));
 
 int ibv_cmd_get_context(struct verbs_context *context, struct pabi_cmd_get_context *cmd,
-			size_t cmd_size, struct ib_uverbs_get_context_resp *resp,
-			size_t resp_size);
+			size_t cmd_size, struct ib_uverbs_get_context_resp *resp, size_t resp_size);
 int ibv_cmd_query_device_any(struct ibv_context *context,
 			     const struct ibv_query_device_ex_input *input,
 			     struct ibv_device_attr_ex *attr, size_t attr_size,

@@ -68,8 +68,7 @@ static int sodp_doorbell(struct ibv_qp *qp)
 
 /* ---- receive rings (QP and SRQ) ---------------------------------------------- */
 
-static int sodp_post_recv_ring(struct sodp_wq *rq, struct ibv_recv_wr *wr,
-			       struct ibv_recv_wr **bad)
+static int sodp_post_recv_ring(struct sodp_wq *rq, struct ibv_recv_wr *wr, struct ibv_recv_wr **bad)
 {
 	struct rxe_queue_buf *b = rq->ring.buf;
 	uint32_t prod;
@@ -165,7 +164,8 @@ static void sodp_set_ud(struct rxe_send_wqe *wqe, struct ibv_ah *ibah, uint32_t 
 		wqe->wr.wr.ud.av = ah->av;
 }
 
-static int sodp_fill_send(struct sodp_qp *qp, struct rxe_send_wqe *wqe, const struct ibv_send_wr *wr)
+static int sodp_fill_send(struct sodp_qp *qp, struct rxe_send_wqe *wqe,
+			  const struct ibv_send_wr *wr)
 {
 	struct sodp_wq *sq = &qp->sq;
 	uint32_t len = 0;
@@ -202,8 +202,7 @@ static int sodp_fill_send(struct sodp_qp *qp, struct rxe_send_wqe *wqe, const st
 	case IBV_WR_SEND:
 	case IBV_WR_SEND_WITH_IMM:
 		if (qp->vqp.qp.qp_type == IBV_QPT_UD)
-			sodp_set_ud(wqe, wr->wr.ud.ah, wr->wr.ud.remote_qpn,
-				    wr->wr.ud.remote_qkey);
+			sodp_set_ud(wqe, wr->wr.ud.ah, wr->wr.ud.remote_qpn, wr->wr.ud.remote_qkey);
 		break;
 	default:
 		break;
@@ -323,8 +322,7 @@ static void sodp_wr_rdma_write(struct ibv_qp_ex *ibqp, uint32_t rkey, uint64_t a
 	sodp_wr_rdma(ibqp, IBV_WR_RDMA_WRITE, rkey, addr, 0);
 }
 
-static void sodp_wr_rdma_write_imm(struct ibv_qp_ex *ibqp, uint32_t rkey, uint64_t addr,
-				   __be32 imm)
+static void sodp_wr_rdma_write_imm(struct ibv_qp_ex *ibqp, uint32_t rkey, uint64_t addr, __be32 imm)
 {
 	sodp_wr_rdma(ibqp, IBV_WR_RDMA_WRITE_WITH_IMM, rkey, addr, imm);
 }
@@ -510,7 +508,7 @@ static void sodp_wr_abort(struct ibv_qp_ex *ibqp)
 #define SODP_RC_SEND_OPS                                                                           \
 	(IBV_QP_EX_WITH_RDMA_WRITE | IBV_QP_EX_WITH_RDMA_WRITE_WITH_IMM | IBV_QP_EX_WITH_SEND |    \
 	 IBV_QP_EX_WITH_SEND_WITH_IMM | IBV_QP_EX_WITH_RDMA_READ |                                 \
-	 IBV_QP_EX_WITH_ATOMIC_CMP_AND_SWP | IBV_QP_EX_WITH_ATOMIC_FETCH_AND_ADD |                  \
+	 IBV_QP_EX_WITH_ATOMIC_CMP_AND_SWP | IBV_QP_EX_WITH_ATOMIC_FETCH_AND_ADD |                 \
 	 IBV_QP_EX_WITH_LOCAL_INV | IBV_QP_EX_WITH_SEND_WITH_INV)
 #define SODP_UC_SEND_OPS                                                                           \
 	(IBV_QP_EX_WITH_RDMA_WRITE | IBV_QP_EX_WITH_RDMA_WRITE_WITH_IMM | IBV_QP_EX_WITH_SEND |    \
@@ -692,7 +690,8 @@ int sodp_destroy_qp(struct ibv_qp *ibqp)
 /* ---- SRQ objects ------------------------------------------------------------- */
 
 static struct ibv_srq *sodp_srq_mapped(struct sodp_srq *srq, int cmd_fd,
-				       const struct sodp_create_srq_resp *resp, unsigned int max_sge)
+				       const struct sodp_create_srq_resp *resp,
+				       unsigned int max_sge)
 {
 	int ret = sodp_ring_map(&srq->rq.ring, cmd_fd, &resp->drv.mi);
 

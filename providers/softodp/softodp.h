@@ -73,7 +73,7 @@ struct sodp_ah {
 	struct rxe_av av; /* for kernels that return no index */
 };
 
-#define sodp_container(ptr, type, member) ((type *)((char *)(ptr) - offsetof(type, member)))
+#define sodp_container(ptr, type, member) ((type *)((char *)(ptr)-offsetof(type, member)))
 
 static inline struct sodp_device *to_sdev(struct ibv_device *d)
 {

@@ -196,7 +196,8 @@ static int advise_cell(struct lb *l, int a, int flush, int implicit, uint8_t *pi
 		t_result(0, name, "ibv_advise_mr: %s", strerror(ret));
 		goto out;
 	}
-	p1 = flush ? t_hw_counter(devs[0].name, "odp_prefetch_pages") : wait_prefetched(p0 + NPAGES);
+	p1 = flush ? t_hw_counter(devs[0].name, "odp_prefetch_pages")
+		   : wait_prefetched(p0 + NPAGES);
 	if (p1 != p0 + NPAGES) {
 		t_result(0, name, "odp_prefetch_pages +%lld, want +%d", p1 - p0, NPAGES);
 		goto out;
@@ -310,7 +311,8 @@ static void test_advise_errors(void)
 		      mr->lkey + 0x10000, EFAULT);
 	expect_advise("beyond_mr", pd, IBV_ADVISE_MR_ADVICE_PREFETCH, F, buf + len - psz, 2 * psz,
 		      mr->lkey, EFAULT);
-	expect_advise("other_pd", pd2, IBV_ADVISE_MR_ADVICE_PREFETCH, F, buf, len, mr->lkey, EFAULT);
+	expect_advise("other_pd", pd2, IBV_ADVISE_MR_ADVICE_PREFETCH, F, buf, len, mr->lkey,
+		      EFAULT);
 	expect_advise("no_write_access", pd, IBV_ADVISE_MR_ADVICE_PREFETCH_WRITE, F, buf, len,
 		      ro->lkey, EFAULT);
 	expect_advise("not_odp", pd, IBV_ADVISE_MR_ADVICE_PREFETCH, F, pbuf, psz, pinned->lkey,
@@ -356,8 +358,8 @@ struct wr_env {
 	struct ibv_mr *smr, *dmr;
 };
 
-#define WR_LEN	  (64 * 1024)
-#define WR_FLAGS  (IBV_WC_EX_WITH_BYTE_LEN | IBV_WC_EX_WITH_IMM | IBV_WC_EX_WITH_QP_NUM)
+#define WR_LEN	 (64 * 1024)
+#define WR_FLAGS (IBV_WC_EX_WITH_BYTE_LEN | IBV_WC_EX_WITH_IMM | IBV_WC_EX_WITH_QP_NUM)
 #define WR_OPS                                                                                     \
 	(IBV_QP_EX_WITH_RDMA_WRITE | IBV_QP_EX_WITH_SEND | IBV_QP_EX_WITH_SEND_WITH_IMM |          \
 	 IBV_QP_EX_WITH_RDMA_READ | IBV_QP_EX_WITH_ATOMIC_FETCH_AND_ADD)
@@ -370,8 +372,11 @@ static struct ibv_qp *wr_qp(struct wr_env *e)
 		.qp_type = IBV_QPT_RC,
 		.send_cq = ibv_cq_ex_to_cq(e->cqx),
 		.recv_cq = ibv_cq_ex_to_cq(e->cqx),
-		.cap = {.max_send_wr = 16, .max_recv_wr = 16, .max_send_sge = 2,
-			.max_recv_sge = 2, .max_inline_data = 64},
+		.cap = {.max_send_wr = 16,
+			.max_recv_wr = 16,
+			.max_send_sge = 2,
+			.max_recv_sge = 2,
+			.max_inline_data = 64},
 		.comp_mask = IBV_QP_INIT_ATTR_PD | IBV_QP_INIT_ATTR_SEND_OPS_FLAGS,
 		.pd = e->pd,
 		.send_ops_flags = WR_OPS,
@@ -476,8 +481,8 @@ static struct wr_seen *wr_find(struct wr_seen *s, int n, uint64_t id)
 
 static void post_recv_b(struct wr_env *e, uint64_t id, size_t off, uint32_t len)
 {
-	struct ibv_sge sge = {.addr = (uintptr_t)(e->dst + off), .length = len,
-			      .lkey = e->dmr->lkey};
+	struct ibv_sge sge = {
+		.addr = (uintptr_t)(e->dst + off), .length = len, .lkey = e->dmr->lkey};
 	struct ibv_recv_wr wr = {.wr_id = id, .sg_list = &sge, .num_sge = 1}, *bad;
 
 	if (ibv_post_recv(e->b, &wr, &bad))
@@ -532,8 +537,9 @@ static void wr_batch(struct wr_env *e)
 			return;
 		}
 	s = wr_find(seen, n, 100);
-	if (!s || s->opcode != IBV_WC_RECV || s->byte_len != 1000 || !(s->flags & IBV_WC_WITH_IMM) ||
-	    be32toh(s->imm) != 0x1234 || s->qp_num != e->b->qp_num) {
+	if (!s || s->opcode != IBV_WC_RECV || s->byte_len != 1000 ||
+	    !(s->flags & IBV_WC_WITH_IMM) || be32toh(s->imm) != 0x1234 ||
+	    s->qp_num != e->b->qp_num) {
 		t_result(0, "wr_api_batch", "SEND with immediate: bad receive completion");
 		return;
 	}
@@ -551,7 +557,8 @@ static void wr_batch(struct wr_env *e)
 	memcpy(&now, e->dst + ATOM_OFF, 8);
 	if (t_diff(e->src, e->dst, 8192) >= 0 || t_diff(e->src + 8192, e->dst + 16384, 1000) >= 0 ||
 	    t_diff(e->src + 32768, e->dst, 4096) >= 0 || old != ATOM_INIT || now != ATOM_INIT + 5) {
-		t_result(0, "wr_api_batch", "data: write/send/read/atomic differ (atomic %llx -> %llx)",
+		t_result(0, "wr_api_batch",
+			 "data: write/send/read/atomic differ (atomic %llx -> %llx)",
 			 (unsigned long long)old, (unsigned long long)now);
 		return;
 	}
@@ -585,8 +592,8 @@ static void wr_nothing_posted(struct wr_env *e)
 		 "an aborted batch completed");
 
 	for (i = 0; i < (int)n; i++)
-		sg[i] = (struct ibv_sge){.addr = (uintptr_t)e->src, .length = 8,
-					 .lkey = e->smr->lkey};
+		sg[i] = (struct ibv_sge){
+			.addr = (uintptr_t)e->src, .length = 8, .lkey = e->smr->lkey};
 	ibv_wr_start(x);
 	x->wr_id = 11;
 	x->wr_flags = IBV_SEND_SIGNALED;
@@ -596,8 +603,9 @@ static void wr_nothing_posted(struct wr_env *e)
 	ibv_wr_rdma_write(x, e->dmr->rkey, (uintptr_t)e->dst);
 	ibv_wr_set_sge_list(x, n, sg);
 	ret = ibv_wr_complete(x);
-	t_result(ret == EINVAL && !t_poll_none(ibv_cq_ex_to_cq(e->cqx), 300), "wr_api_too_many_sges",
-		 "ibv_wr_complete: %s, want EINVAL and nothing posted", strerror(ret));
+	t_result(ret == EINVAL && !t_poll_none(ibv_cq_ex_to_cq(e->cqx), 300),
+		 "wr_api_too_many_sges", "ibv_wr_complete: %s, want EINVAL and nothing posted",
+		 strerror(ret));
 }
 
 static void test_wr_api(void)
