@@ -14,7 +14,8 @@
  * are compared); advise_errors (bad key, range beyond the MR, another PD,
  * missing write access, non-ODP MR, unknown flag and advice, a hole);
  * wr_api (ibv_wr_* batches with an extended CQ: WRITE, SEND with
- * immediate, READ, fetch-and-add, inline SEND, abort, a bad batch).  All
+ * immediate, READ, fetch-and-add, inline SEND, abort, a bad batch); ah
+ * (create and destroy an address handle, the UD path's object).  All
  * in loopback: two RC QPs on DEV.  Prints PASS/FAIL lines and "N passed,
  * N failed".
  */
@@ -626,6 +627,30 @@ static void test_wr_api(void)
 	wr_env_fini(&e);
 }
 
+/* ---- ah ------------------------------------------------------------------------ */
+
+/* An address handle to the device's own RoCEv2 GID (the UD path's AH). */
+static void test_ah(void)
+{
+	struct ibv_pd *pd;
+	struct ibv_ah *ah;
+	struct ibv_ah_attr aa = {
+		.is_global = 1,
+		.port_num = 1,
+		.grh = {.dgid = devs[0].gid, .sgid_index = devs[0].gid_index, .hop_limit = 64},
+	};
+
+	if (!t_want("ah"))
+		return;
+	pd = ibv_alloc_pd(devs[0].ctx);
+	ah = pd ? ibv_create_ah(pd, &aa) : NULL;
+	t_result(ah != NULL, "ah_create", "ibv_create_ah: %s", strerror(errno));
+	if (ah)
+		t_result(!ibv_destroy_ah(ah), "ah_destroy", "ibv_destroy_ah: %s", strerror(errno));
+	if (pd)
+		ibv_dealloc_pd(pd);
+}
+
 int main(int argc, char **argv)
 {
 	int ret;
@@ -643,5 +668,6 @@ int main(int argc, char **argv)
 	test_advise_matrix();
 	test_advise_errors();
 	test_wr_api();
+	test_ah();
 	return t_summary();
 }
