@@ -17,27 +17,11 @@ static_assert(sizeof(struct ib_uverbs_wc) == sizeof(struct ibv_wc), "wc layout")
 static_assert(offsetof(struct ib_uverbs_wc, wc_flags) == offsetof(struct ibv_wc, wc_flags),
 	      "wc layout");
 
-struct sodp_create_cq_resp {
-	struct ib_uverbs_create_cq_resp core;
-	struct rxe_create_cq_resp drv;
-};
-static_assert(offsetof(struct sodp_create_cq_resp, drv) == sizeof(struct ib_uverbs_create_cq_resp),
-	      "create_cq response layout");
+SODP_RESP(sodp_create_cq_resp, ib_uverbs_create_cq_resp, rxe_create_cq_resp);
 
-struct sodp_create_cq_ex_resp {
-	struct ib_uverbs_ex_create_cq_resp core;
-	struct rxe_create_cq_resp drv;
-};
-static_assert(offsetof(struct sodp_create_cq_ex_resp, drv) ==
-		      sizeof(struct ib_uverbs_ex_create_cq_resp),
-	      "create_cq_ex response layout");
+SODP_RESP(sodp_create_cq_ex_resp, ib_uverbs_ex_create_cq_resp, rxe_create_cq_resp);
 
-struct sodp_resize_cq_resp {
-	struct ib_uverbs_resize_cq_resp core;
-	struct rxe_resize_cq_resp drv;
-};
-static_assert(offsetof(struct sodp_resize_cq_resp, drv) == sizeof(struct ib_uverbs_resize_cq_resp),
-	      "resize_cq response layout");
+SODP_RESP(sodp_resize_cq_resp, ib_uverbs_resize_cq_resp, rxe_resize_cq_resp);
 
 int sodp_ring_map(struct sodp_ring *r, int cmd_fd, const struct mminfo *mi)
 {

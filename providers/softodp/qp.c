@@ -16,28 +16,11 @@
 
 #include "ops.h"
 
-struct sodp_create_qp_resp {
-	struct ib_uverbs_create_qp_resp core;
-	struct rxe_create_qp_resp drv;
-};
-static_assert(offsetof(struct sodp_create_qp_resp, drv) == sizeof(struct ib_uverbs_create_qp_resp),
-	      "create_qp response layout");
+SODP_RESP(sodp_create_qp_resp, ib_uverbs_create_qp_resp, rxe_create_qp_resp);
 
-struct sodp_create_qp_ex_resp {
-	struct ib_uverbs_ex_create_qp_resp core;
-	struct rxe_create_qp_resp drv;
-};
-static_assert(offsetof(struct sodp_create_qp_ex_resp, drv) ==
-		      sizeof(struct ib_uverbs_ex_create_qp_resp),
-	      "create_qp_ex response layout");
+SODP_RESP(sodp_create_qp_ex_resp, ib_uverbs_ex_create_qp_resp, rxe_create_qp_resp);
 
-struct sodp_create_srq_resp {
-	struct ib_uverbs_create_srq_resp core;
-	struct rxe_create_srq_resp drv;
-};
-static_assert(offsetof(struct sodp_create_srq_resp, drv) ==
-		      sizeof(struct ib_uverbs_create_srq_resp),
-	      "create_srq response layout");
+SODP_RESP(sodp_create_srq_resp, ib_uverbs_create_srq_resp, rxe_create_srq_resp);
 
 struct sodp_cmd_modify_srq {
 	struct pabi_cmd_modify_srq ibv;

@@ -179,12 +179,7 @@ static int sodp_dealloc_mw(struct ibv_mw *mw)
 
 /* ---- address handles --------------------------------------------------------- */
 
-struct sodp_create_ah_resp {
-	struct ib_uverbs_create_ah_resp core;
-	struct rxe_create_ah_resp drv;
-};
-static_assert(offsetof(struct sodp_create_ah_resp, drv) == sizeof(struct ib_uverbs_create_ah_resp),
-	      "create_ah response layout");
+SODP_RESP(sodp_create_ah_resp, ib_uverbs_create_ah_resp, rxe_create_ah_resp);
 
 static void sodp_gid_to_sockaddr(const union ibv_gid *gid, struct rxe_av *av, int dst)
 {

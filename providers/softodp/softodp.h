@@ -73,6 +73,17 @@ struct sodp_ah {
 	struct rxe_av av; /* for kernels that return no index */
 };
 
+/*
+ * A response as the kernel writes it: the core response, then the rxe
+ * driver's part right after it (no padding between them).
+ */
+#define SODP_RESP(name, core_t, drv_t)                                                             \
+	struct name {                                                                              \
+		struct core_t core;                                                                \
+		struct drv_t drv;                                                                  \
+	};                                                                                         \
+	static_assert(offsetof(struct name, drv) == sizeof(struct core_t), #name " layout")
+
 #define sodp_container(ptr, type, member) ((type *)((char *)(ptr)-offsetof(type, member)))
 
 static inline struct sodp_device *to_sdev(struct ibv_device *d)

@@ -37,12 +37,40 @@
 static struct t_dev devs[2];
 static size_t psz;
 
-/* Two connected RC QPs on devs[0] sharing one PD and one CQ. */
+#define LB_WC_FLAGS (IBV_WC_EX_WITH_BYTE_LEN | IBV_WC_EX_WITH_IMM | IBV_WC_EX_WITH_QP_NUM)
+#define LB_OPS                                                                                     \
+	(IBV_QP_EX_WITH_RDMA_WRITE | IBV_QP_EX_WITH_SEND | IBV_QP_EX_WITH_SEND_WITH_IMM |          \
+	 IBV_QP_EX_WITH_RDMA_READ | IBV_QP_EX_WITH_ATOMIC_FETCH_AND_ADD)
+
+/*
+ * Two connected RC QPs on devs[0] (created with ibv_create_qp_ex, usable
+ * with ibv_post_send and ibv_wr_*) sharing one PD and one extended CQ.
+ */
 struct lb {
 	struct ibv_pd *pd;
-	struct ibv_cq *cq;
+	struct ibv_cq_ex *cqx;
+	struct ibv_cq *cq; /* the same CQ for ibv_poll_cq */
 	struct ibv_qp *a, *b;
 };
+
+static struct ibv_qp *lb_qp(struct lb *l)
+{
+	struct ibv_qp_init_attr_ex ia = {
+		.qp_type = IBV_QPT_RC,
+		.send_cq = l->cq,
+		.recv_cq = l->cq,
+		.cap = {.max_send_wr = 16,
+			.max_recv_wr = 16,
+			.max_send_sge = 2,
+			.max_recv_sge = 2,
+			.max_inline_data = 64},
+		.comp_mask = IBV_QP_INIT_ATTR_PD | IBV_QP_INIT_ATTR_SEND_OPS_FLAGS,
+		.pd = l->pd,
+		.send_ops_flags = LB_OPS,
+	};
+
+	return ibv_create_qp_ex(devs[0].ctx, &ia);
+}
 
 static void lb_close(struct lb *l)
 {
@@ -59,15 +87,17 @@ static void lb_close(struct lb *l)
 
 static int lb_open(struct lb *l)
 {
+	struct ibv_cq_init_attr_ex ca = {.cqe = 64, .wc_flags = LB_WC_FLAGS};
 	struct t_dev *d = &devs[0];
 
 	memset(l, 0, sizeof(*l));
 	l->pd = ibv_alloc_pd(d->ctx);
-	l->cq = ibv_create_cq(d->ctx, 64, NULL, NULL, 0);
-	if (!l->pd || !l->cq)
+	l->cqx = ibv_create_cq_ex(d->ctx, &ca);
+	if (!l->pd || !l->cqx)
 		goto err;
-	l->a = t_create_rc_qp(l->pd, l->cq, NULL, 16, 2, NULL);
-	l->b = t_create_rc_qp(l->pd, l->cq, NULL, 16, 2, NULL);
+	l->cq = ibv_cq_ex_to_cq(l->cqx);
+	l->a = lb_qp(l);
+	l->b = lb_qp(l);
 	if (!l->a || !l->b)
 		goto err;
 	if (t_connect_qp(l->a, d->gid_index, &d->gid, l->b->qp_num, IBV_MTU_1024, 7) ||
@@ -352,83 +382,38 @@ out:
 /* ---- wr_api --------------------------------------------------------------------- */
 
 struct wr_env {
-	struct ibv_pd *pd;
-	struct ibv_cq_ex *cqx;
-	struct ibv_qp *a, *b;
+	struct lb l;
 	uint8_t *src, *dst;
 	struct ibv_mr *smr, *dmr;
 };
 
-#define WR_LEN	 (64 * 1024)
-#define WR_FLAGS (IBV_WC_EX_WITH_BYTE_LEN | IBV_WC_EX_WITH_IMM | IBV_WC_EX_WITH_QP_NUM)
-#define WR_OPS                                                                                     \
-	(IBV_QP_EX_WITH_RDMA_WRITE | IBV_QP_EX_WITH_SEND | IBV_QP_EX_WITH_SEND_WITH_IMM |          \
-	 IBV_QP_EX_WITH_RDMA_READ | IBV_QP_EX_WITH_ATOMIC_FETCH_AND_ADD)
+#define WR_LEN	  (64 * 1024)
 #define ATOM_OFF  (48 * 1024)
 #define ATOM_INIT 0x0102030405060708ULL
 
-static struct ibv_qp *wr_qp(struct wr_env *e)
-{
-	struct ibv_qp_init_attr_ex ia = {
-		.qp_type = IBV_QPT_RC,
-		.send_cq = ibv_cq_ex_to_cq(e->cqx),
-		.recv_cq = ibv_cq_ex_to_cq(e->cqx),
-		.cap = {.max_send_wr = 16,
-			.max_recv_wr = 16,
-			.max_send_sge = 2,
-			.max_recv_sge = 2,
-			.max_inline_data = 64},
-		.comp_mask = IBV_QP_INIT_ATTR_PD | IBV_QP_INIT_ATTR_SEND_OPS_FLAGS,
-		.pd = e->pd,
-		.send_ops_flags = WR_OPS,
-	};
-
-	return ibv_create_qp_ex(devs[0].ctx, &ia);
-}
-
 static void wr_env_fini(struct wr_env *e)
 {
-	if (e->a)
-		ibv_destroy_qp(e->a);
-	if (e->b)
-		ibv_destroy_qp(e->b);
-	if (e->cqx)
-		ibv_destroy_cq(ibv_cq_ex_to_cq(e->cqx));
 	if (e->smr)
 		ibv_dereg_mr(e->smr);
 	if (e->dmr)
 		ibv_dereg_mr(e->dmr);
-	if (e->pd)
-		ibv_dealloc_pd(e->pd);
+	lb_close(&e->l);
 	free(e->src);
 	free(e->dst);
 }
 
 static int wr_env_init(struct wr_env *e)
 {
-	struct ibv_cq_init_attr_ex ca = {.cqe = 64, .wc_flags = WR_FLAGS};
-	struct t_dev *d = &devs[0];
-
 	memset(e, 0, sizeof(*e));
-	e->pd = ibv_alloc_pd(d->ctx);
-	e->cqx = ibv_create_cq_ex(d->ctx, &ca);
 	e->src = aligned_alloc(4096, WR_LEN);
 	e->dst = aligned_alloc(4096, WR_LEN);
-	if (!e->pd || !e->cqx || !e->src || !e->dst)
+	if (!e->src || !e->dst || lb_open(&e->l))
 		return -1;
 	t_fill(e->src, WR_LEN, 5);
 	memset(e->dst, 0, WR_LEN);
-	memcpy(e->dst + ATOM_OFF, &(uint64_t){ATOM_INIT}, 8);
-	e->smr = ibv_reg_mr(e->pd, e->src, WR_LEN, T_MR_ACCESS | IBV_ACCESS_LOCAL_WRITE);
-	e->dmr = ibv_reg_mr(e->pd, e->dst, WR_LEN, T_MR_ACCESS | IBV_ACCESS_LOCAL_WRITE);
-	e->a = wr_qp(e);
-	e->b = wr_qp(e);
-	if (!e->smr || !e->dmr || !e->a || !e->b)
-		return -1;
-	if (t_connect_qp(e->a, d->gid_index, &d->gid, e->b->qp_num, IBV_MTU_1024, 7) ||
-	    t_connect_qp(e->b, d->gid_index, &d->gid, e->a->qp_num, IBV_MTU_1024, 7))
-		return -1;
-	return 0;
+	e->smr = ibv_reg_mr(e->l.pd, e->src, WR_LEN, T_MR_ACCESS | IBV_ACCESS_LOCAL_WRITE);
+	e->dmr = ibv_reg_mr(e->l.pd, e->dst, WR_LEN, T_MR_ACCESS | IBV_ACCESS_LOCAL_WRITE);
+	return e->smr && e->dmr ? 0 : -1;
 }
 
 struct wr_seen {
@@ -447,7 +432,7 @@ static int wr_poll(struct wr_env *e, struct wr_seen *seen, int n)
 	int got = 0, ret;
 
 	while (got < n && t_now_ms() < end) {
-		ret = ibv_start_poll(e->cqx, &pa);
+		ret = ibv_start_poll(e->l.cqx, &pa);
 		if (ret == ENOENT) {
 			usleep(100);
 			continue;
@@ -457,15 +442,15 @@ static int wr_poll(struct wr_env *e, struct wr_seen *seen, int n)
 		do {
 			struct wr_seen *s = &seen[got++];
 
-			s->wr_id = e->cqx->wr_id;
-			s->status = e->cqx->status;
-			s->opcode = ibv_wc_read_opcode(e->cqx);
-			s->byte_len = ibv_wc_read_byte_len(e->cqx);
-			s->qp_num = ibv_wc_read_qp_num(e->cqx);
-			s->flags = ibv_wc_read_wc_flags(e->cqx);
-			s->imm = (s->flags & IBV_WC_WITH_IMM) ? ibv_wc_read_imm_data(e->cqx) : 0;
-		} while (got < n && ibv_next_poll(e->cqx) == 0);
-		ibv_end_poll(e->cqx);
+			s->wr_id = e->l.cqx->wr_id;
+			s->status = e->l.cqx->status;
+			s->opcode = ibv_wc_read_opcode(e->l.cqx);
+			s->byte_len = ibv_wc_read_byte_len(e->l.cqx);
+			s->qp_num = ibv_wc_read_qp_num(e->l.cqx);
+			s->flags = ibv_wc_read_wc_flags(e->l.cqx);
+			s->imm = (s->flags & IBV_WC_WITH_IMM) ? ibv_wc_read_imm_data(e->l.cqx) : 0;
+		} while (got < n && ibv_next_poll(e->l.cqx) == 0);
+		ibv_end_poll(e->l.cqx);
 	}
 	return got;
 }
@@ -486,7 +471,7 @@ static void post_recv_b(struct wr_env *e, uint64_t id, size_t off, uint32_t len)
 		.addr = (uintptr_t)(e->dst + off), .length = len, .lkey = e->dmr->lkey};
 	struct ibv_recv_wr wr = {.wr_id = id, .sg_list = &sge, .num_sge = 1}, *bad;
 
-	if (ibv_post_recv(e->b, &wr, &bad))
+	if (ibv_post_recv(e->l.b, &wr, &bad))
 		fprintf(stderr, "post_recv: %s\n", strerror(errno));
 }
 
@@ -495,7 +480,7 @@ static const char hello[] = "hello, softodp";
 /* One batch of five requests; checks completions and bytes. */
 static void wr_batch(struct wr_env *e)
 {
-	struct ibv_qp_ex *x = ibv_qp_to_qp_ex(e->a);
+	struct ibv_qp_ex *x = ibv_qp_to_qp_ex(e->l.a);
 	struct wr_seen seen[8], *s;
 	uint64_t old, now;
 	int n, ret, i;
@@ -540,7 +525,7 @@ static void wr_batch(struct wr_env *e)
 	s = wr_find(seen, n, 100);
 	if (!s || s->opcode != IBV_WC_RECV || s->byte_len != 1000 ||
 	    !(s->flags & IBV_WC_WITH_IMM) || be32toh(s->imm) != 0x1234 ||
-	    s->qp_num != e->b->qp_num) {
+	    s->qp_num != e->l.b->qp_num) {
 		t_result(0, "wr_api_batch", "SEND with immediate: bad receive completion");
 		return;
 	}
@@ -569,14 +554,14 @@ static void wr_batch(struct wr_env *e)
 /* wr_abort and a batch with one SGE more than the QP has post nothing. */
 static void wr_nothing_posted(struct wr_env *e)
 {
-	struct ibv_qp_ex *x = ibv_qp_to_qp_ex(e->a);
+	struct ibv_qp_ex *x = ibv_qp_to_qp_ex(e->l.a);
 	struct ibv_qp_init_attr init;
 	struct ibv_qp_attr qa;
 	struct ibv_sge sg[256];
 	uint32_t n;
 	int ret, i;
 
-	if (ibv_query_qp(e->a, &qa, IBV_QP_CAP, &init) || qa.cap.max_send_sge >= 256) {
+	if (ibv_query_qp(e->l.a, &qa, IBV_QP_CAP, &init) || qa.cap.max_send_sge >= 256) {
 		t_result(0, "wr_api_too_many_sges", "ibv_query_qp: %s, max_send_sge %u",
 			 strerror(errno), qa.cap.max_send_sge);
 		return;
@@ -589,8 +574,7 @@ static void wr_nothing_posted(struct wr_env *e)
 	ibv_wr_rdma_write(x, e->dmr->rkey, (uintptr_t)e->dst);
 	ibv_wr_set_sge(x, e->smr->lkey, (uintptr_t)e->src, 64);
 	ibv_wr_abort(x);
-	t_result(!t_poll_none(ibv_cq_ex_to_cq(e->cqx), 300), "wr_api_abort",
-		 "an aborted batch completed");
+	t_result(!t_poll_none(e->l.cq, 300), "wr_api_abort", "an aborted batch completed");
 
 	for (i = 0; i < (int)n; i++)
 		sg[i] = (struct ibv_sge){
@@ -604,9 +588,8 @@ static void wr_nothing_posted(struct wr_env *e)
 	ibv_wr_rdma_write(x, e->dmr->rkey, (uintptr_t)e->dst);
 	ibv_wr_set_sge_list(x, n, sg);
 	ret = ibv_wr_complete(x);
-	t_result(ret == EINVAL && !t_poll_none(ibv_cq_ex_to_cq(e->cqx), 300),
-		 "wr_api_too_many_sges", "ibv_wr_complete: %s, want EINVAL and nothing posted",
-		 strerror(ret));
+	t_result(ret == EINVAL && !t_poll_none(e->l.cq, 300), "wr_api_too_many_sges",
+		 "ibv_wr_complete: %s, want EINVAL and nothing posted", strerror(ret));
 }
 
 static void test_wr_api(void)
