@@ -199,9 +199,15 @@ static void sodp_disassociate_ucontext(struct ib_ucontext *uctx)
 {
 }
 
+/*
+ * The firmware string names the device kind: user space (the softodp
+ * libibverbs provider) tells a softodp device from a stock rdma_rxe one,
+ * which share the driver id, by the read-only sysfs fw_ver starting with
+ * "softodp ".  rdma_rxe has no fw string.
+ */
 static void sodp_get_dev_fw_str(struct ib_device *ibdev, char *str)
 {
-	snprintf(str, IB_FW_VERSION_NAME_MAX, "0.0.0");
+	snprintf(str, IB_FW_VERSION_NAME_MAX, "softodp 0.1");
 }
 
 static void sodp_dealloc_driver(struct ib_device *ibdev)
