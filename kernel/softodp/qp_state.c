@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * softodp: the IBTA queue pair state machine (RC).
+ * softodp: the IBTA queue pair state machine (RC, UD and GSI).
  *
  * modify_qp checks the transition and its attribute mask with
  * ib_modify_qp_is_ok(), validates the attribute values, applies them and
@@ -17,9 +17,11 @@
  *          sq_draining until then
  */
 #include "cq.h"
+#include "engine.h"
+#include "pkt.h"
 #include "qp.h"
 #include "queue.h"
-#include "recv.h"
+#include "wqe.h"
 
 static const char * const sodp_qp_state_names[] = {
 	[IB_QPS_RESET] = "RESET",
@@ -68,6 +70,7 @@ static int sodp_qp_check_attr(struct sodp_qp *qp, struct ib_qp_attr *attr,
 		return -EINVAL;
 	if ((mask & IB_QP_RNR_RETRY) && attr->rnr_retry > 7)
 		return -EINVAL;
+	/* ib_modify_qp_is_ok() keeps UD masks free of paths and PSNs of a peer. */
 	if ((mask & IB_QP_DEST_QPN) && attr->dest_qp_num > SODP_MAX_QPN)
 		return -EINVAL;
 	/* No automatic path migration: no alternate path. */
@@ -90,6 +93,8 @@ static void sodp_qp_apply_attr(struct sodp_qp *qp, struct ib_qp_attr *attr,
 		a->qp_access_flags = attr->qp_access_flags;
 	if (mask & IB_QP_PKEY_INDEX)
 		a->pkey_index = attr->pkey_index;
+	if (mask & IB_QP_QKEY)
+		WRITE_ONCE(a->qkey, attr->qkey);
 	if (mask & IB_QP_PORT)
 		a->port_num = attr->port_num;
 	if (mask & IB_QP_PATH_MTU)
@@ -147,27 +152,25 @@ enum ib_qp_state sodp_qp_cur_state(struct sodp_qp *qp)
 	return qp->state;
 }
 
-enum ib_wc_opcode sodp_wr_to_wc_opcode(u32 opcode)
+/**
+ * sodp_qp_event() - report an asynchronous event of the QP to its consumer
+ * @qp: QP
+ * @type: IB_EVENT_* (QP events only)
+ *
+ * Context: QP work item or modify_qp; no spinlock held (the consumer's
+ * handler may do anything an event handler may).
+ */
+void sodp_qp_event(struct sodp_qp *qp, enum ib_event_type type)
 {
-	switch (opcode) {
-	case IB_WR_RDMA_WRITE:
-	case IB_WR_RDMA_WRITE_WITH_IMM:
-		return IB_WC_RDMA_WRITE;
-	case IB_WR_RDMA_READ:
-		return IB_WC_RDMA_READ;
-	case IB_WR_ATOMIC_CMP_AND_SWP:
-		return IB_WC_COMP_SWAP;
-	case IB_WR_ATOMIC_FETCH_AND_ADD:
-		return IB_WC_FETCH_ADD;
-	case IB_WR_LOCAL_INV:
-		return IB_WC_LOCAL_INV;
-	case IB_WR_REG_MR:
-		return IB_WC_REG_MR;
-	case IB_WR_BIND_MW:
-		return IB_WC_BIND_MW;
-	default:
-		return IB_WC_SEND;
-	}
+	struct ib_event ev = {
+		.device = qp->ibqp.device,
+		.element.qp = &qp->ibqp,
+		.event = type,
+	};
+
+	sodp_qp_dbg(qp, "event %s\n", ib_event_msg(type));
+	if (qp->ibqp.event_handler)
+		qp->ibqp.event_handler(&ev, qp->ibqp.qp_context);
 }
 
 /**
@@ -282,7 +285,7 @@ static void sodp_qp_enter(struct sodp_qp *qp, enum ib_qp_state new)
 			sodp_req_resume(qp);
 		mutex_unlock(&qp->proc_lock);
 		if (old != IB_QPS_RTS)
-			sodp_qp_kick_sq(qp);
+			sodp_qp_kick(qp);
 		break;
 	case IB_QPS_SQD:
 		if (old == IB_QPS_RTS) {
@@ -290,7 +293,7 @@ static void sodp_qp_enter(struct sodp_qp *qp, enum ib_qp_state new)
 			sodp_req_drain(qp);
 			mutex_unlock(&qp->proc_lock);
 			/* The work item finishes the drain and reports it. */
-			sodp_qp_kick_sq(qp);
+			sodp_qp_kick(qp);
 		}
 		break;
 	default:
@@ -332,7 +335,7 @@ int sodp_modify_qp(struct ib_qp *ibqp, struct ib_qp_attr *attr, int mask,
 		goto out;
 	}
 	new = (mask & IB_QP_STATE) ? attr->qp_state : cur;
-	if (!ib_modify_qp_is_ok(cur, new, IB_QPT_RC, mask)) {
+	if (!ib_modify_qp_is_ok(cur, new, ibqp->qp_type, mask)) {
 		sodp_qp_dbg(qp, "bad transition %s -> %s, mask 0x%x\n",
 			    sodp_qp_state_name(cur), sodp_qp_state_name(new),
 			    mask);
