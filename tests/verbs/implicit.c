@@ -175,6 +175,27 @@ static int xread(int fd, void *buf, size_t len)
 	return xio(fd, buf, len, 0);
 }
 
+/* What each end owns besides its stack: heap and mapped buffers, a QP. */
+struct end {
+	struct t_side q;
+	char *heap, *map;
+};
+
+static int end_open(struct role *r, struct end *e)
+{
+	e->heap = malloc(BUF_LEN);
+	e->map = t_map_pages(BUF_LEN / page_size);
+	return !e->heap || !e->map || qp_create(r->c, &e->q) ? -1 : 0;
+}
+
+static void end_close(struct end *e)
+{
+	t_side_fini(&e->q);
+	free(e->heap);
+	if (e->map)
+		munmap(e->map, BUF_LEN);
+}
+
 /*
  * The target end: buffers on the heap, in a fresh mapping and on this
  * thread's stack; a RECV into the stack buffer; after the initiator is
@@ -186,22 +207,23 @@ static void *target_main(void *arg)
 	struct verdict v = {.ok = 1};
 	char stack_buf[2 * SEND_LEN];
 	struct hello me = {0}, peer;
-	struct t_side q = {0};
+	struct end e = {0};
+	struct t_side *q = &e.q;
 	uint64_t *atom;
 	struct ibv_wc wc;
 	char *heap, *map;
 	int ret;
 
 	r->ret = 1;
-	heap = malloc(BUF_LEN);
-	map = t_map_pages(BUF_LEN / page_size);
-	if (!heap || !map || qp_create(r->c, &q))
+	if (end_open(r, &e))
 		goto out;
+	heap = e.heap;
+	map = e.map;
 	memset(heap, 0, BUF_LEN);
 	memset(stack_buf, 0, sizeof(stack_buf));
 	atom = (uint64_t *)(map + BUF_LEN - 64);
 	*atom = ATOM0;
-	me.qpn = q.qp->qp_num;
+	me.qpn = q->qp->qp_num;
 	me.rkey = r->mr->rkey;
 	me.gid = r->c->d.gid;
 	me.heap = (uintptr_t)heap;
@@ -210,15 +232,15 @@ static void *target_main(void *arg)
 	me.atom = (uintptr_t)atom;
 	if (xwrite(r->fd, &me, sizeof(me)) || xread(r->fd, &peer, sizeof(peer)))
 		goto out;
-	if (qp_connect(&q, peer.qpn, &peer.gid) ||
-	    post_recv(&q, stack_buf, sizeof(stack_buf), r->mr->lkey)) {
+	if (qp_connect(q, peer.qpn, &peer.gid) ||
+	    post_recv(q, stack_buf, sizeof(stack_buf), r->mr->lkey)) {
 		v.ok = 0;
 		snprintf(v.msg, sizeof(v.msg), "target connect/post_recv: %s", strerror(errno));
 	}
 	if (xwrite(r->fd, &v, sizeof(v)) || xread(r->fd, &v, sizeof(v)))
 		goto out;
 	/* The initiator has finished: check what arrived. */
-	ret = t_wait_wc(q.cq, &wc, T_POLL_MS);
+	ret = t_wait_wc(q->cq, &wc, T_POLL_MS);
 	if (ret != IBV_WC_SUCCESS || wc.opcode != IBV_WC_RECV || wc.byte_len != SEND_LEN) {
 		v.ok = 0;
 		snprintf(v.msg, sizeof(v.msg), "RECV completion: status %d opcode %d len %u", ret,
@@ -237,10 +259,7 @@ static void *target_main(void *arg)
 	if (!xwrite(r->fd, &v, sizeof(v)))
 		r->ret = 0;
 out:
-	t_side_fini(&q);
-	free(heap);
-	if (map)
-		munmap(map, BUF_LEN);
+	end_close(&e);
 	return NULL;
 }
 
@@ -276,21 +295,22 @@ static void *initiator_main(void *arg)
 	uint32_t lkey = r->mr->lkey;
 	struct hello me = {0}, t;
 	struct verdict v;
-	struct t_side q = {0};
+	struct end e = {0};
+	struct t_side *q = &e.q;
 	char *heap, *map;
 	uint64_t *res;
 	int ret, ok;
 
 	r->ret = 1;
-	heap = malloc(BUF_LEN);
-	map = t_map_pages(BUF_LEN / page_size);
-	if (!heap || !map || qp_create(r->c, &q))
+	if (end_open(r, &e))
 		goto out;
-	me.qpn = q.qp->qp_num;
+	heap = e.heap;
+	map = e.map;
+	me.qpn = q->qp->qp_num;
 	me.gid = r->c->d.gid;
 	if (xwrite(r->fd, &me, sizeof(me)) || xread(r->fd, &t, sizeof(t)))
 		goto out;
-	ret = qp_connect(&q, t.qpn, &t.gid);
+	ret = qp_connect(q, t.qpn, &t.gid);
 	if (xread(r->fd, &v, sizeof(v)))
 		goto out;
 	tagged(in, "connect", !ret && v.ok, "initiator %s, target %s", strerror(ret), v.msg);
@@ -300,10 +320,10 @@ static void *initiator_main(void *arg)
 	/* WRITE heap -> target mapping, READ it back onto our stack. */
 	t_fill(heap, XFER_LEN, 1);
 	memset(stack_buf, 0, sizeof(stack_buf));
-	ret = t_xfer(&q, IBV_WR_RDMA_WRITE, heap, XFER_LEN, lkey, t.map + 100, t.rkey, 0, 0);
+	ret = t_xfer(q, IBV_WR_RDMA_WRITE, heap, XFER_LEN, lkey, t.map + 100, t.rkey, 0, 0);
 	ok = ret == IBV_WC_SUCCESS;
 	if (ok)
-		ret = t_xfer(&q, IBV_WR_RDMA_READ, stack_buf + 3, XFER_LEN, lkey, t.map + 100,
+		ret = t_xfer(q, IBV_WR_RDMA_READ, stack_buf + 3, XFER_LEN, lkey, t.map + 100,
 			     t.rkey, 0, 0);
 	tagged(in, "RDMA WRITE malloc->remote mmap, READ remote mmap->thread stack",
 	       ok && ret == IBV_WC_SUCCESS && !memcmp(stack_buf + 3, heap, XFER_LEN),
@@ -313,10 +333,10 @@ static void *initiator_main(void *arg)
 	/* WRITE stack -> target heap, READ it back into our mapping. */
 	t_fill(stack_buf, XFER_LEN, 2);
 	memset(map, 0, BUF_LEN);
-	ret = t_xfer(&q, IBV_WR_RDMA_WRITE, stack_buf, XFER_LEN, lkey, t.heap + 7, t.rkey, 0, 0);
+	ret = t_xfer(q, IBV_WR_RDMA_WRITE, stack_buf, XFER_LEN, lkey, t.heap + 7, t.rkey, 0, 0);
 	ok = ret == IBV_WC_SUCCESS;
 	if (ok)
-		ret = t_xfer(&q, IBV_WR_RDMA_READ, map + page_size - 9, XFER_LEN, lkey, t.heap + 7,
+		ret = t_xfer(q, IBV_WR_RDMA_READ, map + page_size - 9, XFER_LEN, lkey, t.heap + 7,
 			     t.rkey, 0, 0);
 	tagged(in, "RDMA WRITE thread stack->remote malloc, READ remote malloc->mmap",
 	       ok && ret == IBV_WC_SUCCESS && t_is_fill(map + page_size - 9, XFER_LEN, 2),
@@ -324,28 +344,28 @@ static void *initiator_main(void *arg)
 
 	/* SEND from our mapping into the target's RECV on its thread stack. */
 	t_fill(map, SEND_LEN, 3);
-	ret = t_xfer(&q, IBV_WR_SEND, map, SEND_LEN, lkey, 0, 0, 0, 0);
+	ret = t_xfer(q, IBV_WR_SEND, map, SEND_LEN, lkey, 0, 0, 0, 0);
 	tagged(in, "SEND mmap->remote RECV on thread stack", ret == IBV_WC_SUCCESS, "status %d",
 	       ret);
 
 	/* Atomics on the target's word; results land on our heap. */
 	res = (uint64_t *)(heap + 64);
 	*res = 0;
-	ret = t_xfer(&q, IBV_WR_ATOMIC_CMP_AND_SWP, res, 8, lkey, t.atom, t.rkey, ATOM0, ATOM1);
+	ret = t_xfer(q, IBV_WR_ATOMIC_CMP_AND_SWP, res, 8, lkey, t.atom, t.rkey, ATOM0, ATOM1);
 	tagged(in, "ATOMIC CMP_SWP (match)", ret == IBV_WC_SUCCESS && *res == ATOM0,
 	       "status %d old 0x%llx", ret, (unsigned long long)*res);
 	*res = 0;
-	ret = t_xfer(&q, IBV_WR_ATOMIC_CMP_AND_SWP, res, 8, lkey, t.atom, t.rkey, ATOM0, 1);
+	ret = t_xfer(q, IBV_WR_ATOMIC_CMP_AND_SWP, res, 8, lkey, t.atom, t.rkey, ATOM0, 1);
 	tagged(in, "ATOMIC CMP_SWP (no match)", ret == IBV_WC_SUCCESS && *res == ATOM1,
 	       "status %d old 0x%llx", ret, (unsigned long long)*res);
 	res = (uint64_t *)(stack_buf + 8 * 100);
 	*res = 0;
-	ret = t_xfer(&q, IBV_WR_ATOMIC_FETCH_AND_ADD, res, 8, lkey, t.atom, t.rkey, ADD, 0);
+	ret = t_xfer(q, IBV_WR_ATOMIC_FETCH_AND_ADD, res, 8, lkey, t.atom, t.rkey, ADD, 0);
 	tagged(in, "ATOMIC FETCH_ADD", ret == IBV_WC_SUCCESS && *res == ATOM1,
 	       "status %d old 0x%llx", ret, (unsigned long long)*res);
 	res = (uint64_t *)(map + 2 * page_size);
 	*res = 0;
-	ret = t_xfer(&q, IBV_WR_RDMA_READ, res, 8, lkey, t.atom, t.rkey, 0, 0);
+	ret = t_xfer(q, IBV_WR_RDMA_READ, res, 8, lkey, t.atom, t.rkey, 0, 0);
 	tagged(in, "RDMA READ of the atomic word", ret == IBV_WC_SUCCESS && *res == ATOM1 + ADD,
 	       "status %d value 0x%llx", ret, (unsigned long long)*res);
 done:
@@ -356,10 +376,7 @@ done:
 	       v.ok < 0 ? "target died" : v.msg);
 	r->ret = 0;
 out:
-	t_side_fini(&q);
-	free(heap);
-	if (map)
-		munmap(map, BUF_LEN);
+	end_close(&e);
 	return NULL;
 }
 

@@ -176,6 +176,22 @@ static int one_op(struct t_pair *p, enum ibv_wr_opcode op, void *local, uint32_t
 	return ret ? -ret : t_wait_wc(p->a.cq, &wc, WC_WAIT * 1000);
 }
 
+/* A loopback pair in @p and the thread @fn(@arg) using it: 0, or -1 (noted). */
+static int start_traffic(struct t_pair *p, pthread_t *th, void *(*fn)(void *), void *arg)
+{
+	int ret = pair_open(p);
+
+	if (ret) {
+		note("RC pair: %s", strerror(ret));
+		return -1;
+	}
+	if (pthread_create(th, NULL, fn, arg)) {
+		note("pthread_create");
+		return -1;
+	}
+	return 0;
+}
+
 /* ---- 1. MADV_DONTNEED under a stream of WRITEs ---- */
 
 struct dn {
@@ -304,15 +320,8 @@ static void test_madvise_dontneed_under_writes(void)
 		note("ibv_reg_mr: %s", strerror(errno));
 		goto out;
 	}
-	ret = pair_open(&d.pair);
-	if (ret) {
-		note("RC pair: %s", strerror(ret));
+	if (start_traffic(&d.pair, &th, dn_writer, &d))
 		goto out;
-	}
-	if (pthread_create(&th, NULL, dn_writer, &d)) {
-		note("pthread_create");
-		goto out;
-	}
 	end = now() + duration;
 	while (now() < end && !has_err()) {
 		pthread_mutex_lock(&d.lock);
@@ -736,7 +745,7 @@ static void test_fork_under_reads(void)
 	pthread_t th;
 	double end;
 	pid_t pid;
-	int ret, status;
+	int status;
 
 	pthread_rwlock_init(&k.lock, NULL);
 	k.buf = t_map_pages(NPAGES);
@@ -752,15 +761,8 @@ static void test_fork_under_reads(void)
 		note("ibv_reg_mr: %s", strerror(errno));
 		goto out;
 	}
-	ret = pair_open(&k.pair);
-	if (ret) {
-		note("RC pair: %s", strerror(ret));
+	if (start_traffic(&k.pair, &th, fk_reader, &k))
 		goto out;
-	}
-	if (pthread_create(&th, NULL, fk_reader, &k)) {
-		note("pthread_create");
-		goto out;
-	}
 	end = now() + duration;
 	while (now() < end && !has_err()) {
 		pid = fork();
