@@ -872,8 +872,19 @@ static void test_sparse_scale(struct ctx *c)
 	t_pass(__func__);
 }
 
+/* The tests of this process's device, in order; -t selects by name. */
+static const struct {
+	const char *name;
+	void (*fn)(struct ctx *c);
+} tests[] = {
+	{"invalid", test_invalid_registrations}, {"fork", test_fork},
+	{"one_mm", test_one_mm_one_event},	 {"holes", test_holes},
+	{"loopback", test_opcodes_loopback},	 {"sparse", test_sparse_scale},
+};
+
 int main(int argc, char **argv)
 {
+	size_t i;
 	const char *netns = NULL, *peer = NULL;
 	int opt, sv[2], st, ret;
 	struct ctx c;
@@ -950,18 +961,9 @@ int main(int argc, char **argv)
 		return 1;
 	}
 
-	if (t_want("invalid"))
-		test_invalid_registrations(&c);
-	if (t_want("fork"))
-		test_fork(&c);
-	if (t_want("one_mm"))
-		test_one_mm_one_event(&c);
-	if (t_want("holes"))
-		test_holes(&c);
-	if (t_want("loopback"))
-		test_opcodes_loopback(&c);
-	if (t_want("sparse"))
-		test_sparse_scale(&c);
+	for (i = 0; i < sizeof(tests) / sizeof(tests[0]); i++)
+		if (t_want(tests[i].name))
+			tests[i].fn(&c);
 	close_dev(&c);
 	return t_summary();
 }

@@ -254,13 +254,10 @@ static void test_qp(struct ibv_context *ctx, struct ibv_pd *pd)
 	ret = ibv_modify_qp(qp, &a, T_RTR_MASK);
 	T_CHECK(!ret, "init_to_rtr", "ret %d", ret);
 
-	memset(&a, 0, sizeof(a));
-	a.qp_state = IBV_QPS_RTS;
+	t_rts_attr(&a, 7);
 	a.sq_psn = 0x456;
-	a.timeout = 14;
-	a.retry_cnt = 8;
-	a.rnr_retry = 7;
 	a.max_rd_atomic = 1;
+	a.retry_cnt = 8;
 	ret = ibv_modify_qp(qp, &a, T_RTS_MASK);
 	T_CHECK(ret == EINVAL, "rts_bad_retry_cnt_rejected", "ret %d", ret);
 	a.retry_cnt = 7;
