@@ -251,6 +251,19 @@ int t_start(int argc, char **argv, const char *usage, const char *more,
 	return 0;
 }
 
+int t_main(int argc, char **argv, const char *usage, struct t_dev devs[2], void (*once)(void),
+	   const char *what, void (*fn)(int odp))
+{
+	int ret = t_start(argc, argv, usage, NULL, NULL, devs);
+
+	if (ret)
+		return ret;
+	if (once)
+		once();
+	t_each_mode(devs, what, fn);
+	return t_summary();
+}
+
 struct ibv_qp *t_create_qp(struct ibv_pd *pd, enum ibv_qp_type type, struct ibv_cq *cq,
 			   struct ibv_srq *srq, const struct ibv_qp_cap *want,
 			   struct ibv_qp_cap *got)

@@ -113,6 +113,12 @@ int t_mode(int odp);
  * (as the test "@what_odp") if either device reports no RC ODP.
  */
 void t_each_mode(const struct t_dev devs[2], const char *what, void (*fn)(int odp));
+/*
+ * The whole main() of a data test without options of its own: t_start(),
+ * then @once() if not NULL, then t_each_mode(@what, @fn); the exit status.
+ */
+int t_main(int argc, char **argv, const char *usage, struct t_dev devs[2], void (*once)(void),
+	   const char *what, void (*fn)(int odp));
 
 /* ---- one RC endpoint ------------------------------------------------------ */
 

@@ -775,17 +775,16 @@ static void data_tests(int m)
 	test_post_recv_too_many(m, 1);
 }
 
-int main(int argc, char **argv)
+/* The tests without data: once, before the memory kinds. */
+static void once(void)
 {
-	int ret;
-
-	ret = t_start(argc, argv, "errors [-d DEV] [-D DEV2] [-m pinned|odp|both] [-f FILTER]",
-		      NULL, NULL, devs);
-	if (ret)
-		return ret;
 	printf("# max_sge %d, max_srq_sge %d\n", devs[0].attr.max_sge, devs[0].attr.max_srq_sge);
 	test_create_sge_limits();
 	test_qp_transitions();
-	t_each_mode(devs, "errors", data_tests);
-	return t_summary();
+}
+
+int main(int argc, char **argv)
+{
+	return t_main(argc, argv, "errors [-d DEV] [-D DEV2] [-m pinned|odp|both] [-f FILTER]",
+		      devs, once, "errors", data_tests);
 }

@@ -347,12 +347,6 @@ out:
 
 int main(int argc, char **argv)
 {
-	int ret;
-
-	ret = t_start(argc, argv, "hugetlb [-d DEV] [-D DEV2] [-m pinned|odp|both] [-f FILTER]",
-		      NULL, NULL, devs);
-	if (ret)
-		return ret;
-	t_each_mode(devs, "hugetlb", test_hugetlb);
-	return t_summary();
+	return t_main(argc, argv, "hugetlb [-d DEV] [-D DEV2] [-m pinned|odp|both] [-f FILTER]",
+		      devs, NULL, "hugetlb", test_hugetlb);
 }

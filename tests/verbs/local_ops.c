@@ -294,12 +294,6 @@ static void each_mode(int odp)
 
 int main(int argc, char **argv)
 {
-	int ret;
-
-	ret = t_start(argc, argv, "local_ops [-d DEV] [-D DEV2] [-m pinned|odp|both] [-f FILTER]",
-		      NULL, NULL, devs);
-	if (ret)
-		return ret;
-	t_each_mode(devs, "local_ops", each_mode);
-	return t_summary();
+	return t_main(argc, argv, "local_ops [-d DEV] [-D DEV2] [-m pinned|odp|both] [-f FILTER]",
+		      devs, NULL, "local_ops", each_mode);
 }
