@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * odp_micro - ODP micro-benchmarks of one RDMA device in loopback (two RC
- * QPs of one device connected to each other through its RoCEv2 IPv4 GID).
+ * odp_micro - ODP micro-benchmarks of one RDMA device in loopback (the
+ * loopback pair of tests/verbs/common.h: two RC QPs of one device connected
+ * to each other through its RoCEv2 IPv4 GID).
  *
  * Usage: odp_micro [--help] [-d DEV] [-s MIB] [-S MIB] [-R MIB] [-m BYTES]
  *                  [-r REPS] TEST...
@@ -51,39 +52,31 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../verbs/odp_util.h"
+#include "common.h"
 
 #define DEPTH	    4
-#define WC_TIMEOUT  30.0 /* seconds without a completion before giving up */
+#define WC_TIMEOUT  30 /* seconds without a completion before giving up */
 #define EVENT_PARAM "/sys/module/softodp/parameters/odp_event_aware"
 #define ODP_ACCESS                                                                                 \
 	(IBV_ACCESS_LOCAL_WRITE | IBV_ACCESS_REMOTE_WRITE | IBV_ACCESS_REMOTE_READ |               \
 	 IBV_ACCESS_ON_DEMAND)
 
-static const char *devname;
-static struct ibv_context *ctx;
+static struct t_dev dev;
 static struct ibv_pd *pd;
-static int gid_index = -1;
-static union ibv_gid gid;
-static enum ibv_mtu mtu;
 static long page_size;
 static size_t msg = 1 << 20;
 static size_t read_len = 128ul << 20; /* bytes the fork test READs */
 static int failures, invalids;
 
-/* Requester QP "a" and responder QP "b", each with its own CQ. */
-static struct ibv_cq *cq_a, *cq_b;
-static struct ibv_qp *qp_a, *qp_b;
+/* Requester "a" and responder "b", each QP with its own CQ, in pd. */
+static struct t_pair pair;
 /* The requester's local buffer (registered, not ODP). */
 static uint8_t *lbuf;
 static struct ibv_mr *lmr;
 
 static double now(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+	return t_now_ms() / 1e3;
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -119,7 +112,7 @@ static void invalid(const char *test, const char *what)
 /* A device counter, or -1 when the device has none of that name. */
 static long long counter(const char *name)
 {
-	return odp_hw_counter(devname, name);
+	return t_hw_counter(dev.name, name);
 }
 
 static void print_counter(const char *key, long long before, long long after)
@@ -130,176 +123,40 @@ static void print_counter(const char *key, long long before, long long after)
 		printf(", \"%s\": %lld", key, after - before);
 }
 
-static int open_device(const char *want)
-{
-	struct ibv_device **list;
-	struct ibv_port_attr pa;
-	int i, n;
-
-	list = ibv_get_device_list(&n);
-	if (!list)
-		return -1;
-	for (i = 0; i < n && !ctx; i++) {
-		const char *name = ibv_get_device_name(list[i]);
-
-		if (want ? !strcmp(name, want) : !strncmp(name, "sodp", 4)) {
-			ctx = ibv_open_device(list[i]);
-			devname = strdup(name);
-		}
-	}
-	ibv_free_device_list(list);
-	if (!ctx || ibv_query_port(ctx, 1, &pa))
-		return -1;
-	mtu = pa.active_mtu;
-	for (i = 0; i < pa.gid_tbl_len && i < 64; i++) {
-		struct ibv_gid_entry e;
-
-		if (ibv_query_gid_ex(ctx, 1, i, &e, 0) || e.gid_type != IBV_GID_TYPE_ROCE_V2)
-			continue;
-		/* The IPv4-mapped GID (::ffff:a.b.c.d) of the netdev's address. */
-		if (memcmp(e.gid.raw, "\0\0\0\0\0\0\0\0\0\0\xff\xff", 12))
-			continue;
-		gid_index = i;
-		gid = e.gid;
-		break;
-	}
-	pd = ibv_alloc_pd(ctx);
-	return gid_index < 0 || !pd ? -1 : 0;
-}
-
+/* Whether the device has RC ODP for RDMA READ and WRITE. */
 static int odp_supported(void)
 {
-	struct ibv_device_attr_ex ax;
-	uint32_t rc;
+	uint32_t need = IBV_ODP_SUPPORT_WRITE | IBV_ODP_SUPPORT_READ;
 
-	memset(&ax, 0, sizeof(ax));
-	if (ibv_query_device_ex(ctx, NULL, &ax))
-		return 0;
-	rc = ax.odp_caps.per_transport_caps.rc_odp_caps;
-	return (ax.odp_caps.general_caps & IBV_ODP_SUPPORT) && (rc & IBV_ODP_SUPPORT_WRITE) &&
-	       (rc & IBV_ODP_SUPPORT_READ);
-}
-
-static int qp_connect(struct ibv_qp *qp, uint32_t dest)
-{
-	struct ibv_qp_attr a;
-
-	memset(&a, 0, sizeof(a));
-	a.qp_state = IBV_QPS_INIT;
-	a.port_num = 1;
-	a.qp_access_flags = IBV_ACCESS_REMOTE_WRITE | IBV_ACCESS_REMOTE_READ;
-	if (ibv_modify_qp(qp, &a,
-			  IBV_QP_STATE | IBV_QP_PKEY_INDEX | IBV_QP_PORT | IBV_QP_ACCESS_FLAGS))
-		return -1;
-	memset(&a, 0, sizeof(a));
-	a.qp_state = IBV_QPS_RTR;
-	a.path_mtu = mtu;
-	a.dest_qp_num = dest;
-	a.rq_psn = 1;
-	a.max_dest_rd_atomic = 16;
-	a.min_rnr_timer = 1;
-	a.ah_attr.is_global = 1;
-	a.ah_attr.port_num = 1;
-	a.ah_attr.grh.dgid = gid;
-	a.ah_attr.grh.sgid_index = gid_index;
-	a.ah_attr.grh.hop_limit = 64;
-	if (ibv_modify_qp(qp, &a,
-			  IBV_QP_STATE | IBV_QP_AV | IBV_QP_PATH_MTU | IBV_QP_DEST_QPN |
-				  IBV_QP_RQ_PSN | IBV_QP_MAX_DEST_RD_ATOMIC | IBV_QP_MIN_RNR_TIMER))
-		return -1;
-	memset(&a, 0, sizeof(a));
-	a.qp_state = IBV_QPS_RTS;
-	/* ~4 s: first-touch faults make responses slow under TCG. */
-	a.timeout = 20;
-	a.retry_cnt = 7;
-	a.rnr_retry = 7;
-	a.sq_psn = 1;
-	a.max_rd_atomic = 16;
-	return ibv_modify_qp(qp, &a,
-			     IBV_QP_STATE | IBV_QP_TIMEOUT | IBV_QP_RETRY_CNT | IBV_QP_RNR_RETRY |
-				     IBV_QP_SQ_PSN | IBV_QP_MAX_QP_RD_ATOMIC);
-}
-
-static void pair_down(void)
-{
-	if (qp_a)
-		ibv_destroy_qp(qp_a);
-	if (qp_b)
-		ibv_destroy_qp(qp_b);
-	if (cq_a)
-		ibv_destroy_cq(cq_a);
-	if (cq_b)
-		ibv_destroy_cq(cq_b);
-	qp_a = qp_b = NULL;
-	cq_a = cq_b = NULL;
+	return (dev.rc_odp_caps & need) == need;
 }
 
 /* A fresh connected QP pair (a QP that saw an error cannot be reused). */
 static int pair_up(void)
 {
-	struct ibv_qp_init_attr ia = {
-		.qp_type = IBV_QPT_RC,
-		.cap = {.max_send_wr = 2 * DEPTH,
-			.max_recv_wr = 4,
-			.max_send_sge = 1,
-			.max_recv_sge = 1},
-	};
+	/* ~4 s ACK timeout: first-touch faults make responses slow under TCG. */
+	struct t_side_opts o = {.pd = pd, .timeout = 20};
 
-	pair_down();
-	cq_a = ibv_create_cq(ctx, 4 * DEPTH, NULL, NULL, 0);
-	cq_b = ibv_create_cq(ctx, 4 * DEPTH, NULL, NULL, 0);
-	if (!cq_a || !cq_b)
-		return -1;
-	ia.send_cq = ia.recv_cq = cq_a;
-	qp_a = ibv_create_qp(pd, &ia);
-	ia.send_cq = ia.recv_cq = cq_b;
-	qp_b = ibv_create_qp(pd, &ia);
-	if (!qp_a || !qp_b)
-		return -1;
-	return qp_connect(qp_a, qp_b->qp_num) || qp_connect(qp_b, qp_a->qp_num) ? -1 : 0;
+	t_pair_fini(&pair);
+	return t_pair_loop(&pair, &dev, &o, 0, 7);
 }
 
 static int post_rdma(enum ibv_wr_opcode op, uint64_t raddr, uint32_t rkey, uint32_t len,
 		     uint64_t id)
 {
-	struct ibv_sge sge = {.addr = (uintptr_t)lbuf, .length = len, .lkey = lmr->lkey};
-	struct ibv_send_wr wr = {
-		.wr_id = id,
-		.sg_list = &sge,
-		.num_sge = 1,
-		.opcode = op,
-		.send_flags = IBV_SEND_SIGNALED,
-		.wr.rdma = {.remote_addr = raddr, .rkey = rkey},
-	};
-	struct ibv_send_wr *bad;
-
-	return ibv_post_send(qp_a, &wr, &bad);
+	return t_post_wr(pair.a.qp, id, op, lbuf, len, lmr->lkey, raddr, rkey, 0, 0);
 }
 
 /*
- * Wait for one completion on the requester.  Returns 0 on success, the
- * completion status (> 0) on an error completion, -1 on a timeout.
+ * Wait for one completion on the requester (busy polling).  Returns 0 on
+ * success, the completion status (> 0) on an error completion, < 0 on a
+ * timeout.
  */
 static int wait_wc(void)
 {
-	double deadline = 0;
 	struct ibv_wc wc;
-	unsigned int spins = 0;
-	int n;
 
-	for (;;) {
-		n = ibv_poll_cq(cq_a, 1, &wc);
-		if (n > 0)
-			return wc.status == IBV_WC_SUCCESS ? 0 : (int)wc.status;
-		if (n < 0)
-			return -1;
-		if (++spins % 4096)
-			continue;
-		if (!deadline)
-			deadline = now() + WC_TIMEOUT;
-		else if (now() > deadline)
-			return -1;
-	}
+	return t_wait_wc(pair.a.cq, &wc, WC_TIMEOUT * 1000);
 }
 
 /*
@@ -339,9 +196,9 @@ static double stream(enum ibv_wr_opcode op, uint8_t *base, size_t len, uint32_t 
 
 static uint8_t *map_region(size_t len, int populate)
 {
-	uint8_t *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	uint8_t *p = t_map(len);
 
-	if (p == MAP_FAILED)
+	if (!p)
 		return NULL;
 	/* 4 KiB pages: one fault per page, THP would hide the per-page cost. */
 	madvise(p, len, MADV_NOHUGEPAGE);
@@ -358,12 +215,11 @@ static const char *mapped_by = "none";
 
 static int device_map(struct ibv_mr *mr, uint8_t *base, size_t len, char *err, size_t errlen)
 {
-	struct ib_uverbs_sge s = {.addr = (uintptr_t)base, .length = len, .lkey = mr->lkey};
 	size_t off;
 
 	mapped_by = "prefetch_write";
-	if (!odp_advise_mr(pd, IB_UVERBS_ADVISE_MR_ADVICE_PREFETCH_WRITE,
-			   IB_UVERBS_ADVISE_MR_FLAG_FLUSH, &s, 1))
+	if (!t_advise(pd, IB_UVERBS_ADVISE_MR_ADVICE_PREFETCH_WRITE, IB_UVERBS_ADVISE_MR_FLAG_FLUSH,
+		      base, len, mr->lkey))
 		return 0;
 	mapped_by = "rdma_write";
 	/* The WRITE pass overwrites the region: keep its pattern. */
@@ -805,13 +661,14 @@ int main(int argc, char **argv)
 		}
 	}
 	page_size = sysconf(_SC_PAGESIZE);
-	if (open_device(want)) {
+	t_set_busy_poll(1);
+	if (t_open_dev(&dev, want, 0) || !(pd = ibv_alloc_pd(dev.ctx))) {
 		fprintf(stderr, "odp_micro: no usable device %s (RoCEv2 IPv4 GID)\n",
 			want ? want : "sodp*");
 		return 1;
 	}
-	lbuf = mmap(NULL, msg, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (lbuf == MAP_FAILED)
+	lbuf = t_map(msg);
+	if (!lbuf)
 		return 1;
 	memset(lbuf, 0, msg);
 	lmr = ibv_reg_mr(pd, lbuf, msg, IBV_ACCESS_LOCAL_WRITE);
@@ -836,9 +693,9 @@ int main(int argc, char **argv)
 		else
 			bench_fork(big_len, reps);
 	}
-	pair_down();
+	t_pair_fini(&pair);
 	ibv_dereg_mr(lmr);
 	ibv_dealloc_pd(pd);
-	ibv_close_device(ctx);
+	t_close_dev(&dev);
 	return failures ? 1 : invalids ? 3 : 0;
 }

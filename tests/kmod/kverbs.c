@@ -434,6 +434,39 @@ static bool kv_wc_is(struct kv_pair *p, struct ib_qp *qp, u64 wr_id, enum ib_wc_
 	return wc->status == st && (st != IB_WC_SUCCESS || wc->opcode == op);
 }
 
+/* Posting WR @wr_id on @qp returned @ret; it completes with @st (@op on success). */
+static void kv_check_wc(struct kv_pair *p, struct ib_qp *qp, int ret, u64 wr_id,
+			enum ib_wc_status st, enum ib_wc_opcode op, const char *name)
+{
+	struct ib_wc wc = {};
+
+	KV_CHECK(!ret && kv_wc_is(p, qp, wr_id, st, op, &wc), name, "ret %d status %d opcode %d",
+		 ret, wc.status, wc.opcode);
+}
+
+/* An RDMA @op of 64 bytes at @iova through @rkey is refused by the responder. */
+static void kv_check_refused(struct kv_pair *p, enum ib_wr_opcode op, u64 wr_id, void *local,
+			     u32 lkey, u64 iova, u32 rkey, const char *name)
+{
+	int ret = kv_post_rdma(p->a, op, wr_id, (uintptr_t)local, 64, lkey, iova, rkey);
+
+	kv_check_wc(p, p->a, ret, wr_id, IB_WC_REM_ACCESS_ERR, 0, name);
+}
+
+/* An RDMA READ of the region @mr through its rkey into @dst returns @src. */
+static void kv_check_read(struct kv_pair *p, u64 wr_id, u8 *dst, const u8 *src, u32 lkey,
+			  struct ib_mr *mr, const char *name)
+{
+	struct ib_wc wc = {};
+	bool ok;
+
+	kv_post_rdma(p->a, IB_WR_RDMA_READ, wr_id, (uintptr_t)dst, KV_FR_LEN, lkey, mr->iova,
+		     mr->rkey);
+	ok = kv_wc_is(p, p->a, wr_id, IB_WC_SUCCESS, IB_WC_RDMA_READ, &wc) &&
+	     !memcmp(dst, src, KV_FR_LEN);
+	KV_CHECK(ok, name, "status %d", wc.status);
+}
+
 static void kv_test_frwr(struct ib_pd *pd, union ib_gid *gid, int gid_index)
 {
 	u32 lkey = pd->local_dma_lkey;
@@ -470,9 +503,8 @@ static void kv_test_frwr(struct ib_pd *pd, union ib_gid *gid, int gid_index)
 	KV_CHECK(!ret, "frwr_pair", "%d", ret);
 	if (ret)
 		goto out;
-	kv_post_rdma(p.a, IB_WR_RDMA_WRITE, 1, (uintptr_t)src, 64, lkey, mr->iova, mr->rkey);
-	KV_CHECK(kv_wc_is(&p, p.a, 1, IB_WC_REM_ACCESS_ERR, 0, &wc), "frwr_unregistered_rejected",
-		 "status %d", wc.status);
+	kv_check_refused(&p, IB_WR_RDMA_WRITE, 1, src, lkey, mr->iova, mr->rkey,
+			 "frwr_unregistered_rejected");
 
 	ret = kv_pair_new(&p, pd, gid, gid_index);
 	if (ret)
@@ -480,53 +512,39 @@ static void kv_test_frwr(struct ib_pd *pd, union ib_gid *gid, int gid_index)
 	old_rkey = mr->rkey;
 	ib_update_fast_reg_key(mr, ib_inc_rkey(mr->rkey));
 	ret = kv_post_reg(p.b, 2, mr, KV_FR_ACCESS);
-	KV_CHECK(!ret && kv_wc_is(&p, p.b, 2, IB_WC_SUCCESS, IB_WC_REG_MR, &wc), "frwr_reg_mr",
-		 "ret %d status %d opcode %d", ret, wc.status, wc.opcode);
+	kv_check_wc(&p, p.b, ret, 2, IB_WC_SUCCESS, IB_WC_REG_MR, "frwr_reg_mr");
 	kv_post_rdma(p.a, IB_WR_RDMA_WRITE, 3, (uintptr_t)src, KV_FR_LEN, lkey, mr->iova,
 		     mr->rkey);
 	ok = kv_wc_is(&p, p.a, 3, IB_WC_SUCCESS, IB_WC_RDMA_WRITE, &wc);
 	ok = ok && !memcmp(page_address(pg[0]), src, PAGE_SIZE) &&
 	     !memcmp(page_address(pg[1]), src + PAGE_SIZE, KV_FR_LEN - PAGE_SIZE);
 	KV_CHECK(ok, "frwr_write_through_rkey", "status %d", wc.status);
-	kv_post_rdma(p.a, IB_WR_RDMA_READ, 4, (uintptr_t)dst, KV_FR_LEN, lkey, mr->iova,
-		     mr->rkey);
-	ok = kv_wc_is(&p, p.a, 4, IB_WC_SUCCESS, IB_WC_RDMA_READ, &wc) &&
-	     !memcmp(dst, src, KV_FR_LEN);
-	KV_CHECK(ok, "frwr_read_through_rkey", "status %d", wc.status);
+	kv_check_read(&p, 4, dst, src, lkey, mr, "frwr_read_through_rkey");
 	/* Registering a valid region again is an error of the local QP. */
 	ret = kv_post_reg(p.b, 5, mr, KV_FR_ACCESS);
-	KV_CHECK(!ret && kv_wc_is(&p, p.b, 5, IB_WC_LOC_QP_OP_ERR, 0, &wc), "frwr_reg_valid_rejected",
-		 "ret %d status %d", ret, wc.status);
+	kv_check_wc(&p, p.b, ret, 5, IB_WC_LOC_QP_OP_ERR, 0, "frwr_reg_valid_rejected");
 
 	/* LOCAL_INV, then the rkey no longer works; re-register, new key. */
 	ret = kv_pair_new(&p, pd, gid, gid_index);
 	if (ret)
 		goto out;
 	ret = kv_post_inv(p.b, IB_WR_LOCAL_INV, 6, mr->rkey, 0, 0);
-	KV_CHECK(!ret && kv_wc_is(&p, p.b, 6, IB_WC_SUCCESS, IB_WC_LOCAL_INV, &wc),
-		 "frwr_local_inv", "ret %d status %d", ret, wc.status);
+	kv_check_wc(&p, p.b, ret, 6, IB_WC_SUCCESS, IB_WC_LOCAL_INV, "frwr_local_inv");
 	old_rkey = mr->rkey;
 	ib_update_fast_reg_key(mr, ib_inc_rkey(mr->rkey));
 	ret = kv_post_reg(p.b, 7, mr, IB_ACCESS_LOCAL_WRITE | IB_ACCESS_REMOTE_READ);
-	KV_CHECK(!ret && kv_wc_is(&p, p.b, 7, IB_WC_SUCCESS, IB_WC_REG_MR, &wc),
-		 "frwr_reregister_new_key", "ret %d status %d", ret, wc.status);
+	kv_check_wc(&p, p.b, ret, 7, IB_WC_SUCCESS, IB_WC_REG_MR, "frwr_reregister_new_key");
 	memset(dst, 0, KV_FR_LEN);
-	kv_post_rdma(p.a, IB_WR_RDMA_READ, 8, (uintptr_t)dst, KV_FR_LEN, lkey, mr->iova,
-		     mr->rkey);
-	ok = kv_wc_is(&p, p.a, 8, IB_WC_SUCCESS, IB_WC_RDMA_READ, &wc) &&
-	     !memcmp(dst, src, KV_FR_LEN);
-	KV_CHECK(ok, "frwr_read_new_key", "status %d", wc.status);
+	kv_check_read(&p, 8, dst, src, lkey, mr, "frwr_read_new_key");
 	/* The old key is dead, and the new rights exclude remote writes. */
-	kv_post_rdma(p.a, IB_WR_RDMA_READ, 9, (uintptr_t)dst, 64, lkey, mr->iova, old_rkey);
-	KV_CHECK(kv_wc_is(&p, p.a, 9, IB_WC_REM_ACCESS_ERR, 0, &wc), "frwr_old_key_rejected",
-		 "status %d", wc.status);
+	kv_check_refused(&p, IB_WR_RDMA_READ, 9, dst, lkey, mr->iova, old_rkey,
+			 "frwr_old_key_rejected");
 
 	ret = kv_pair_new(&p, pd, gid, gid_index);
 	if (ret)
 		goto out;
-	kv_post_rdma(p.a, IB_WR_RDMA_WRITE, 10, (uintptr_t)src, 64, lkey, mr->iova, mr->rkey);
-	KV_CHECK(kv_wc_is(&p, p.a, 10, IB_WC_REM_ACCESS_ERR, 0, &wc), "frwr_rights_enforced",
-		 "status %d", wc.status);
+	kv_check_refused(&p, IB_WR_RDMA_WRITE, 10, src, lkey, mr->iova, mr->rkey,
+			 "frwr_rights_enforced");
 
 	/* SEND with invalidate: the receiver's region loses its key. */
 	ret = kv_pair_new(&p, pd, gid, gid_index);
@@ -541,17 +559,15 @@ static void kv_test_frwr(struct ib_pd *pd, union ib_gid *gid, int gid_index)
 	     wc.byte_len == 16 && !memcmp(dst, src, 16);
 	KV_CHECK(ok, "send_with_inv_received", "status %d flags 0x%x rkey 0x%x", wc.status,
 		 wc.wc_flags, wc.ex.invalidate_rkey);
-	kv_post_rdma(p.a, IB_WR_RDMA_READ, 13, (uintptr_t)dst, 64, lkey, mr->iova, mr->rkey);
-	KV_CHECK(kv_wc_is(&p, p.a, 13, IB_WC_REM_ACCESS_ERR, 0, &wc), "send_with_inv_invalidated",
-		 "status %d", wc.status);
+	kv_check_refused(&p, IB_WR_RDMA_READ, 13, dst, lkey, mr->iova, mr->rkey,
+			 "send_with_inv_invalidated");
 
 	/* Invalidating what cannot be invalidated. */
 	ret = kv_pair_new(&p, pd, gid, gid_index);
 	if (ret)
 		goto out;
 	ret = kv_post_inv(p.b, IB_WR_LOCAL_INV, 14, mr->rkey, 0, 0);
-	KV_CHECK(!ret && kv_wc_is(&p, p.b, 14, IB_WC_LOC_QP_OP_ERR, 0, &wc),
-		 "local_inv_of_free_region_rejected", "ret %d status %d", ret, wc.status);
+	kv_check_wc(&p, p.b, ret, 14, IB_WC_LOC_QP_OP_ERR, 0, "local_inv_of_free_region_rejected");
 	ret = kv_pair_new(&p, pd, gid, gid_index);
 	if (ret)
 		goto out;

@@ -20,7 +20,7 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
-#include "odp_util.h"
+#include "odptest_lib.h"
 
 const char *t_name;
 long t_page;

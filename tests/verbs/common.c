@@ -6,18 +6,20 @@
 #include <errno.h>
 #include <getopt.h>
 #include <poll.h>
+#include <rdma/ib_user_ioctl_cmds.h>
+#include <rdma/rdma_user_ioctl_cmds.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "common.h"
-#include "odp_util.h"
 
-int t_passed, t_failed;
+int t_passed, t_failed, t_skipped;
 static const char *t_filter;
 
 void t_set_filter(const char *filter)
@@ -46,22 +48,27 @@ int t_want(const char *name)
 	return 0;
 }
 
-void t_result(int ok, const char *name, const char *fmt, ...)
+void t_vresult(int ok, const char *name, const char *fmt, va_list ap)
 {
-	va_list ap;
-
 	if (ok) {
 		printf("PASS %s\n", name);
 		t_passed++;
 		return;
 	}
 	printf("FAIL %s: ", name);
-	va_start(ap, fmt);
 	vprintf(fmt, ap);
-	va_end(ap);
 	printf("\n");
 	fflush(stdout);
 	t_failed++;
+}
+
+void t_result(int ok, const char *name, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	t_vresult(ok, name, fmt, ap);
+	va_end(ap);
 }
 
 void t_pass(const char *name)
@@ -69,10 +76,30 @@ void t_pass(const char *name)
 	t_result(1, name, "%s", "");
 }
 
+void t_skip(const char *name, const char *fmt, ...)
+{
+	va_list ap;
+
+	printf("SKIP %s: ", name);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
+	fflush(stdout);
+	t_skipped++;
+}
+
 int t_summary(void)
 {
-	printf("%d passed, %d failed\n", t_passed, t_failed);
-	return t_failed || !t_passed ? 1 : 0;
+	if (t_skipped)
+		printf("%d passed, %d failed, %d skipped\n", t_passed, t_failed, t_skipped);
+	else
+		printf("%d passed, %d failed\n", t_passed, t_failed);
+	if (t_failed)
+		return T_EXIT_FAIL;
+	if (t_passed)
+		return T_EXIT_PASS;
+	return t_skipped ? T_EXIT_SKIP : T_EXIT_FAIL;
 }
 
 double t_now_ms(void)
@@ -135,9 +162,19 @@ int t_open_dev(struct t_dev *d, const char *want, int use_v6)
 				IBV_ODP_SUPPORT_WRITE | IBV_ODP_SUPPORT_READ |
 				IBV_ODP_SUPPORT_ATOMIC;
 
-		d->odp_ok = (ax.odp_caps.general_caps & IBV_ODP_SUPPORT) && (rc & need) == need;
+		if (ax.odp_caps.general_caps & IBV_ODP_SUPPORT)
+			d->rc_odp_caps = rc;
+		d->odp_ok = (d->rc_odp_caps & need) == need;
 	}
 	return d->gid_index < 0 ? -1 : 0;
+}
+
+void t_close_dev(struct t_dev *d)
+{
+	if (d->ctx)
+		ibv_close_device(d->ctx);
+	free((char *)d->name);
+	memset(d, 0, sizeof(*d));
 }
 
 static const char *t_mode_arg = "both";
@@ -214,28 +251,49 @@ int t_start(int argc, char **argv, const char *usage, const char *more,
 	return 0;
 }
 
-struct ibv_qp *t_create_rc_qp(struct ibv_pd *pd, struct ibv_cq *cq, struct ibv_srq *srq,
-			      uint32_t wr, uint32_t sge, struct ibv_qp_cap *cap)
+int t_main(int argc, char **argv, const char *usage, struct t_dev devs[2], void (*once)(void),
+	   const char *what, void (*fn)(int odp))
+{
+	int ret = t_start(argc, argv, usage, NULL, NULL, devs);
+
+	if (ret)
+		return ret;
+	if (once)
+		once();
+	t_each_mode(devs, what, fn);
+	return t_summary();
+}
+
+struct ibv_qp *t_create_qp(struct ibv_pd *pd, enum ibv_qp_type type, struct ibv_cq *cq,
+			   struct ibv_srq *srq, const struct ibv_qp_cap *want,
+			   struct ibv_qp_cap *got)
 {
 	struct ibv_qp_init_attr ia = {
 		.send_cq = cq,
 		.recv_cq = cq,
 		.srq = srq,
-		.qp_type = IBV_QPT_RC,
-		.cap =
-			{
-				.max_send_wr = wr,
-				.max_recv_wr = wr,
-				.max_send_sge = sge,
-				.max_recv_sge = sge,
-				.max_inline_data = 128,
-			},
+		.qp_type = type,
+		.cap = *want,
 	};
 	struct ibv_qp *qp = ibv_create_qp(pd, &ia);
 
-	if (qp && cap)
-		*cap = ia.cap;
+	if (qp && got)
+		*got = ia.cap;
 	return qp;
+}
+
+struct ibv_qp *t_create_rc_qp(struct ibv_pd *pd, struct ibv_cq *cq, struct ibv_srq *srq,
+			      uint32_t wr, uint32_t sge, struct ibv_qp_cap *cap)
+{
+	struct ibv_qp_cap want = {
+		.max_send_wr = wr,
+		.max_recv_wr = wr,
+		.max_send_sge = sge,
+		.max_recv_sge = sge,
+		.max_inline_data = 128,
+	};
+
+	return t_create_qp(pd, IBV_QPT_RC, cq, srq, &want, cap);
 }
 
 int t_side_init(struct t_side *s, struct t_dev *d, const struct t_side_opts *o)
@@ -245,7 +303,12 @@ int t_side_init(struct t_side *s, struct t_dev *d, const struct t_side_opts *o)
 
 	memset(s, 0, sizeof(*s));
 	s->dev = d;
-	s->pd = ibv_alloc_pd(d->ctx);
+	s->timeout = o->timeout ? o->timeout : 14;
+	s->pd = o->pd;
+	if (!s->pd) {
+		s->pd = ibv_alloc_pd(d->ctx);
+		s->own_pd = 1;
+	}
 	s->cq = s->pd ? ibv_create_cq(d->ctx, 256, NULL, NULL, 0) : NULL;
 	if (!s->cq)
 		return -1;
@@ -265,12 +328,9 @@ int t_side_init(struct t_side *s, struct t_dev *d, const struct t_side_opts *o)
 	if (o->buf) {
 		s->buf = o->buf;
 	} else {
-		s->buf = mmap(NULL, s->len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1,
-			      0);
-		if (s->buf == MAP_FAILED) {
-			s->buf = NULL;
+		s->buf = t_map(s->len);
+		if (!s->buf)
 			return -1;
-		}
 		s->own_buf = 1;
 	}
 	if (o->no_mr)
@@ -295,7 +355,7 @@ void t_side_fini(struct t_side *s)
 		munmap(s->buf, s->len);
 	if (s->cq)
 		ibv_destroy_cq(s->cq);
-	if (s->pd)
+	if (s->pd && s->own_pd)
 		ibv_dealloc_pd(s->pd);
 	memset(s, 0, sizeof(*s));
 }
@@ -345,8 +405,8 @@ void t_rts_attr(struct ibv_qp_attr *a, int rnr_retry)
 	a->max_rd_atomic = 16;
 }
 
-int t_connect_qp(struct ibv_qp *qp, int sgid_index, const union ibv_gid *dgid, uint32_t dqpn,
-		 enum ibv_mtu mtu, int rnr_retry)
+static int connect_qp(struct ibv_qp *qp, int sgid_index, const union ibv_gid *dgid, uint32_t dqpn,
+		      enum ibv_mtu mtu, int rnr_retry, uint8_t timeout)
 {
 	struct ibv_qp_attr a;
 	int ret;
@@ -359,13 +419,20 @@ int t_connect_qp(struct ibv_qp *qp, int sgid_index, const union ibv_gid *dgid, u
 	if (ret)
 		return ret;
 	t_rts_attr(&a, rnr_retry);
+	a.timeout = timeout;
 	return ibv_modify_qp(qp, &a, T_RTS_MASK);
+}
+
+int t_connect_qp(struct ibv_qp *qp, int sgid_index, const union ibv_gid *dgid, uint32_t dqpn,
+		 enum ibv_mtu mtu, int rnr_retry)
+{
+	return connect_qp(qp, sgid_index, dgid, dqpn, mtu, rnr_retry, 14);
 }
 
 int t_qp_connect(struct t_side *s, struct t_side *peer, enum ibv_mtu mtu, int rnr_retry)
 {
-	return t_connect_qp(s->qp, s->dev->gid_index, &peer->dev->gid, peer->qp->qp_num, mtu,
-			    rnr_retry);
+	return connect_qp(s->qp, s->dev->gid_index, &peer->dev->gid, peer->qp->qp_num, mtu,
+			  rnr_retry, s->timeout);
 }
 
 enum ibv_mtu t_min_mtu(const struct t_dev *x, const struct t_dev *y)
@@ -373,16 +440,17 @@ enum ibv_mtu t_min_mtu(const struct t_dev *x, const struct t_dev *y)
 	return x->active_mtu < y->active_mtu ? x->active_mtu : y->active_mtu;
 }
 
-int t_pair_init(struct t_pair *p, struct t_dev devs[2], const struct t_side_opts *oa,
-		const struct t_side_opts *ob, enum ibv_mtu mtu, int rnr_retry)
+static int pair_init(struct t_pair *p, struct t_dev *da, struct t_dev *db,
+		     const struct t_side_opts *oa, const struct t_side_opts *ob, enum ibv_mtu mtu,
+		     int rnr_retry)
 {
 	int ret;
 
 	memset(p, 0, sizeof(*p));
-	if (t_side_init(&p->a, &devs[0], oa) || t_side_init(&p->b, &devs[1], ob))
+	if (t_side_init(&p->a, da, oa) || t_side_init(&p->b, db, ob))
 		return -1;
 	if (!mtu)
-		mtu = t_min_mtu(&devs[0], &devs[1]);
+		mtu = t_min_mtu(da, db);
 	ret = t_qp_connect(&p->a, &p->b, mtu, rnr_retry);
 	if (!ret)
 		ret = t_qp_connect(&p->b, &p->a, mtu, rnr_retry);
@@ -390,9 +458,21 @@ int t_pair_init(struct t_pair *p, struct t_dev devs[2], const struct t_side_opts
 		errno = ret;
 		return -1;
 	}
-	t_async_drain(devs[0].ctx);
-	t_async_drain(devs[1].ctx);
+	t_async_drain(da->ctx);
+	t_async_drain(db->ctx);
 	return 0;
+}
+
+int t_pair_init(struct t_pair *p, struct t_dev devs[2], const struct t_side_opts *oa,
+		const struct t_side_opts *ob, enum ibv_mtu mtu, int rnr_retry)
+{
+	return pair_init(p, &devs[0], &devs[1], oa, ob, mtu, rnr_retry);
+}
+
+int t_pair_loop(struct t_pair *p, struct t_dev *d, const struct t_side_opts *o, enum ibv_mtu mtu,
+		int rnr_retry)
+{
+	return pair_init(p, d, d, o, o, mtu, rnr_retry);
 }
 
 void t_pair_fini(struct t_pair *p)
@@ -416,18 +496,57 @@ int t_qp_state(struct ibv_qp *qp)
 	return a.qp_state;
 }
 
-int t_poll_one(struct ibv_cq *cq, struct ibv_wc *wc, int ms)
+static int t_busy_poll;
+
+void t_set_busy_poll(int on)
 {
-	double end = t_now_ms() + ms;
+	t_busy_poll = on;
+}
+
+int t_wait_wc(struct ibv_cq *cq, struct ibv_wc *wc, int ms)
+{
+	unsigned int spins = 0;
+	double end = 0;
 	int n;
 
-	do {
+	for (;;) {
 		n = ibv_poll_cq(cq, 1, wc);
-		if (n)
-			return n < 0 ? -1 : 0;
-		usleep(100);
-	} while (t_now_ms() < end);
-	return -1;
+		if (n > 0)
+			return wc->status;
+		if (n < 0)
+			return -EIO;
+		/* A busy poller reads the clock only now and then. */
+		if (t_busy_poll && ++spins % 4096)
+			continue;
+		if (!end)
+			end = t_now_ms() + ms;
+		else if (t_now_ms() > end)
+			return -ETIMEDOUT;
+		if (!t_busy_poll)
+			usleep(100);
+	}
+}
+
+int t_poll_one(struct ibv_cq *cq, struct ibv_wc *wc, int ms)
+{
+	return t_wait_wc(cq, wc, ms) < 0 ? -1 : 0;
+}
+
+int t_poll_n(struct ibv_cq *cq, struct ibv_wc *wc, int want, int ms)
+{
+	double end = t_now_ms() + ms;
+	int got = 0, n;
+
+	while (got < want) {
+		n = ibv_poll_cq(cq, want - got, wc + got);
+		if (n < 0)
+			return n;
+		got += n;
+		if (got == want || t_now_ms() > end)
+			break;
+		usleep(1000);
+	}
+	return got;
 }
 
 int t_poll_none(struct ibv_cq *cq, int ms)
@@ -495,64 +614,185 @@ int t_post_recv(struct t_side *s, uint64_t id, size_t off, uint32_t len)
 	return ibv_post_recv(s->qp, &wr, &bad);
 }
 
-int t_post_one(struct t_side *s, uint64_t id, enum ibv_wr_opcode op, size_t off, uint32_t len,
-	       uint64_t raddr, uint32_t rkey)
+int t_post_wr(struct ibv_qp *qp, uint64_t id, enum ibv_wr_opcode op, void *local, uint32_t len,
+	      uint32_t lkey, uint64_t raddr, uint32_t rkey, uint64_t compare_add, uint64_t swap)
 {
-	struct ibv_sge sge = {
-		.addr = (uintptr_t)s->buf + off,
-		.length = len,
-		.lkey = s->mr ? s->mr->lkey : 0,
-	};
+	struct ibv_sge sge = {.addr = (uintptr_t)local, .length = len, .lkey = lkey};
 	struct ibv_send_wr wr = {
 		.wr_id = id,
 		.sg_list = &sge,
 		.num_sge = len ? 1 : 0,
 		.opcode = op,
 		.send_flags = IBV_SEND_SIGNALED,
-		.wr.rdma = {.remote_addr = raddr, .rkey = rkey},
 	};
 	struct ibv_send_wr *bad;
 
-	return ibv_post_send(s->qp, &wr, &bad);
+	if (op == IBV_WR_ATOMIC_CMP_AND_SWP || op == IBV_WR_ATOMIC_FETCH_AND_ADD) {
+		wr.wr.atomic.remote_addr = raddr;
+		wr.wr.atomic.rkey = rkey;
+		wr.wr.atomic.compare_add = compare_add;
+		wr.wr.atomic.swap = swap;
+	} else {
+		wr.wr.rdma.remote_addr = raddr;
+		wr.wr.rdma.rkey = rkey;
+	}
+	return ibv_post_send(qp, &wr, &bad);
+}
+
+int t_post_one(struct t_side *s, uint64_t id, enum ibv_wr_opcode op, size_t off, uint32_t len,
+	       uint64_t raddr, uint32_t rkey)
+{
+	return t_post_wr(s->qp, id, op, s->buf + off, len, s->mr ? s->mr->lkey : 0, raddr, rkey, 0,
+			 0);
 }
 
 int t_post_atomic(struct t_side *s, uint64_t id, enum ibv_wr_opcode op, size_t off, uint64_t raddr,
 		  uint32_t rkey, uint64_t compare_add, uint64_t swap)
 {
-	struct ibv_sge sge = {
-		.addr = (uintptr_t)s->buf + off,
-		.length = 8,
-		.lkey = s->mr->lkey,
-	};
-	struct ibv_send_wr wr = {
-		.wr_id = id,
-		.sg_list = &sge,
-		.num_sge = 1,
-		.opcode = op,
-		.send_flags = IBV_SEND_SIGNALED,
-		.wr.atomic =
-			{
-				.remote_addr = raddr,
-				.rkey = rkey,
-				.compare_add = compare_add,
-				.swap = swap,
-			},
-	};
-	struct ibv_send_wr *bad;
-
-	return ibv_post_send(s->qp, &wr, &bad);
+	return t_post_wr(s->qp, id, op, s->buf + off, 8, s->mr->lkey, raddr, rkey, compare_add,
+			 swap);
 }
 
-void t_fill(uint8_t *p, size_t n, unsigned int seed)
+int t_xfer(struct t_side *s, enum ibv_wr_opcode op, void *local, uint32_t len, uint32_t lkey,
+	   uint64_t raddr, uint32_t rkey, uint64_t compare_add, uint64_t swap)
 {
+	struct ibv_wc wc;
+	int ret = t_post_wr(s->qp, op, op, local, len, lkey, raddr, rkey, compare_add, swap);
+
+	return ret ? -ret : t_wait_wc(s->cq, &wc, T_POLL_MS);
+}
+
+int t_advise_mr(struct ibv_pd *pd, uint32_t advice, uint32_t flags, struct ib_uverbs_sge *sge,
+		unsigned int n)
+{
+	struct {
+		struct ib_uverbs_ioctl_hdr hdr;
+		struct ib_uverbs_attr attrs[4];
+	} cmd;
+
+	memset(&cmd, 0, sizeof(cmd));
+	cmd.hdr.length = sizeof(cmd);
+	cmd.hdr.object_id = UVERBS_OBJECT_MR;
+	cmd.hdr.method_id = UVERBS_METHOD_ADVISE_MR;
+	cmd.hdr.num_attrs = 4;
+	cmd.hdr.driver_id = RDMA_DRIVER_RXE;
+	cmd.attrs[0].attr_id = UVERBS_ATTR_ADVISE_MR_PD_HANDLE;
+	cmd.attrs[0].flags = UVERBS_ATTR_F_MANDATORY;
+	cmd.attrs[0].data = pd->handle;
+	cmd.attrs[1].attr_id = UVERBS_ATTR_ADVISE_MR_ADVICE;
+	/* CONST_IN attributes are always 64 bits wide. */
+	cmd.attrs[1].len = sizeof(uint64_t);
+	cmd.attrs[1].flags = UVERBS_ATTR_F_MANDATORY;
+	cmd.attrs[1].data = advice;
+	cmd.attrs[2].attr_id = UVERBS_ATTR_ADVISE_MR_FLAGS;
+	cmd.attrs[2].len = sizeof(uint32_t);
+	cmd.attrs[2].flags = UVERBS_ATTR_F_MANDATORY;
+	cmd.attrs[2].data = flags;
+	cmd.attrs[3].attr_id = UVERBS_ATTR_ADVISE_MR_SGE_LIST;
+	cmd.attrs[3].len = n * sizeof(*sge);
+	cmd.attrs[3].flags = UVERBS_ATTR_F_MANDATORY;
+	cmd.attrs[3].data = (uintptr_t)sge;
+	if (ioctl(pd->context->cmd_fd, RDMA_VERBS_IOCTL, &cmd))
+		return errno;
+	return 0;
+}
+
+int t_advise(struct ibv_pd *pd, uint32_t advice, uint32_t flags, void *addr, size_t len,
+	     uint32_t lkey)
+{
+	struct ib_uverbs_sge s = {.addr = (uintptr_t)addr, .length = len, .lkey = lkey};
+
+	return t_advise_mr(pd, advice, flags, &s, 1);
+}
+
+/*
+ * The number after @key on the last line of `@cmd` that contains @match
+ * and device @dev; -1 if there is none.
+ */
+static long long rdma_tool_value(const char *cmd, const char *dev, const char *match,
+				 const char *key)
+{
+	char line[4096], *p;
+	long long val = -1;
+	FILE *f;
+
+	f = popen(cmd, "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		if (!strstr(line, match) || !strstr(line, dev))
+			continue;
+		p = strstr(line, key);
+		if (p)
+			val = strtoll(p + strlen(key), NULL, 10);
+	}
+	pclose(f);
+	return val;
+}
+
+long long t_mr_attr(const char *dev, uint32_t lkey, const char *name)
+{
+	char match[64], key[80];
+
+	snprintf(match, sizeof(match), " lkey 0x%x ", (unsigned int)lkey);
+	snprintf(key, sizeof(key), " drv_%s ", name);
+	return rdma_tool_value("rdma resource show mr -dd 2>&1", dev, match, key);
+}
+
+long long t_mr_counter(const char *dev, uint32_t lkey, const char *name)
+{
+	char match[64], key[80];
+	long long mrn;
+
+	snprintf(match, sizeof(match), " lkey 0x%x ", (unsigned int)lkey);
+	mrn = rdma_tool_value("rdma resource show mr 2>&1", dev, match, " mrn ");
+	if (mrn < 0)
+		return -1;
+	snprintf(match, sizeof(match), " mrn %lld ", mrn);
+	snprintf(key, sizeof(key), " %s ", name);
+	return rdma_tool_value("rdma statistic show mr 2>&1", dev, match, key);
+}
+
+/* Byte @i of the t_fill() pattern, advancing the generator state @x. */
+static uint8_t fill_byte(uint32_t *x, size_t i)
+{
+	*x = *x * 1103515245u + 12345u;
+	return (uint8_t)((*x >> 16) ^ (i >> 12));
+}
+
+void t_fill(void *buf, size_t n, unsigned int seed)
+{
+	uint8_t *p = buf;
 	uint32_t x = seed * 2654435761u + 1;
 	size_t i;
 
 	/* Position-dependent, so shifted or stale data never matches. */
-	for (i = 0; i < n; i++) {
-		x = x * 1103515245u + 12345u;
-		p[i] = (uint8_t)((x >> 16) ^ (i >> 12));
-	}
+	for (i = 0; i < n; i++)
+		p[i] = fill_byte(&x, i);
+}
+
+int t_is_fill(const void *buf, size_t n, unsigned int seed)
+{
+	const uint8_t *p = buf;
+	uint32_t x = seed * 2654435761u + 1;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (p[i] != fill_byte(&x, i))
+			return 0;
+	return 1;
+}
+
+void *t_map(size_t len)
+{
+	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	return p == MAP_FAILED ? NULL : p;
+}
+
+void *t_map_pages(size_t n)
+{
+	return t_map(n * sysconf(_SC_PAGESIZE));
 }
 
 long t_diff(const uint8_t *a, const uint8_t *b, size_t n)
@@ -572,19 +812,32 @@ int t_mtu_bytes(enum ibv_mtu mtu)
 	return 128 << mtu;
 }
 
-long long t_hw_counter(const char *dev, const char *name)
-{
-	return odp_hw_counter(dev, name);
-}
-
 long long t_hw_counter_cached(const char *dev, const char *name)
 {
-	return odp_hw_counter_cached(dev, name);
+	char path[256];
+	long long v = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/sys/class/infiniband/%s/ports/1/hw_counters/%s", dev, name);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	if (fscanf(f, "%lld", &v) != 1)
+		v = -1;
+	fclose(f);
+	return v;
 }
 
 void t_hw_counters_settle(void)
 {
+	/* ib_core caches hw counters for 10 ms (RDMA_HW_STATS_DEFAULT_LIFESPAN). */
 	usleep(20000);
+}
+
+long long t_hw_counter(const char *dev, const char *name)
+{
+	t_hw_counters_settle();
+	return t_hw_counter_cached(dev, name);
 }
 
 int t_async_event(struct ibv_context *ctx, int ms, struct ibv_qp **qp)

@@ -75,6 +75,28 @@ static void foreign_fini(struct foreign *f)
 }
 
 /*
+ * A connected pair in @p and, for the wrong-PD tests, an MR in a PD of its
+ * own over @len bytes at @off of side @s's buffer in @f; on a failure FAIL
+ * @name.  0 or -1; wrong_pd_fini() cleans up either way.
+ */
+static int wrong_pd_init(struct t_pair *p, struct foreign *f, const char *name, int odp,
+			 struct t_side *s, size_t off, size_t len)
+{
+	memset(f, 0, sizeof(*f));
+	if (pair_init(p, odp, 0, 0) || foreign_init(f, s->dev, s->buf + off, len, odp)) {
+		t_result(0, name, "setup: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static void wrong_pd_fini(struct t_pair *p, struct foreign *f)
+{
+	t_pair_fini(p);
+	foreign_fini(f);
+}
+
+/*
  * @qp is in state @want.  An error completion may be polled a moment
  * before its QP has moved to ERR (softodp posts the CQE, then its work
  * item applies the transition), so ERR is waited for up to 2 s.
@@ -101,17 +123,13 @@ static void test_wrong_pd_lkey(int odp, enum ibv_wr_opcode op, const char *opnam
 	char name[96];
 	struct foreign f = {0};
 	struct t_pair p;
-	struct ibv_sge sge;
-	struct ibv_send_wr wr, *bad;
 	static uint8_t before[4096];
 
 	snprintf(name, sizeof(name), "wrong_pd_lkey_%s_%s", opname, t_mem_name(odp));
 	if (!t_want(name))
 		return;
-	if (pair_init(&p, odp, 0, 0) || foreign_init(&f, &devs[0], p.a.buf + 8192, 8192, odp)) {
-		t_result(0, name, "setup: %s", strerror(errno));
+	if (wrong_pd_init(&p, &f, name, odp, &p.a, 8192, 8192))
 		goto out;
-	}
 	t_fill(p.a.buf + 8192, 4096, 3);
 	memcpy(before, p.a.buf + 8192, sizeof(before));
 	memset(p.b.buf, 0x5a, BUF_SIZE);
@@ -119,19 +137,8 @@ static void test_wrong_pd_lkey(int odp, enum ibv_wr_opcode op, const char *opnam
 		t_result(0, name, "post_recv failed");
 		goto out;
 	}
-	memset(&sge, 0, sizeof(sge));
-	sge.addr = (uintptr_t)p.a.buf + 8192;
-	sge.length = 4096;
-	sge.lkey = f.mr->lkey;
-	memset(&wr, 0, sizeof(wr));
-	wr.wr_id = 1;
-	wr.sg_list = &sge;
-	wr.num_sge = 1;
-	wr.opcode = op;
-	wr.send_flags = IBV_SEND_SIGNALED;
-	wr.wr.rdma.remote_addr = (uintptr_t)p.b.buf;
-	wr.wr.rdma.rkey = p.b.mr->rkey;
-	if (ibv_post_send(p.a.qp, &wr, &bad)) {
+	if (t_post_wr(p.a.qp, 1, op, p.a.buf + 8192, 4096, f.mr->lkey, (uintptr_t)p.b.buf,
+		      p.b.mr->rkey, 0, 0)) {
 		t_result(0, name, "post_send failed");
 		goto out;
 	}
@@ -145,18 +152,13 @@ static void test_wrong_pd_lkey(int odp, enum ibv_wr_opcode op, const char *opnam
 	}
 	if (check_state(name, "responder", p.b.qp, IBV_QPS_RTS))
 		goto out;
-	if (op != IBV_WR_RDMA_READ && p.b.buf[0] != 0x5a) {
-		t_result(0, name, "responder memory written");
-		goto out;
-	}
-	if (op == IBV_WR_RDMA_READ && memcmp(before, p.a.buf + 8192, sizeof(before))) {
-		t_result(0, name, "READ wrote the local buffer of the foreign MR");
-		goto out;
-	}
-	t_pass(name);
+	if (op != IBV_WR_RDMA_READ)
+		t_result(p.b.buf[0] == 0x5a, name, "responder memory written");
+	else
+		t_result(!memcmp(before, p.a.buf + 8192, sizeof(before)), name,
+			 "READ wrote the local buffer of the foreign MR");
 out:
-	t_pair_fini(&p);
-	foreign_fini(&f);
+	wrong_pd_fini(&p, &f);
 }
 
 /* The receiver's SGE names an MR of another PD. */
@@ -171,10 +173,8 @@ static void test_wrong_pd_recv(int odp)
 	snprintf(name, sizeof(name), "wrong_pd_recv_%s", t_mem_name(odp));
 	if (!t_want(name))
 		return;
-	if (pair_init(&p, odp, 0, 0) || foreign_init(&f, &devs[1], p.b.buf, 8192, odp)) {
-		t_result(0, name, "setup: %s", strerror(errno));
+	if (wrong_pd_init(&p, &f, name, odp, &p.b, 0, 8192))
 		goto out;
-	}
 	memset(p.b.buf, 0x5a, 8192);
 	memset(&sge, 0, sizeof(sge));
 	sge.addr = (uintptr_t)p.b.buf;
@@ -196,8 +196,7 @@ static void test_wrong_pd_recv(int odp)
 		goto out;
 	t_result(p.b.buf[0] == 0x5a && p.b.buf[99] == 0x5a, name, "receive buffer written");
 out:
-	t_pair_fini(&p);
-	foreign_fini(&f);
+	wrong_pd_fini(&p, &f);
 }
 
 /*
@@ -216,10 +215,8 @@ static void test_wrong_pd_rkey(int odp, enum ibv_wr_opcode op, const char *opnam
 	snprintf(name, sizeof(name), "wrong_pd_rkey_%s_%s", opname, t_mem_name(odp));
 	if (!t_want(name))
 		return;
-	if (pair_init(&p, odp, 0, 0) || foreign_init(&f, &devs[1], p.b.buf, BUF_SIZE, odp)) {
-		t_result(0, name, "setup: %s", strerror(errno));
+	if (wrong_pd_init(&p, &f, name, odp, &p.b, 0, BUF_SIZE))
 		goto out;
-	}
 	t_fill(p.b.buf + 4096, sizeof(before), 5);
 	memcpy(before, p.b.buf + 4096, sizeof(before));
 	t_fill(p.a.buf, 256, 6);
@@ -249,14 +246,9 @@ static void test_wrong_pd_rkey(int odp, enum ibv_wr_opcode op, const char *opnam
 	if (t_expect_wc(&p.b, name, "responder", 9, IBV_WC_WR_FLUSH_ERR, -1) ||
 	    check_state(name, "responder", p.b.qp, IBV_QPS_ERR))
 		goto out;
-	if (memcmp(before, p.b.buf + 4096, sizeof(before))) {
-		t_result(0, name, "responder memory changed");
-		goto out;
-	}
-	t_pass(name);
+	t_result(!memcmp(before, p.b.buf + 4096, sizeof(before)), name, "responder memory changed");
 out:
-	t_pair_fini(&p);
-	foreign_fini(&f);
+	wrong_pd_fini(&p, &f);
 }
 
 /* ---- too many SGEs ------------------------------------------------------- */
@@ -266,7 +258,7 @@ static void test_create_sge_limits(void)
 	struct t_dev *d = &devs[0];
 	struct ibv_pd *pd = ibv_alloc_pd(d->ctx);
 	struct ibv_cq *cq = pd ? ibv_create_cq(d->ctx, 16, NULL, NULL, 0) : NULL;
-	struct ibv_qp_init_attr ia;
+	struct ibv_qp_cap cap;
 	struct ibv_srq_init_attr sa;
 	struct ibv_qp *qp;
 	struct ibv_srq *srq;
@@ -282,25 +274,22 @@ static void test_create_sge_limits(void)
 
 		if (!t_want(names[i]))
 			continue;
-		memset(&ia, 0, sizeof(ia));
-		ia.qp_type = IBV_QPT_RC;
-		ia.send_cq = cq;
-		ia.recv_cq = cq;
-		ia.cap.max_send_wr = 4;
-		ia.cap.max_recv_wr = 4;
-		ia.cap.max_send_sge = d->attr.max_sge + (i == 0);
-		ia.cap.max_recv_sge = d->attr.max_sge + (i == 1);
+		memset(&cap, 0, sizeof(cap));
+		cap.max_send_wr = 4;
+		cap.max_recv_wr = 4;
+		cap.max_send_sge = d->attr.max_sge + (i == 0);
+		cap.max_recv_sge = d->attr.max_sge + (i == 1);
 		errno = 0;
-		qp = ibv_create_qp(pd, &ia);
+		qp = t_create_qp(pd, IBV_QPT_RC, cq, NULL, &cap, &cap);
 		if (i < 2)
 			t_result(!qp && errno == EINVAL, names[i],
 				 "max_sge %d: qp %p errno %d (%s)", d->attr.max_sge, (void *)qp,
 				 errno, strerror(errno));
 		else
-			t_result(qp && ia.cap.max_send_sge >= (uint32_t)d->attr.max_sge &&
-					 ia.cap.max_recv_sge >= (uint32_t)d->attr.max_sge,
+			t_result(qp && cap.max_send_sge >= (uint32_t)d->attr.max_sge &&
+					 cap.max_recv_sge >= (uint32_t)d->attr.max_sge,
 				 names[i], "max_sge %d: qp %p errno %d caps %u/%u", d->attr.max_sge,
-				 (void *)qp, errno, ia.cap.max_send_sge, ia.cap.max_recv_sge);
+				 (void *)qp, errno, cap.max_send_sge, cap.max_recv_sge);
 		if (qp)
 			ibv_destroy_qp(qp);
 	}
@@ -336,6 +325,35 @@ static void make_sges(struct ibv_sge *sg, int n, struct t_side *s, size_t off)
 }
 
 /*
+ * The queue holds @max SGEs per WR (3 were asked for) and @nsg have room
+ * for a WR of max + 1 after one of 1: 0, or FAIL @name (@what names max).
+ */
+static int max_sge_ok(const char *name, uint32_t max, size_t nsg, const char *what)
+{
+	if (max >= 3 && max + 1 <= nsg - 1)
+		return 0;
+	t_result(0, name, "%s %u for 3", what, max);
+	return -1;
+}
+
+/*
+ * Posting [good WR, WR with @max + 1 SGEs] returned @ret and @bad: it must
+ * be EINVAL with bad_wr the second (@second); else FAIL @name.  0 or -1.
+ */
+static int rejected_second(const char *name, int ret, const void *bad, const void *second,
+			   uint32_t max)
+{
+	if (ret == EINVAL && bad == second)
+		return 0;
+	t_result(0, name, "num_sge %u > %u: ret %d (%s) bad_wr %s", max + 1, max, ret,
+		 strerror(ret),
+		 bad == second ? "the second"
+		 : bad	       ? "the first"
+			       : "NULL");
+	return -1;
+}
+
+/*
  * Send queue: [good SEND, SEND with max+1 SGEs] -> EINVAL, bad_wr is the
  * second, the first completes and arrives; then a SEND with exactly max
  * SGEs works.
@@ -358,10 +376,8 @@ static void test_post_send_too_many(int odp)
 		goto out;
 	}
 	max = p.a.cap.max_send_sge;
-	if (max < 3 || max + 1 > sizeof(sg) / sizeof(sg[0]) - 1) {
-		t_result(0, name, "create_qp returned max_send_sge %u for 3", max);
+	if (max_sge_ok(name, max, sizeof(sg) / sizeof(sg[0]), "create_qp returned max_send_sge"))
 		goto out;
-	}
 	t_fill(p.a.buf, BUF_SIZE, 8);
 	make_sges(sg, 1, &p.a, 0);
 	make_sges(sg + 1, max + 1, &p.a, 4096);
@@ -381,14 +397,8 @@ static void test_post_send_too_many(int odp)
 		goto out;
 	}
 	ret = ibv_post_send(p.a.qp, w, &bad);
-	if (ret != EINVAL || bad != &w[1]) {
-		t_result(0, name, "num_sge %u > %u: ret %d (%s) bad_wr %s", max + 1, max, ret,
-			 strerror(ret),
-			 bad == &w[1] ? "the second"
-			 : bad	      ? "the first"
-				      : "NULL");
+	if (rejected_second(name, ret, bad, &w[1], max))
 		goto out;
-	}
 	if (t_expect_wc(&p.a, name, "sender", 10, IBV_WC_SUCCESS, IBV_WC_SEND))
 		goto out;
 	if (t_expect_recv(&p.b, name, 20, 16, &wc))
@@ -458,10 +468,8 @@ static void test_post_recv_too_many(int odp, int srq)
 	} else {
 		max = p.b.cap.max_recv_sge;
 	}
-	if (max < 3 || max + 1 > sizeof(sg) / sizeof(sg[0]) - 1) {
-		t_result(0, name, "max_recv_sge %u for 3", max);
+	if (max_sge_ok(name, max, sizeof(sg) / sizeof(sg[0]), "max_recv_sge"))
 		goto out;
-	}
 	memset(p.b.buf, 0, BUF_SIZE);
 	make_sges(sg, 1, &p.b, 0);
 	make_sges(sg + 1, max + 1, &p.b, 4096);
@@ -474,14 +482,8 @@ static void test_post_recv_too_many(int odp, int srq)
 	w[1].sg_list = sg + 1;
 	w[1].num_sge = max + 1;
 	ret = srq ? ibv_post_srq_recv(p.b.srq, w, &bad) : ibv_post_recv(p.b.qp, w, &bad);
-	if (ret != EINVAL || bad != &w[1]) {
-		t_result(0, name, "num_sge %u > %u: ret %d (%s) bad_wr %s", max + 1, max, ret,
-			 strerror(ret),
-			 bad == &w[1] ? "the second"
-			 : bad	      ? "the first"
-				      : "NULL");
+	if (rejected_second(name, ret, bad, &w[1], max))
 		goto out;
-	}
 	/* The first receive was posted: a SEND lands in it. */
 	t_fill(p.a.buf, BUF_SIZE, 11);
 	if (t_post_one(&p.a, 40, IBV_WR_SEND, 0, 16, 0, 0) ||
@@ -773,17 +775,16 @@ static void data_tests(int m)
 	test_post_recv_too_many(m, 1);
 }
 
-int main(int argc, char **argv)
+/* The tests without data: once, before the memory kinds. */
+static void once(void)
 {
-	int ret;
-
-	ret = t_start(argc, argv, "errors [-d DEV] [-D DEV2] [-m pinned|odp|both] [-f FILTER]",
-		      NULL, NULL, devs);
-	if (ret)
-		return ret;
 	printf("# max_sge %d, max_srq_sge %d\n", devs[0].attr.max_sge, devs[0].attr.max_srq_sge);
 	test_create_sge_limits();
 	test_qp_transitions();
-	t_each_mode(devs, "errors", data_tests);
-	return t_summary();
+}
+
+int main(int argc, char **argv)
+{
+	return t_main(argc, argv, "errors [-d DEV] [-D DEV2] [-m pinned|odp|both] [-f FILTER]",
+		      devs, once, "errors", data_tests);
 }

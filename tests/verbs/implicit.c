@@ -17,31 +17,26 @@
  * pages over a 1 TiB reservation with the MR's kernel memory
  * (odp_kmem_bytes in `rdma resource show mr -dd`).  -t runs the tests whose
  * name contains TEST; -v shows the counters (rdma resource/statistic, hw
- * counters) in the middle of the fork test.  Prints PASS/FAIL lines and "N passed, N failed".
+ * counters) in the middle of the fork test.  Prints PASS/FAIL lines and
+ * "N passed, N failed" (common.h).
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
-#include <infiniband/verbs.h>
-#include "common.h"
-#include "odp_util.h"
 #include <pthread.h>
-#include <rdma/ib_user_ioctl_cmds.h>
-#include <rdma/ib_user_verbs.h>
-#include <rdma/rdma_user_ioctl_cmds.h>
 #include <sched.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
+
+#include "common.h"
 
 #define ODP_RW                                                                                     \
 	(IBV_ACCESS_ON_DEMAND | IBV_ACCESS_LOCAL_WRITE | IBV_ACCESS_REMOTE_WRITE |                 \
@@ -55,91 +50,32 @@
 #define ATOM1	 0x5555666677778888ULL
 #define ADD	 0x10001ULL
 
-static int passed, failed;
-static const char *devname, *filter;
+static const char *devname;
 static int verbose;
 static long page_size;
 
-#define CHECK(cond, ...)                                                                           \
-	do {                                                                                       \
-		if (!(cond)) {                                                                     \
-			printf("FAIL %s: ", __func__);                                             \
-			printf(__VA_ARGS__);                                                       \
-			printf("\n");                                                              \
-			fflush(stdout);                                                            \
-			failed++;                                                                  \
-			return;                                                                    \
-		}                                                                                  \
-	} while (0)
-
-#define PASS() (printf("PASS %s\n", __func__), fflush(stdout), passed++)
-
-static void result(int ok, const char *name, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (ok) {
-		printf("PASS %s\n", name);
-		passed++;
-	} else {
-		printf("FAIL %s: ", name);
-		va_start(ap, fmt);
-		vprintf(fmt, ap);
-		va_end(ap);
-		printf("\n");
-		failed++;
-	}
-	fflush(stdout);
-}
-
+/* A device with one PD for everything: the implicit MR and the QPs. */
 struct ctx {
-	struct ibv_context *ctx;
+	struct t_dev d;
 	struct ibv_pd *pd;
-	int gid_index;
-	union ibv_gid gid;
 };
 
 /* ---- device, counters, advise_mr ------------------------------------- */
 
 static int open_dev(struct ctx *c, const char *name)
 {
-	struct ibv_device **list;
-	int i, n;
-
 	memset(c, 0, sizeof(*c));
-	list = ibv_get_device_list(&n);
-	for (i = 0; list && i < n && !c->ctx; i++)
-		if (!strcmp(ibv_get_device_name(list[i]), name))
-			c->ctx = ibv_open_device(list[i]);
-	if (list)
-		ibv_free_device_list(list);
-	if (!c->ctx)
+	if (t_open_dev(&c->d, name, 0))
 		return ENODEV;
-	c->pd = ibv_alloc_pd(c->ctx);
-	if (!c->pd)
-		return errno;
-	/* The RoCEv2 GID of the netdev's IPv4 address (::ffff:a.b.c.d). */
-	c->gid_index = 1;
-	for (i = 0; i < 16; i++) {
-		static const uint8_t v4[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
-		union ibv_gid g;
-
-		if (!ibv_query_gid(c->ctx, 1, i, &g) && !memcmp(g.raw, v4, sizeof(v4))) {
-			c->gid_index = i;
-			break;
-		}
-	}
-	if (ibv_query_gid(c->ctx, 1, c->gid_index, &c->gid))
-		return errno;
-	return 0;
+	c->pd = ibv_alloc_pd(c->d.ctx);
+	return c->pd ? 0 : errno;
 }
 
 static void close_dev(struct ctx *c)
 {
 	if (c->pd)
 		ibv_dealloc_pd(c->pd);
-	if (c->ctx)
-		ibv_close_device(c->ctx);
+	t_close_dev(&c->d);
 }
 
 static struct ibv_mr *reg_implicit(struct ctx *c)
@@ -147,172 +83,42 @@ static struct ibv_mr *reg_implicit(struct ctx *c)
 	return ibv_reg_mr(c->pd, NULL, SIZE_MAX, ODP_RW);
 }
 
-/*
- * Driver attribute @name of the MR with @lkey on our device, from `rdma
- * resource show mr -dd` (the per-MR ODP counters and odp_kmem_bytes, shown
- * with a "drv_" prefix).
- * Returns -1 if not found.
- */
+/* Driver attribute @name of the MR with @lkey (`rdma resource show mr -dd`). */
 static long long mr_attr(uint32_t lkey, const char *name)
 {
-	char line[4096], want[64], key[80], *p;
-	long long val = -1;
-	FILE *f;
-
-	f = popen("rdma resource show mr -dd 2>&1", "r");
-	if (!f)
-		return -1;
-	snprintf(want, sizeof(want), " lkey 0x%x ", (unsigned int)lkey);
-	snprintf(key, sizeof(key), " drv_%s ", name);
-	while (fgets(line, sizeof(line), f)) {
-		if (!strstr(line, want) || !strstr(line, devname))
-			continue;
-		p = strstr(line, key);
-		if (p)
-			val = strtoll(p + strlen(key), NULL, 10);
-	}
-	pclose(f);
-	return val;
+	return t_mr_attr(devname, lkey, name);
 }
 
 static int prefetch_write(struct ctx *c, void *addr, size_t len, uint32_t lkey)
 {
-	struct ib_uverbs_sge s = {.addr = (uintptr_t)addr, .length = len, .lkey = lkey};
-
-	return odp_advise_mr(c->pd, IB_UVERBS_ADVISE_MR_ADVICE_PREFETCH_WRITE,
-			     IB_UVERBS_ADVISE_MR_FLAG_FLUSH, &s, 1);
+	return t_advise(c->pd, IB_UVERBS_ADVISE_MR_ADVICE_PREFETCH_WRITE,
+			IB_UVERBS_ADVISE_MR_FLAG_FLUSH, addr, len, lkey);
 }
 
-static void *map_pages(size_t n)
-{
-	void *p = mmap(NULL, n * page_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1,
-		       0);
+/* ---- RC QPs: endpoints (struct t_side) and loopback pairs of common.h ---- */
 
-	return p == MAP_FAILED ? NULL : p;
+/* A QP with its CQ in the device's PD, no buffer. */
+static int qp_create(struct ctx *c, struct t_side *q)
+{
+	struct t_side_opts o = {.pd = c->pd};
+
+	return t_side_init(q, &c->d, &o) ? errno : 0;
 }
 
-static void fill(void *buf, size_t n, unsigned int seed)
+static int qp_connect(struct t_side *q, uint32_t dqpn, const union ibv_gid *dgid)
 {
-	uint8_t *p = buf;
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		p[i] = (uint8_t)(seed * 131 + i * 7 + (i >> 8));
-}
-
-static int check_fill(const void *buf, size_t n, unsigned int seed)
-{
-	const uint8_t *p = buf;
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (p[i] != (uint8_t)(seed * 131 + i * 7 + (i >> 8)))
-			return 0;
-	return 1;
-}
-
-/* ---- RC QPs ------------------------------------------------------------ */
-
-struct qp {
-	struct ctx *c;
-	struct ibv_cq *cq;
-	struct ibv_qp *qp;
-};
-
-static int qp_create(struct ctx *c, struct qp *q)
-{
-	q->c = c;
-	q->cq = ibv_create_cq(c->ctx, 32, NULL, NULL, 0);
-	if (!q->cq)
-		return errno;
-	q->qp = t_create_rc_qp(c->pd, q->cq, NULL, 16, 1, NULL);
-	return q->qp ? 0 : errno;
-}
-
-static void qp_destroy(struct qp *q)
-{
-	if (q->qp)
-		ibv_destroy_qp(q->qp);
-	if (q->cq)
-		ibv_destroy_cq(q->cq);
-	q->qp = NULL;
-	q->cq = NULL;
-}
-
-static int qp_connect(struct qp *q, uint32_t dqpn, const union ibv_gid *dgid)
-{
-	return t_connect_qp(q->qp, q->c->gid_index, dgid, dqpn, IBV_MTU_1024, 7);
+	return t_connect_qp(q->qp, q->dev->gid_index, dgid, dqpn, IBV_MTU_1024, 7);
 }
 
 /* Two QPs of one device connected to each other. */
-struct pair {
-	struct qp a, b;
-};
-
-static int pair_open(struct ctx *c, struct pair *p)
+static int pair_open(struct ctx *c, struct t_pair *p)
 {
-	int ret;
+	struct t_side_opts o = {.pd = c->pd};
 
-	memset(p, 0, sizeof(*p));
-	ret = qp_create(c, &p->a);
-	if (!ret)
-		ret = qp_create(c, &p->b);
-	if (!ret)
-		ret = qp_connect(&p->a, p->b.qp->qp_num, &c->gid);
-	if (!ret)
-		ret = qp_connect(&p->b, p->a.qp->qp_num, &c->gid);
-	return ret;
+	return t_pair_loop(p, &c->d, &o, IBV_MTU_1024, 7) ? errno : 0;
 }
 
-static void pair_close(struct pair *p)
-{
-	qp_destroy(&p->a);
-	qp_destroy(&p->b);
-}
-
-/* Wait for one completion: its status, or -ETIMEDOUT after 20 s. */
-static int wait_wc(struct qp *q, struct ibv_wc *wc)
-{
-	int i, n = 0;
-
-	for (i = 0; i < 4000 && !n; i++) {
-		n = ibv_poll_cq(q->cq, 1, wc);
-		if (n < 0)
-			return -EIO;
-		if (!n)
-			usleep(5000);
-	}
-	return n ? (int)wc->status : -ETIMEDOUT;
-}
-
-/* Post one signaled RDMA/atomic/SEND work request and wait for it. */
-static int xfer(struct qp *q, enum ibv_wr_opcode op, void *local, size_t len, uint32_t lkey,
-		uint64_t raddr, uint32_t rkey, uint64_t cmp_add, uint64_t swap)
-{
-	struct ibv_sge sge = {.addr = (uintptr_t)local, .length = len, .lkey = lkey};
-	struct ibv_send_wr wr = {0}, *bad;
-	struct ibv_wc wc;
-
-	wr.wr_id = op;
-	wr.sg_list = &sge;
-	wr.num_sge = 1;
-	wr.opcode = op;
-	wr.send_flags = IBV_SEND_SIGNALED;
-	if (op == IBV_WR_ATOMIC_CMP_AND_SWP || op == IBV_WR_ATOMIC_FETCH_AND_ADD) {
-		wr.wr.atomic.remote_addr = raddr;
-		wr.wr.atomic.rkey = rkey;
-		wr.wr.atomic.compare_add = cmp_add;
-		wr.wr.atomic.swap = swap;
-	} else if (op != IBV_WR_SEND) {
-		wr.wr.rdma.remote_addr = raddr;
-		wr.wr.rdma.rkey = rkey;
-	}
-	if (ibv_post_send(q->qp, &wr, &bad))
-		return -errno;
-	return wait_wc(q, &wc);
-}
-
-static int post_recv(struct qp *q, void *buf, size_t len, uint32_t lkey)
+static int post_recv(struct t_side *q, void *buf, size_t len, uint32_t lkey)
 {
 	struct ibv_sge sge = {.addr = (uintptr_t)buf, .length = len, .lkey = lkey};
 	struct ibv_recv_wr wr = {.wr_id = 7, .sg_list = &sge, .num_sge = 1}, *bad;
@@ -343,13 +149,14 @@ struct role {
 	int ret;
 };
 
-static int xwrite(int fd, const void *buf, size_t len)
+/* All of @len bytes to (@out) or from @fd; 0 or -1. */
+static int xio(int fd, void *buf, size_t len, int out)
 {
-	const char *p = buf;
+	char *p = buf;
 	ssize_t n;
 
 	while (len) {
-		n = write(fd, p, len);
+		n = out ? write(fd, p, len) : read(fd, p, len);
 		if (n <= 0)
 			return -1;
 		p += n;
@@ -358,19 +165,35 @@ static int xwrite(int fd, const void *buf, size_t len)
 	return 0;
 }
 
+static int xwrite(int fd, const void *buf, size_t len)
+{
+	return xio(fd, (void *)buf, len, 1);
+}
+
 static int xread(int fd, void *buf, size_t len)
 {
-	char *p = buf;
-	ssize_t n;
+	return xio(fd, buf, len, 0);
+}
 
-	while (len) {
-		n = read(fd, p, len);
-		if (n <= 0)
-			return -1;
-		p += n;
-		len -= n;
-	}
-	return 0;
+/* What each end owns besides its stack: heap and mapped buffers, a QP. */
+struct end {
+	struct t_side q;
+	char *heap, *map;
+};
+
+static int end_open(struct role *r, struct end *e)
+{
+	e->heap = malloc(BUF_LEN);
+	e->map = t_map_pages(BUF_LEN / page_size);
+	return !e->heap || !e->map || qp_create(r->c, &e->q) ? -1 : 0;
+}
+
+static void end_close(struct end *e)
+{
+	t_side_fini(&e->q);
+	free(e->heap);
+	if (e->map)
+		munmap(e->map, BUF_LEN);
 }
 
 /*
@@ -384,44 +207,45 @@ static void *target_main(void *arg)
 	struct verdict v = {.ok = 1};
 	char stack_buf[2 * SEND_LEN];
 	struct hello me = {0}, peer;
-	struct qp q = {0};
+	struct end e = {0};
+	struct t_side *q = &e.q;
 	uint64_t *atom;
 	struct ibv_wc wc;
 	char *heap, *map;
 	int ret;
 
 	r->ret = 1;
-	heap = malloc(BUF_LEN);
-	map = map_pages(BUF_LEN / page_size);
-	if (!heap || !map || qp_create(r->c, &q))
+	if (end_open(r, &e))
 		goto out;
+	heap = e.heap;
+	map = e.map;
 	memset(heap, 0, BUF_LEN);
 	memset(stack_buf, 0, sizeof(stack_buf));
 	atom = (uint64_t *)(map + BUF_LEN - 64);
 	*atom = ATOM0;
-	me.qpn = q.qp->qp_num;
+	me.qpn = q->qp->qp_num;
 	me.rkey = r->mr->rkey;
-	me.gid = r->c->gid;
+	me.gid = r->c->d.gid;
 	me.heap = (uintptr_t)heap;
 	me.map = (uintptr_t)map;
 	me.stack = (uintptr_t)stack_buf;
 	me.atom = (uintptr_t)atom;
 	if (xwrite(r->fd, &me, sizeof(me)) || xread(r->fd, &peer, sizeof(peer)))
 		goto out;
-	if (qp_connect(&q, peer.qpn, &peer.gid) ||
-	    post_recv(&q, stack_buf, sizeof(stack_buf), r->mr->lkey)) {
+	if (qp_connect(q, peer.qpn, &peer.gid) ||
+	    post_recv(q, stack_buf, sizeof(stack_buf), r->mr->lkey)) {
 		v.ok = 0;
 		snprintf(v.msg, sizeof(v.msg), "target connect/post_recv: %s", strerror(errno));
 	}
 	if (xwrite(r->fd, &v, sizeof(v)) || xread(r->fd, &v, sizeof(v)))
 		goto out;
 	/* The initiator has finished: check what arrived. */
-	ret = wait_wc(&q, &wc);
+	ret = t_wait_wc(q->cq, &wc, T_POLL_MS);
 	if (ret != IBV_WC_SUCCESS || wc.opcode != IBV_WC_RECV || wc.byte_len != SEND_LEN) {
 		v.ok = 0;
 		snprintf(v.msg, sizeof(v.msg), "RECV completion: status %d opcode %d len %u", ret,
 			 wc.opcode, wc.byte_len);
-	} else if (!check_fill(stack_buf, SEND_LEN, 3)) {
+	} else if (!t_is_fill(stack_buf, SEND_LEN, 3)) {
 		v.ok = 0;
 		snprintf(v.msg, sizeof(v.msg), "SEND payload in the stack buffer differs");
 	} else if (*atom != ATOM1 + ADD) {
@@ -435,10 +259,7 @@ static void *target_main(void *arg)
 	if (!xwrite(r->fd, &v, sizeof(v)))
 		r->ret = 0;
 out:
-	qp_destroy(&q);
-	free(heap);
-	if (map)
-		munmap(map, BUF_LEN);
+	end_close(&e);
 	return NULL;
 }
 
@@ -452,104 +273,110 @@ struct initiator {
 	const char *tag;
 };
 
+/* PASS or FAIL "@tag @what". */
+static void tagged(const struct initiator *in, const char *what, int ok, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static void tagged(const struct initiator *in, const char *what, int ok, const char *fmt, ...)
+{
+	char name[128];
+	va_list ap;
+
+	snprintf(name, sizeof(name), "%s %s", in->tag, what);
+	va_start(ap, fmt);
+	t_vresult(ok, name, fmt, ap);
+	va_end(ap);
+}
+
 static void *initiator_main(void *arg)
 {
 	struct initiator *in = arg;
 	struct role *r = &in->r;
-	char stack_buf[2 * XFER_LEN], name[128];
+	char stack_buf[2 * XFER_LEN];
 	uint32_t lkey = r->mr->lkey;
 	struct hello me = {0}, t;
 	struct verdict v;
-	struct qp q = {0};
+	struct end e = {0};
+	struct t_side *q = &e.q;
 	char *heap, *map;
 	uint64_t *res;
 	int ret, ok;
 
-#define RESULT(what, cond, ...)                                                                    \
-	do {                                                                                       \
-		snprintf(name, sizeof(name), "%s %s", in->tag, what);                              \
-		result(cond, name, __VA_ARGS__);                                                   \
-	} while (0)
-
 	r->ret = 1;
-	heap = malloc(BUF_LEN);
-	map = map_pages(BUF_LEN / page_size);
-	if (!heap || !map || qp_create(r->c, &q))
+	if (end_open(r, &e))
 		goto out;
-	me.qpn = q.qp->qp_num;
-	me.gid = r->c->gid;
+	heap = e.heap;
+	map = e.map;
+	me.qpn = q->qp->qp_num;
+	me.gid = r->c->d.gid;
 	if (xwrite(r->fd, &me, sizeof(me)) || xread(r->fd, &t, sizeof(t)))
 		goto out;
-	ret = qp_connect(&q, t.qpn, &t.gid);
+	ret = qp_connect(q, t.qpn, &t.gid);
 	if (xread(r->fd, &v, sizeof(v)))
 		goto out;
-	RESULT("connect", !ret && v.ok, "initiator %s, target %s", strerror(ret), v.msg);
+	tagged(in, "connect", !ret && v.ok, "initiator %s, target %s", strerror(ret), v.msg);
 	if (ret || !v.ok)
 		goto done;
 
 	/* WRITE heap -> target mapping, READ it back onto our stack. */
-	fill(heap, XFER_LEN, 1);
+	t_fill(heap, XFER_LEN, 1);
 	memset(stack_buf, 0, sizeof(stack_buf));
-	ret = xfer(&q, IBV_WR_RDMA_WRITE, heap, XFER_LEN, lkey, t.map + 100, t.rkey, 0, 0);
+	ret = t_xfer(q, IBV_WR_RDMA_WRITE, heap, XFER_LEN, lkey, t.map + 100, t.rkey, 0, 0);
 	ok = ret == IBV_WC_SUCCESS;
 	if (ok)
-		ret = xfer(&q, IBV_WR_RDMA_READ, stack_buf + 3, XFER_LEN, lkey, t.map + 100, t.rkey,
-			   0, 0);
-	RESULT("RDMA WRITE malloc->remote mmap, READ remote mmap->thread stack",
+		ret = t_xfer(q, IBV_WR_RDMA_READ, stack_buf + 3, XFER_LEN, lkey, t.map + 100,
+			     t.rkey, 0, 0);
+	tagged(in, "RDMA WRITE malloc->remote mmap, READ remote mmap->thread stack",
 	       ok && ret == IBV_WC_SUCCESS && !memcmp(stack_buf + 3, heap, XFER_LEN),
 	       "status %d, data %s", ret,
 	       memcmp(stack_buf + 3, heap, XFER_LEN) ? "differs" : "equal");
 
 	/* WRITE stack -> target heap, READ it back into our mapping. */
-	fill(stack_buf, XFER_LEN, 2);
+	t_fill(stack_buf, XFER_LEN, 2);
 	memset(map, 0, BUF_LEN);
-	ret = xfer(&q, IBV_WR_RDMA_WRITE, stack_buf, XFER_LEN, lkey, t.heap + 7, t.rkey, 0, 0);
+	ret = t_xfer(q, IBV_WR_RDMA_WRITE, stack_buf, XFER_LEN, lkey, t.heap + 7, t.rkey, 0, 0);
 	ok = ret == IBV_WC_SUCCESS;
 	if (ok)
-		ret = xfer(&q, IBV_WR_RDMA_READ, map + page_size - 9, XFER_LEN, lkey, t.heap + 7,
-			   t.rkey, 0, 0);
-	RESULT("RDMA WRITE thread stack->remote malloc, READ remote malloc->mmap",
-	       ok && ret == IBV_WC_SUCCESS && check_fill(map + page_size - 9, XFER_LEN, 2),
+		ret = t_xfer(q, IBV_WR_RDMA_READ, map + page_size - 9, XFER_LEN, lkey, t.heap + 7,
+			     t.rkey, 0, 0);
+	tagged(in, "RDMA WRITE thread stack->remote malloc, READ remote malloc->mmap",
+	       ok && ret == IBV_WC_SUCCESS && t_is_fill(map + page_size - 9, XFER_LEN, 2),
 	       "status %d", ret);
 
 	/* SEND from our mapping into the target's RECV on its thread stack. */
-	fill(map, SEND_LEN, 3);
-	ret = xfer(&q, IBV_WR_SEND, map, SEND_LEN, lkey, 0, 0, 0, 0);
-	RESULT("SEND mmap->remote RECV on thread stack", ret == IBV_WC_SUCCESS, "status %d", ret);
+	t_fill(map, SEND_LEN, 3);
+	ret = t_xfer(q, IBV_WR_SEND, map, SEND_LEN, lkey, 0, 0, 0, 0);
+	tagged(in, "SEND mmap->remote RECV on thread stack", ret == IBV_WC_SUCCESS, "status %d",
+	       ret);
 
 	/* Atomics on the target's word; results land on our heap. */
 	res = (uint64_t *)(heap + 64);
 	*res = 0;
-	ret = xfer(&q, IBV_WR_ATOMIC_CMP_AND_SWP, res, 8, lkey, t.atom, t.rkey, ATOM0, ATOM1);
-	RESULT("ATOMIC CMP_SWP (match)", ret == IBV_WC_SUCCESS && *res == ATOM0,
+	ret = t_xfer(q, IBV_WR_ATOMIC_CMP_AND_SWP, res, 8, lkey, t.atom, t.rkey, ATOM0, ATOM1);
+	tagged(in, "ATOMIC CMP_SWP (match)", ret == IBV_WC_SUCCESS && *res == ATOM0,
 	       "status %d old 0x%llx", ret, (unsigned long long)*res);
 	*res = 0;
-	ret = xfer(&q, IBV_WR_ATOMIC_CMP_AND_SWP, res, 8, lkey, t.atom, t.rkey, ATOM0, 1);
-	RESULT("ATOMIC CMP_SWP (no match)", ret == IBV_WC_SUCCESS && *res == ATOM1,
+	ret = t_xfer(q, IBV_WR_ATOMIC_CMP_AND_SWP, res, 8, lkey, t.atom, t.rkey, ATOM0, 1);
+	tagged(in, "ATOMIC CMP_SWP (no match)", ret == IBV_WC_SUCCESS && *res == ATOM1,
 	       "status %d old 0x%llx", ret, (unsigned long long)*res);
 	res = (uint64_t *)(stack_buf + 8 * 100);
 	*res = 0;
-	ret = xfer(&q, IBV_WR_ATOMIC_FETCH_AND_ADD, res, 8, lkey, t.atom, t.rkey, ADD, 0);
-	RESULT("ATOMIC FETCH_ADD", ret == IBV_WC_SUCCESS && *res == ATOM1, "status %d old 0x%llx",
-	       ret, (unsigned long long)*res);
+	ret = t_xfer(q, IBV_WR_ATOMIC_FETCH_AND_ADD, res, 8, lkey, t.atom, t.rkey, ADD, 0);
+	tagged(in, "ATOMIC FETCH_ADD", ret == IBV_WC_SUCCESS && *res == ATOM1,
+	       "status %d old 0x%llx", ret, (unsigned long long)*res);
 	res = (uint64_t *)(map + 2 * page_size);
 	*res = 0;
-	ret = xfer(&q, IBV_WR_RDMA_READ, res, 8, lkey, t.atom, t.rkey, 0, 0);
-	RESULT("RDMA READ of the atomic word", ret == IBV_WC_SUCCESS && *res == ATOM1 + ADD,
+	ret = t_xfer(q, IBV_WR_RDMA_READ, res, 8, lkey, t.atom, t.rkey, 0, 0);
+	tagged(in, "RDMA READ of the atomic word", ret == IBV_WC_SUCCESS && *res == ATOM1 + ADD,
 	       "status %d value 0x%llx", ret, (unsigned long long)*res);
 done:
 	v.ok = 1;
 	if (xwrite(r->fd, &v, sizeof(v)) || xread(r->fd, &v, sizeof(v)))
 		v.ok = -1;
-	RESULT("target: RECV payload and atomic word", v.ok == 1, "%s",
+	tagged(in, "target: RECV payload and atomic word", v.ok == 1, "%s",
 	       v.ok < 0 ? "target died" : v.msg);
 	r->ret = 0;
 out:
-#undef RESULT
-	qp_destroy(&q);
-	free(heap);
-	if (map)
-		munmap(map, BUF_LEN);
+	end_close(&e);
 	return NULL;
 }
 
@@ -563,20 +390,20 @@ static void test_opcodes_loopback(struct ctx *c)
 	int sv[2];
 
 	mr = reg_implicit(c);
-	CHECK(mr, "implicit ibv_reg_mr: %s", strerror(errno));
-	CHECK(!socketpair(AF_UNIX, SOCK_STREAM, 0, sv), "socketpair");
+	T_REQUIRE(mr, __func__, "implicit ibv_reg_mr: %s", strerror(errno));
+	T_REQUIRE(!socketpair(AF_UNIX, SOCK_STREAM, 0, sv), __func__, "socketpair");
 	in.r = (struct role){.c = c, .mr = mr, .fd = sv[0]};
 	tr = (struct role){.c = c, .mr = mr, .fd = sv[1]};
-	CHECK(!pthread_create(&tt, NULL, target_main, &tr) &&
-		      !pthread_create(&ti, NULL, initiator_main, &in),
-	      "pthread_create");
+	T_REQUIRE(!pthread_create(&tt, NULL, target_main, &tr) &&
+			  !pthread_create(&ti, NULL, initiator_main, &in),
+		  __func__, "pthread_create");
 	pthread_join(ti, NULL);
 	pthread_join(tt, NULL);
 	close(sv[0]);
 	close(sv[1]);
-	CHECK(!ibv_dereg_mr(mr), "dereg");
-	CHECK(!in.r.ret && !tr.ret, "an end failed to set up (socket or QP)");
-	PASS();
+	T_REQUIRE(!ibv_dereg_mr(mr), __func__, "dereg");
+	T_REQUIRE(!in.r.ret && !tr.ret, __func__, "an end failed to set up (socket or QP)");
+	t_pass(__func__);
 }
 
 /*
@@ -621,14 +448,14 @@ static int run_peer(const char *peer, const char *netns, int fd)
 /* ---- munmap holes -------------------------------------------------------- */
 
 /* Run one transfer on loopback pair @p (used once): the completion status. */
-static int one_xfer(struct pair *p, enum ibv_wr_opcode op, void *local, uint32_t lkey, void *remote,
-		    uint32_t rkey)
+static int one_xfer(struct t_pair *p, enum ibv_wr_opcode op, void *local, uint32_t lkey,
+		    void *remote, uint32_t rkey)
 {
-	return xfer(&p->a, op, local, 64, lkey, (uintptr_t)remote, rkey, 0, 0);
+	return t_xfer(&p->a, op, local, 64, lkey, (uintptr_t)remote, rkey, 0, 0);
 }
 
 /* A SEND into a RECV buffer at @dst: the sender's and receiver's status. */
-static void send_into(struct pair *p, void *src, uint32_t lkey, void *dst, uint32_t dkey,
+static void send_into(struct t_pair *p, void *src, uint32_t lkey, void *dst, uint32_t dkey,
 		      int *sstat, int *rstat)
 {
 	struct ibv_wc wc;
@@ -636,8 +463,8 @@ static void send_into(struct pair *p, void *src, uint32_t lkey, void *dst, uint3
 	*sstat = *rstat = -1;
 	if (post_recv(&p->b, dst, 64, dkey))
 		return;
-	*sstat = xfer(&p->a, IBV_WR_SEND, src, 64, lkey, 0, 0, 0, 0);
-	*rstat = wait_wc(&p->b, &wc);
+	*sstat = t_xfer(&p->a, IBV_WR_SEND, src, 64, lkey, 0, 0, 0, 0);
+	*rstat = t_wait_wc(p->b.cq, &wc, T_POLL_MS);
 }
 
 /*
@@ -653,19 +480,19 @@ static void holes(struct ctx *c, int implicit)
 	char *buf, *hole, *good, name[96];
 	struct ibv_mr *mr, *im;
 	int ret, s, r, i;
-	struct pair p[6];
+	struct t_pair p[6];
 	uint32_t key;
 
 	im = reg_implicit(c);
-	buf = map_pages(4);
+	buf = t_map_pages(4);
 	snprintf(name, sizeof(name), "holes %s", kind);
 	if (!im || !buf) {
-		result(0, name, "setup: %s", strerror(errno));
+		t_result(0, name, "setup: %s", strerror(errno));
 		return;
 	}
 	mr = implicit ? im : ibv_reg_mr(c->pd, buf, 4 * page_size, ODP_RW);
 	if (!mr) {
-		result(0, name, "explicit ibv_reg_mr: %s", strerror(errno));
+		t_result(0, name, "explicit ibv_reg_mr: %s", strerror(errno));
 		return;
 	}
 	key = mr->lkey;
@@ -679,7 +506,7 @@ static void holes(struct ctx *c, int implicit)
 	 */
 	for (i = 0; i < 6; i++) {
 		if (pair_open(c, &p[i])) {
-			result(0, name, "loopback pair: %s", strerror(errno));
+			t_result(0, name, "loopback pair: %s", strerror(errno));
 			return;
 		}
 	}
@@ -689,31 +516,31 @@ static void holes(struct ctx *c, int implicit)
 
 	ret = one_xfer(&p[0], IBV_WR_RDMA_WRITE, good, key, hole + 8, key);
 	snprintf(name, sizeof(name), "%s: remote WRITE into munmapped page", kind);
-	result(ret == IBV_WC_REM_ACCESS_ERR, name, "status %d (%s), want REM_ACCESS_ERR", ret,
-	       ret >= 0 ? ibv_wc_status_str(ret) : "-");
+	t_result(ret == IBV_WC_REM_ACCESS_ERR, name, "status %d (%s), want REM_ACCESS_ERR", ret,
+		 ret >= 0 ? ibv_wc_status_str(ret) : "-");
 	ret = one_xfer(&p[1], IBV_WR_RDMA_READ, good, key, hole + 8, key);
 	snprintf(name, sizeof(name), "%s: remote READ of munmapped page", kind);
-	result(ret == IBV_WC_REM_ACCESS_ERR, name, "status %d (%s), want REM_ACCESS_ERR", ret,
-	       ret >= 0 ? ibv_wc_status_str(ret) : "-");
+	t_result(ret == IBV_WC_REM_ACCESS_ERR, name, "status %d (%s), want REM_ACCESS_ERR", ret,
+		 ret >= 0 ? ibv_wc_status_str(ret) : "-");
 	ret = one_xfer(&p[2], IBV_WR_RDMA_WRITE, hole + 8, key, good, key);
 	snprintf(name, sizeof(name), "%s: local SGE (WRITE source) in munmapped page", kind);
-	result(ret == IBV_WC_LOC_PROT_ERR, name, "status %d (%s), want LOC_PROT_ERR", ret,
-	       ret >= 0 ? ibv_wc_status_str(ret) : "-");
+	t_result(ret == IBV_WC_LOC_PROT_ERR, name, "status %d (%s), want LOC_PROT_ERR", ret,
+		 ret >= 0 ? ibv_wc_status_str(ret) : "-");
 	ret = one_xfer(&p[3], IBV_WR_RDMA_READ, hole + 8, key, good, key);
 	snprintf(name, sizeof(name), "%s: local SGE (READ target) in munmapped page", kind);
-	result(ret == IBV_WC_LOC_PROT_ERR, name, "status %d (%s), want LOC_PROT_ERR", ret,
-	       ret >= 0 ? ibv_wc_status_str(ret) : "-");
+	t_result(ret == IBV_WC_LOC_PROT_ERR, name, "status %d (%s), want LOC_PROT_ERR", ret,
+		 ret >= 0 ? ibv_wc_status_str(ret) : "-");
 	send_into(&p[4], good, key, hole + 8, key, &s, &r);
 	snprintf(name, sizeof(name), "%s: RECV buffer in munmapped page", kind);
-	result(s == IBV_WC_REM_OP_ERR && r == IBV_WC_LOC_PROT_ERR, name,
-	       "sender %d (%s) want REM_OP_ERR, receiver %d (%s) want LOC_PROT_ERR", s,
-	       s >= 0 ? ibv_wc_status_str(s) : "-", r, r >= 0 ? ibv_wc_status_str(r) : "-");
+	t_result(s == IBV_WC_REM_OP_ERR && r == IBV_WC_LOC_PROT_ERR, name,
+		 "sender %d (%s) want REM_OP_ERR, receiver %d (%s) want LOC_PROT_ERR", s,
+		 s >= 0 ? ibv_wc_status_str(s) : "-", r, r >= 0 ? ibv_wc_status_str(r) : "-");
 	/* The rest of the region still works. */
 	ret = one_xfer(&p[5], IBV_WR_RDMA_WRITE, good, key, buf + 8, key);
 	snprintf(name, sizeof(name), "%s: mapped pages next to the hole still work", kind);
-	result(ret == IBV_WC_SUCCESS, name, "status %d", ret);
+	t_result(ret == IBV_WC_SUCCESS, name, "status %d", ret);
 	for (i = 0; i < 6; i++)
-		pair_close(&p[i]);
+		t_pair_fini(&p[i]);
 	if (!implicit)
 		ibv_dereg_mr(mr);
 	ibv_dereg_mr(im);
@@ -732,10 +559,10 @@ static void test_holes(struct ctx *c)
 #define FORK_PAGES 8
 
 /* Remote READ of @len bytes at @addr (rkey @rkey) into @dst (pinned). */
-static int read_back(struct pair *p, void *dst, struct ibv_mr *dmr, void *addr, uint32_t rkey,
+static int read_back(struct t_pair *p, void *dst, struct ibv_mr *dmr, void *addr, uint32_t rkey,
 		     size_t len)
 {
-	return xfer(&p->a, IBV_WR_RDMA_READ, dst, len, dmr->lkey, (uintptr_t)addr, rkey, 0, 0);
+	return t_xfer(&p->a, IBV_WR_RDMA_READ, dst, len, dmr->lkey, (uintptr_t)addr, rkey, 0, 0);
 }
 
 /*
@@ -750,34 +577,35 @@ static void test_fork(struct ctx *c)
 	long long pf_i, pf_e, inv_i, inv_e, wd0, wd;
 	char *ib, *eb, *dst, go = 'g';
 	struct ibv_mr *im, *em, *dmr;
-	struct pair p;
+	struct t_pair p;
 	int c2p[2], p2c[2], st, ret;
 	pid_t pid;
 
 	im = reg_implicit(c);
-	CHECK(im, "implicit ibv_reg_mr: %s", strerror(errno));
-	ib = map_pages(FORK_PAGES);
-	eb = map_pages(FORK_PAGES);
+	T_REQUIRE(im, __func__, "implicit ibv_reg_mr: %s", strerror(errno));
+	ib = t_map_pages(FORK_PAGES);
+	eb = t_map_pages(FORK_PAGES);
 	dst = malloc(len);
-	CHECK(ib && eb && dst, "allocations");
+	T_REQUIRE(ib && eb && dst, __func__, "allocations");
 	em = ibv_reg_mr(c->pd, eb, len, ODP_RW);
 	dmr = ibv_reg_mr(c->pd, dst, len, IBV_ACCESS_LOCAL_WRITE); /* pinned: no ODP counts */
-	CHECK(em && dmr, "ibv_reg_mr: %s", strerror(errno));
-	CHECK(!pair_open(c, &p), "loopback pair");
-	fill(ib, len, 10);
-	fill(eb, len, 11);
-	CHECK(!prefetch_write(c, ib, len, im->lkey) && !prefetch_write(c, eb, len, em->lkey),
-	      "prefetch");
+	T_REQUIRE(em && dmr, __func__, "ibv_reg_mr: %s", strerror(errno));
+	T_REQUIRE(!pair_open(c, &p), __func__, "loopback pair");
+	t_fill(ib, len, 10);
+	t_fill(eb, len, 11);
+	T_REQUIRE(!prefetch_write(c, ib, len, im->lkey) && !prefetch_write(c, eb, len, em->lkey),
+		  __func__, "prefetch");
 	pf_i = mr_attr(im->lkey, "page_faults");
 	pf_e = mr_attr(em->lkey, "page_faults");
 	inv_i = mr_attr(im->lkey, "page_invalidations");
 	inv_e = mr_attr(em->lkey, "page_invalidations");
-	wd0 = odp_hw_counter(devname, "odp_write_downgrades");
-	CHECK(pf_i >= 0 && pf_e >= 0 && inv_i >= 0 && inv_e >= 0 && wd0 >= 0, "counters missing");
+	wd0 = t_hw_counter(devname, "odp_write_downgrades");
+	T_REQUIRE(pf_i >= 0 && pf_e >= 0 && inv_i >= 0 && inv_e >= 0 && wd0 >= 0, __func__,
+		  "counters missing");
 
-	CHECK(!pipe(c2p) && !pipe(p2c), "pipe");
+	T_REQUIRE(!pipe(c2p) && !pipe(p2c), __func__, "pipe");
 	pid = fork();
-	CHECK(pid >= 0, "fork: %s", strerror(errno));
+	T_REQUIRE(pid >= 0, __func__, "fork: %s", strerror(errno));
 	if (!pid) {
 		/* The child writes its (COW) copy of the first half and waits. */
 		close(c2p[0]);
@@ -789,30 +617,32 @@ static void test_fork(struct ctx *c)
 		_exit(0);
 	}
 	ret = read(c2p[0], &go, 1);
-	CHECK(ret == 1, "child did not report");
+	T_REQUIRE(ret == 1, __func__, "child did not report");
 
 	/* Remote READs of the parent's memory: the parent's data, no faults. */
 	memset(dst, 0, len);
 	ret = read_back(&p, dst, dmr, ib, im->rkey, len);
-	CHECK(ret == IBV_WC_SUCCESS && check_fill(dst, len, 10),
-	      "implicit: READ after fork: status %d, data %s", ret,
-	      check_fill(dst, len, 10) ? "ok" : "differs");
+	T_REQUIRE(ret == IBV_WC_SUCCESS && t_is_fill(dst, len, 10), __func__,
+		  "implicit: READ after fork: status %d, data %s", ret,
+		  t_is_fill(dst, len, 10) ? "ok" : "differs");
 	memset(dst, 0, len);
 	ret = read_back(&p, dst, dmr, eb, em->rkey, len);
-	CHECK(ret == IBV_WC_SUCCESS && check_fill(dst, len, 11),
-	      "explicit: READ after fork: status %d", ret);
-	wd = odp_hw_counter(devname, "odp_write_downgrades") - wd0;
+	T_REQUIRE(ret == IBV_WC_SUCCESS && t_is_fill(dst, len, 11), __func__,
+		  "explicit: READ after fork: status %d", ret);
+	wd = t_hw_counter(devname, "odp_write_downgrades") - wd0;
 	printf("# fork: odp_write_downgrades +%lld, page_invalidations implicit +%lld explicit "
 	       "+%lld, page_faults implicit +%lld explicit +%lld\n",
 	       wd, mr_attr(im->lkey, "page_invalidations") - inv_i,
 	       mr_attr(em->lkey, "page_invalidations") - inv_e,
 	       mr_attr(im->lkey, "page_faults") - pf_i, mr_attr(em->lkey, "page_faults") - pf_e);
-	CHECK(mr_attr(im->lkey, "page_faults") == pf_i && mr_attr(em->lkey, "page_faults") == pf_e,
-	      "reads after fork faulted: the read mappings were dropped");
-	CHECK(wd == 2 * FORK_PAGES, "odp_write_downgrades +%lld, want %d", wd, 2 * FORK_PAGES);
-	CHECK(mr_attr(im->lkey, "page_invalidations") - inv_i == FORK_PAGES &&
-		      mr_attr(em->lkey, "page_invalidations") - inv_e == FORK_PAGES,
-	      "page_invalidations count more than the write downgrades");
+	T_REQUIRE(mr_attr(im->lkey, "page_faults") == pf_i &&
+			  mr_attr(em->lkey, "page_faults") == pf_e,
+		  __func__, "reads after fork faulted: the read mappings were dropped");
+	T_REQUIRE(wd == 2 * FORK_PAGES, __func__, "odp_write_downgrades +%lld, want %d", wd,
+		  2 * FORK_PAGES);
+	T_REQUIRE(mr_attr(im->lkey, "page_invalidations") - inv_i == FORK_PAGES &&
+			  mr_attr(em->lkey, "page_invalidations") - inv_e == FORK_PAGES,
+		  __func__, "page_invalidations count more than the write downgrades");
 
 	/* A parent write to a page still shared with the child breaks COW. */
 	memset(ib + len - page_size, 'P', page_size);
@@ -820,23 +650,25 @@ static void test_fork(struct ctx *c)
 	memset(ib, 'Q', page_size); /* exclusive again after the child's COW: reused */
 	memset(dst, 0, len);
 	ret = read_back(&p, dst, dmr, ib, im->rkey, len);
-	CHECK(ret == IBV_WC_SUCCESS && dst[len - 1] == 'P' && dst[len - page_size] == 'P' &&
-		      dst[0] == 'Q' && dst[page_size - 1] == 'Q',
-	      "implicit: READ after the parent's writes: status %d, got '%c'/'%c' (stale page)",
-	      ret, dst[len - 1], dst[0]);
+	T_REQUIRE(ret == IBV_WC_SUCCESS && dst[len - 1] == 'P' && dst[len - page_size] == 'P' &&
+			  dst[0] == 'Q' && dst[page_size - 1] == 'Q',
+		  __func__,
+		  "implicit: READ after the parent's writes: status %d, got '%c'/'%c' (stale page)",
+		  ret, dst[len - 1], dst[0]);
 	ret = read_back(&p, dst, dmr, eb, em->rkey, len);
-	CHECK(ret == IBV_WC_SUCCESS && dst[len - 1] == 'P' && dst[len - page_size] == 'P',
-	      "explicit: READ after the parent's write: status %d, got '%c' (stale page)", ret,
-	      dst[len - 1]);
+	T_REQUIRE(ret == IBV_WC_SUCCESS && dst[len - 1] == 'P' && dst[len - page_size] == 'P',
+		  __func__,
+		  "explicit: READ after the parent's write: status %d, got '%c' (stale page)", ret,
+		  dst[len - 1]);
 	if (verbose) {
 		fflush(stdout);
 		ret = system("rdma resource show mr -dd; rdma statistic show mr; "
 			     "grep . /sys/class/infiniband/*/ports/1/hw_counters/odp_*");
 	}
-	CHECK(write(p2c[1], &go, 1) == 1 && waitpid(pid, &st, 0) == pid && WIFEXITED(st) &&
-		      !WEXITSTATUS(st),
-	      "child");
-	pair_close(&p);
+	T_REQUIRE(write(p2c[1], &go, 1) == 1 && waitpid(pid, &st, 0) == pid && WIFEXITED(st) &&
+			  !WEXITSTATUS(st),
+		  __func__, "child");
+	t_pair_fini(&p);
 	ibv_dereg_mr(dmr);
 	ibv_dereg_mr(em);
 	ibv_dereg_mr(im);
@@ -847,7 +679,7 @@ static void test_fork(struct ctx *c)
 	close(c2p[1]);
 	close(p2c[0]);
 	close(p2c[1]);
-	PASS();
+	t_pass(__func__);
 }
 
 /*
@@ -872,16 +704,17 @@ static void test_one_mm_one_event(struct ctx *c)
 	 */
 	buf = mmap((void *)(uintptr_t)0x600000000000ULL, 4 * page_size, PROT_READ | PROT_WRITE,
 		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
-	CHECK(im && buf != MAP_FAILED, "setup: %s", strerror(errno));
+	T_REQUIRE(im && buf != MAP_FAILED, __func__, "setup: %s", strerror(errno));
 	em = ibv_reg_mr(c->pd, buf, 4 * page_size, ODP_RW);
-	CHECK(em, "explicit ibv_reg_mr: %s", strerror(errno));
+	T_REQUIRE(em, __func__, "explicit ibv_reg_mr: %s", strerror(errno));
 	/*
 	 * Contexts of this process that hold regions: a context whose last
 	 * region went (an earlier test's) stays listed, empty, until its
 	 * deferred free.  Ours must hold both kinds.
 	 */
 	f = fopen("/sys/kernel/debug/softodp/odp/mms", "r");
-	CHECK(f, "/sys/kernel/debug/softodp/odp/mms: %s (debugfs mounted?)", strerror(errno));
+	T_REQUIRE(f, __func__, "/sys/kernel/debug/softodp/odp/mms: %s (debugfs mounted?)",
+		  strerror(errno));
 	snprintf(want, sizeof(want), "mm tgid %d", (int)getpid());
 	while (fgets(line, sizeof(line), f)) {
 		if (!strncmp(line, "mm tgid ", 8)) {
@@ -897,19 +730,19 @@ static void test_one_mm_one_event(struct ctx *c)
 		kinds |= strstr(line, "implicit") ? 1 : 2;
 	}
 	fclose(f);
-	CHECK(mms == 1 && kinds == 3,
-	      "%d ODP mm contexts hold this process's regions (kinds 0x%x), want 1 with both", mms,
-	      kinds);
+	T_REQUIRE(mms == 1 && kinds == 3, __func__,
+		  "%d ODP mm contexts hold this process's regions (kinds 0x%x), want 1 with both",
+		  mms, kinds);
 
 	memset(buf, 1, 4 * page_size);
-	CHECK(!prefetch_write(c, buf, 4 * page_size, im->lkey) &&
-		      !prefetch_write(c, buf, 4 * page_size, em->lkey),
-	      "prefetch");
+	T_REQUIRE(!prefetch_write(c, buf, 4 * page_size, im->lkey) &&
+			  !prefetch_write(c, buf, 4 * page_size, em->lkey),
+		  __func__, "prefetch");
 	ev_i = mr_attr(im->lkey, "page_invalidations_handled");
 	ev_e = mr_attr(em->lkey, "page_invalidations_handled");
 	pg_i = mr_attr(im->lkey, "page_invalidations");
 	pg_e = mr_attr(em->lkey, "page_invalidations");
-	CHECK(!munmap(buf, 4 * page_size), "munmap");
+	T_REQUIRE(!munmap(buf, 4 * page_size), __func__, "munmap");
 	ev_i = mr_attr(im->lkey, "page_invalidations_handled") - ev_i;
 	ev_e = mr_attr(em->lkey, "page_invalidations_handled") - ev_e;
 	pg_i = mr_attr(im->lkey, "page_invalidations") - pg_i;
@@ -917,13 +750,13 @@ static void test_one_mm_one_event(struct ctx *c)
 	printf("# one munmap of 4 pages: implicit %lld event(s) %lld pages, explicit %lld "
 	       "event(s) %lld pages\n",
 	       ev_i, pg_i, ev_e, pg_e);
-	CHECK(ev_i == 1 && ev_e == 1, "events: implicit %lld explicit %lld, want 1 each", ev_i,
-	      ev_e);
-	CHECK(pg_i == 4 && pg_e == 4, "pages: implicit %lld explicit %lld, want 4 each", pg_i,
-	      pg_e);
+	T_REQUIRE(ev_i == 1 && ev_e == 1, __func__,
+		  "events: implicit %lld explicit %lld, want 1 each", ev_i, ev_e);
+	T_REQUIRE(pg_i == 4 && pg_e == 4, __func__,
+		  "pages: implicit %lld explicit %lld, want 4 each", pg_i, pg_e);
 	ibv_dereg_mr(em);
 	ibv_dereg_mr(im);
-	PASS();
+	t_pass(__func__);
 }
 
 /* ---- invalid registrations ------------------------------------------- */
@@ -937,8 +770,8 @@ static void bad_reg(struct ctx *c, const char *what, void *addr, size_t len, uin
 	errno = 0;
 	mr = ibv_reg_mr_iova(c->pd, addr, len, iova, access);
 	snprintf(name, sizeof(name), "invalid registration: %s", what);
-	result(!mr && errno == EINVAL, name, "%s (errno %d), want EINVAL",
-	       mr ? "registered" : strerror(errno), errno);
+	t_result(!mr && errno == EINVAL, name, "%s (errno %d), want EINVAL",
+		 mr ? "registered" : strerror(errno), errno);
 	if (mr)
 		ibv_dereg_mr(mr);
 }
@@ -953,9 +786,10 @@ static void test_invalid_registrations(struct ctx *c)
 	bad_reg(c, "non-NULL address with length SIZE_MAX", (void *)(uintptr_t)0x10000, SIZE_MAX,
 		0x10000, ODP_RW);
 	mr = ibv_reg_mr_iova(c->pd, NULL, SIZE_MAX, 0, ODP_RW);
-	CHECK(mr, "the valid implicit registration (iova 0) fails: %s", strerror(errno));
+	T_REQUIRE(mr, __func__, "the valid implicit registration (iova 0) fails: %s",
+		  strerror(errno));
 	ibv_dereg_mr(mr);
-	PASS();
+	t_pass(__func__);
 }
 
 /* ---- sparse scale ---------------------------------------------------- */
@@ -976,27 +810,27 @@ static void test_sparse_scale(struct ctx *c)
 	long long kmem, kmem_after, pref;
 	struct ibv_mr *mr;
 	unsigned int i, n = 0;
-	struct pair p;
+	struct t_pair p;
 	char *res, *src;
 	int ret;
 
 	mr = reg_implicit(c);
-	CHECK(mr, "implicit ibv_reg_mr: %s", strerror(errno));
+	T_REQUIRE(mr, __func__, "implicit ibv_reg_mr: %s", strerror(errno));
 	res = mmap(NULL, SPARSE_SPAN, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1,
 		   0);
-	CHECK(res != MAP_FAILED, "mmap 1 TiB PROT_NONE: %s", strerror(errno));
+	T_REQUIRE(res != MAP_FAILED, __func__, "mmap 1 TiB PROT_NONE: %s", strerror(errno));
 	for (i = 0; i < SPARSE_PAGES; i++)
-		CHECK(!mprotect(res + sparse_page(i) * page_size, page_size,
-				PROT_READ | PROT_WRITE),
-		      "mprotect page %u: %s", i, strerror(errno));
+		T_REQUIRE(!mprotect(res + sparse_page(i) * page_size, page_size,
+				    PROT_READ | PROT_WRITE),
+			  __func__, "mprotect page %u: %s", i, strerror(errno));
 	for (i = 0; i < SPARSE_PAGES; i++) {
 		sges[n].addr = (uintptr_t)(res + sparse_page(i) * page_size);
 		sges[n].length = page_size;
 		sges[n].lkey = mr->lkey;
 		if (++n == 100 || i == SPARSE_PAGES - 1) {
-			ret = odp_advise_mr(c->pd, IB_UVERBS_ADVISE_MR_ADVICE_PREFETCH_WRITE,
-					    IB_UVERBS_ADVISE_MR_FLAG_FLUSH, sges, n);
-			CHECK(!ret, "prefetch at page %u: %s", i, strerror(ret));
+			ret = t_advise_mr(c->pd, IB_UVERBS_ADVISE_MR_ADVICE_PREFETCH_WRITE,
+					  IB_UVERBS_ADVISE_MR_FLAG_FLUSH, sges, n);
+			T_REQUIRE(!ret, __func__, "prefetch at page %u: %s", i, strerror(ret));
 			n = 0;
 		}
 	}
@@ -1006,43 +840,51 @@ static void test_sparse_scale(struct ctx *c)
 	       "(%.1f MiB, %.2f KiB per page; bound %llu MiB)\n",
 	       SPARSE_PAGES, pref, kmem, kmem / 1048576.0, kmem / 1024.0 / SPARSE_PAGES,
 	       SPARSE_KMEM_BOUND >> 20);
-	CHECK(pref == SPARSE_PAGES, "page_prefetch %lld, want %d", pref, SPARSE_PAGES);
-	CHECK(kmem > 0 && (unsigned long long)kmem < SPARSE_KMEM_BOUND,
-	      "odp_kmem_bytes %lld not in (0, %llu)", kmem, SPARSE_KMEM_BOUND);
+	T_REQUIRE(pref == SPARSE_PAGES, __func__, "page_prefetch %lld, want %d", pref,
+		  SPARSE_PAGES);
+	T_REQUIRE(kmem > 0 && (unsigned long long)kmem < SPARSE_KMEM_BOUND, __func__,
+		  "odp_kmem_bytes %lld not in (0, %llu)", kmem, SPARSE_KMEM_BOUND);
 
 	/* A handful of RDMA WRITEs into the sparse pages, checked by the CPU. */
 	src = malloc(page_size);
-	CHECK(src && !pair_open(c, &p), "loopback pair");
+	T_REQUIRE(src && !pair_open(c, &p), __func__, "loopback pair");
 	/* The source is in the implicit MR too: prefetched, it faults nothing. */
-	CHECK(!prefetch_write(c, src, page_size, mr->lkey), "prefetch the source");
+	T_REQUIRE(!prefetch_write(c, src, page_size, mr->lkey), __func__, "prefetch the source");
 	for (i = 0; i < SPARSE_PAGES; i += SPARSE_PAGES / 5 + 7) {
 		char *dst = res + sparse_page(i) * page_size;
 
-		fill(src, page_size - 16, i);
-		ret = xfer(&p.a, IBV_WR_RDMA_WRITE, src, page_size - 16, mr->lkey,
-			   (uintptr_t)dst + 16, mr->rkey, 0, 0);
-		CHECK(ret == IBV_WC_SUCCESS && check_fill(dst + 16, page_size - 16, i),
-		      "WRITE into sparse page %u: status %d", i, ret);
+		t_fill(src, page_size - 16, i);
+		ret = t_xfer(&p.a, IBV_WR_RDMA_WRITE, src, page_size - 16, mr->lkey,
+			     (uintptr_t)dst + 16, mr->rkey, 0, 0);
+		T_REQUIRE(ret == IBV_WC_SUCCESS && t_is_fill(dst + 16, page_size - 16, i), __func__,
+			  "WRITE into sparse page %u: status %d", i, ret);
 	}
-	pair_close(&p);
+	t_pair_fini(&p);
 	free(src);
-	CHECK(mr_attr(mr->lkey, "page_faults") == 0, "prefetched pages faulted: %lld",
-	      mr_attr(mr->lkey, "page_faults"));
-	CHECK(!munmap(res, SPARSE_SPAN), "munmap");
+	T_REQUIRE(mr_attr(mr->lkey, "page_faults") == 0, __func__, "prefetched pages faulted: %lld",
+		  mr_attr(mr->lkey, "page_faults"));
+	T_REQUIRE(!munmap(res, SPARSE_SPAN), __func__, "munmap");
 	kmem_after = mr_attr(mr->lkey, "odp_kmem_bytes");
 	printf("# sparse: after munmap odp_kmem_bytes %lld\n", kmem_after);
-	CHECK(kmem_after < kmem / 2, "munmap did not free the page tables: %lld", kmem_after);
-	CHECK(!ibv_dereg_mr(mr), "dereg");
-	PASS();
+	T_REQUIRE(kmem_after < kmem / 2, __func__, "munmap did not free the page tables: %lld",
+		  kmem_after);
+	T_REQUIRE(!ibv_dereg_mr(mr), __func__, "dereg");
+	t_pass(__func__);
 }
 
-static int want(const char *name)
-{
-	return !filter || strstr(name, filter);
-}
+/* The tests of this process's device, in order; -t selects by name. */
+static const struct {
+	const char *name;
+	void (*fn)(struct ctx *c);
+} tests[] = {
+	{"invalid", test_invalid_registrations}, {"fork", test_fork},
+	{"one_mm", test_one_mm_one_event},	 {"holes", test_holes},
+	{"loopback", test_opcodes_loopback},	 {"sparse", test_sparse_scale},
+};
 
 int main(int argc, char **argv)
 {
+	size_t i;
 	const char *netns = NULL, *peer = NULL;
 	int opt, sv[2], st, ret;
 	struct ctx c;
@@ -1062,7 +904,7 @@ int main(int argc, char **argv)
 			netns = optarg;
 			break;
 		case 't':
-			filter = optarg;
+			t_set_filter(optarg);
 			break;
 		default:
 			printf("Usage: implicit [-v] [-n NETNS] [-t TEST] DEVICE [PEER_DEVICE]\n"
@@ -1080,7 +922,7 @@ int main(int argc, char **argv)
 	page_size = sysconf(_SC_PAGESIZE);
 	setvbuf(stdout, NULL, _IOLBF, 0);
 
-	if (peer && want("cross")) {
+	if (peer && t_want("cross")) {
 		/* Fork the peer before this process opens any device. */
 		if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv))
 			return 1;
@@ -1103,35 +945,25 @@ int main(int argc, char **argv)
 
 			in.r = (struct role){.c = &c, .mr = reg_implicit(&c), .fd = sv[0]};
 			if (!in.r.mr || pthread_create(&ti, NULL, initiator_main, &in)) {
-				result(0, "cross-device", "implicit ibv_reg_mr: %s",
-				       strerror(errno));
+				t_result(0, "cross-device", "implicit ibv_reg_mr: %s",
+					 strerror(errno));
 			} else {
 				pthread_join(ti, NULL);
 				ibv_dereg_mr(in.r.mr);
 			}
 			close(sv[0]);
 			ret = waitpid(pid, &st, 0) == pid && WIFEXITED(st) && !WEXITSTATUS(st);
-			result(ret && !in.r.ret, "cross-device: both processes", "peer exit 0x%x",
-			       st);
+			t_result(ret && !in.r.ret, "cross-device: both processes", "peer exit 0x%x",
+				 st);
 		}
 	} else if (open_dev(&c, devname)) {
 		fprintf(stderr, "implicit: cannot open %s\n", devname);
 		return 1;
 	}
 
-	if (want("invalid"))
-		test_invalid_registrations(&c);
-	if (want("fork"))
-		test_fork(&c);
-	if (want("one_mm"))
-		test_one_mm_one_event(&c);
-	if (want("holes"))
-		test_holes(&c);
-	if (want("loopback"))
-		test_opcodes_loopback(&c);
-	if (want("sparse"))
-		test_sparse_scale(&c);
+	for (i = 0; i < sizeof(tests) / sizeof(tests[0]); i++)
+		if (t_want(tests[i].name))
+			tests[i].fn(&c);
 	close_dev(&c);
-	printf("%d passed, %d failed\n", passed, failed);
-	return failed ? 1 : 0;
+	return t_summary();
 }

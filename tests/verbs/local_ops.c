@@ -31,32 +31,11 @@
 
 static struct t_dev devs[2];
 
-struct pair {
-	struct t_side a, b;
-};
-
-static int pair_init(struct pair *p, int odp)
+static int pair_init(struct t_pair *p, int odp)
 {
 	struct t_side_opts o = {.len = BUF_SIZE, .odp = odp};
 
-	memset(p, 0, sizeof(*p));
-	if (t_side_init(&p->a, &devs[0], &o) || t_side_init(&p->b, &devs[1], &o))
-		return -1;
-	if (t_qp_connect(&p->a, &p->b, IBV_MTU_1024, 7) ||
-	    t_qp_connect(&p->b, &p->a, IBV_MTU_1024, 7))
-		return -1;
-	return 0;
-}
-
-static void pair_fini(struct pair *p)
-{
-	t_side_fini(&p->a);
-	t_side_fini(&p->b);
-}
-
-static const char *mem_name(int odp)
-{
-	return odp ? "odp" : "pinned";
+	return t_pair_init(p, devs, &o, &o, IBV_MTU_1024, 7);
 }
 
 /*
@@ -64,14 +43,14 @@ static const char *mem_name(int odp)
  * set up a connected pair.  0, or nonzero to skip the test (a failed set-up
  * is reported).
  */
-static int start(struct pair *p, char *name, size_t n, const char *what, int odp)
+static int start(struct t_pair *p, char *name, size_t n, const char *what, int odp)
 {
-	snprintf(name, n, "%s_%s", what, mem_name(odp));
+	snprintf(name, n, "%s_%s", what, t_mem_name(odp));
 	if (!t_want(name))
 		return -1;
 	if (pair_init(p, odp)) {
 		t_result(0, name, "setup failed");
-		pair_fini(p);
+		t_pair_fini(p);
 		return -1;
 	}
 	return 0;
@@ -79,9 +58,9 @@ static int start(struct pair *p, char *name, size_t n, const char *what, int odp
 
 /*
  * Reconnect the pair's QPs (through RESET, same MRs) and move data
- * through side b's MR: the MR still works.
+ * through side b's MR: the MR still works, and test @name passes.
  */
-static int still_works(struct pair *p, const char *name)
+static void pass_if_still_works(struct t_pair *p, const char *name)
 {
 	struct ibv_qp_attr r = {.qp_state = IBV_QPS_RESET};
 	struct ibv_wc wc;
@@ -90,19 +69,16 @@ static int still_works(struct pair *p, const char *name)
 	    t_qp_connect(&p->a, &p->b, IBV_MTU_1024, 7) ||
 	    t_qp_connect(&p->b, &p->a, IBV_MTU_1024, 7)) {
 		t_result(0, name, "reconnect failed");
-		return -1;
+		return;
 	}
 	while (t_poll_one(p->a.cq, &wc, 0) == 0 || t_poll_one(p->b.cq, &wc, 0) == 0)
 		;
 	t_fill(p->a.buf, 4096, 11);
 	if (t_post_one(&p->a, 50, IBV_WR_RDMA_WRITE, 0, 4096, (uintptr_t)p->b.buf, p->b.mr->rkey) ||
 	    t_expect_wc(&p->a, name, "write after", 50, IBV_WC_SUCCESS, IBV_WC_RDMA_WRITE))
-		return -1;
-	if (t_diff(p->a.buf, p->b.buf, 4096) >= 0) {
-		t_result(0, name, "data differs after the failed invalidation");
-		return -1;
-	}
-	return 0;
+		return;
+	t_result(t_diff(p->a.buf, p->b.buf, 4096) < 0, name,
+		 "data differs after the failed invalidation");
 }
 
 static void test_local_inv(int odp)
@@ -111,7 +87,7 @@ static void test_local_inv(int odp)
 		.wr_id = 1, .opcode = IBV_WR_LOCAL_INV, .send_flags = IBV_SEND_SIGNALED};
 	struct ibv_send_wr *bad;
 	char name[64];
-	struct pair p;
+	struct t_pair p;
 
 	if (start(&p, name, sizeof(name), "local_inv_user_mr", odp))
 		return;
@@ -122,11 +98,9 @@ static void test_local_inv(int odp)
 	}
 	if (t_expect_wc(&p.b, name, "local_inv", 1, IBV_WC_LOC_QP_OP_ERR, -1))
 		goto out;
-	if (still_works(&p, name))
-		goto out;
-	t_result(1, name, "%s", "");
+	pass_if_still_works(&p, name);
 out:
-	pair_fini(&p);
+	t_pair_fini(&p);
 }
 
 static void test_send_with_inv(int odp)
@@ -139,7 +113,7 @@ static void test_send_with_inv(int odp)
 	struct ibv_sge sge;
 	struct ibv_wc wc;
 	char name[64];
-	struct pair p;
+	struct t_pair p;
 
 	if (start(&p, name, sizeof(name), "send_with_inv_user_mr", odp))
 		return;
@@ -161,11 +135,9 @@ static void test_send_with_inv(int odp)
 		goto out;
 	}
 	/* The MR was not invalidated: it serves the reconnected QPs. */
-	if (still_works(&p, name))
-		goto out;
-	t_result(1, name, "%s", "");
+	pass_if_still_works(&p, name);
 out:
-	pair_fini(&p);
+	t_pair_fini(&p);
 }
 
 static void test_sqd(int odp)
@@ -174,7 +146,7 @@ static void test_sqd(int odp)
 	struct ibv_qp_init_attr init;
 	struct ibv_qp *evqp = NULL;
 	char name[64];
-	struct pair p;
+	struct t_pair p;
 	int ev, i;
 
 	if (start(&p, name, sizeof(name), "sqd_drain", odp))
@@ -234,7 +206,7 @@ static void test_sqd(int odp)
 	}
 	t_result(1, name, "%s", "");
 out:
-	pair_fini(&p);
+	t_pair_fini(&p);
 }
 
 /*
@@ -245,7 +217,7 @@ static void test_fence(int odp)
 {
 	const size_t sz = 65536, dst = 4 * 65536;
 	char name[64];
-	struct pair p;
+	struct t_pair p;
 	int round;
 
 	if (start(&p, name, sizeof(name), "fence_write_after_read", odp))
@@ -281,7 +253,7 @@ static void test_fence(int odp)
 	}
 	t_result(1, name, "%s", "");
 out:
-	pair_fini(&p);
+	t_pair_fini(&p);
 }
 
 static void each_mode(int odp)
@@ -294,12 +266,6 @@ static void each_mode(int odp)
 
 int main(int argc, char **argv)
 {
-	int ret;
-
-	ret = t_start(argc, argv, "local_ops [-d DEV] [-D DEV2] [-m pinned|odp|both] [-f FILTER]",
-		      NULL, NULL, devs);
-	if (ret)
-		return ret;
-	t_each_mode(devs, "local_ops", each_mode);
-	return t_summary();
+	return t_main(argc, argv, "local_ops [-d DEV] [-D DEV2] [-m pinned|odp|both] [-f FILTER]",
+		      devs, NULL, "local_ops", each_mode);
 }

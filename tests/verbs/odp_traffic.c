@@ -5,8 +5,8 @@
  * Usage: odp_traffic [--help] [-t SECONDS] [-f FILTER] DEVICE
  *        odp_traffic --pressure SECONDS
  *
- * In loopback on one softodp device (an RC QP pair connected to itself
- * through GID index 1), RDMA traffic runs against ODP MRs while another
+ * In loopback on one softodp device (the loopback pair of common.h
+ * through the device's RoCEv2 IPv4 GID), RDMA traffic runs against ODP MRs while another
  * thread (or child processes) changes the mappings behind them:
  *
  * madvise_dontneed_under_writes  a thread streams generation-stamped RDMA
@@ -32,7 +32,7 @@
  * --pressure SECONDS maps, touches and unmaps 64 MiB chunks in a loop
  * (memory pressure for the suite's perftest stress).  Each test runs for
  * -t SECONDS (default 3) of traffic.  Prints PASS/FAIL lines and
- * "N passed, N failed"; exits 1 on a failure.
+ * "N passed, N failed"; exits 1 on a failure (common.h).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -45,23 +45,21 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "common.h"
 
 #define NPAGES	  8
 #define DEPTH	  4
-#define WC_WAIT	  10.0 /* seconds a completion may take before it is a hang */
+#define WC_WAIT	  10 /* seconds a completion may take before it is a hang */
 #define PAT(g)	  (0x5a5a000000000000ull | (uint64_t)(g))
 #define STAMP(g)  (0x3c3c000000000000ull | (uint64_t)(g))
 #define CHILD	  0xc41dc41dc41dc41dull
 #define HOLE_ADDR ((void *)0x200000000000ul) /* 32 TiB */
 
-static int passed, failed;
 static long page_size;
 static double duration = 3.0;
-static struct ibv_context *ctx;
+static struct t_dev dev;
 static struct ibv_pd *pd;
 
 /* First failure of a test, set by any of its threads. */
@@ -91,17 +89,12 @@ static int has_err(void)
 	return r;
 }
 
+/* PASS @name, or FAIL it with its first failure; then the "# @name: " note. */
 static void report(const char *name, const char *fmt, ...)
 {
 	va_list ap;
 
-	if (err[0]) {
-		printf("FAIL %s: %s\n", name, err);
-		failed++;
-	} else {
-		printf("PASS %s\n", name);
-		passed++;
-	}
+	t_result(!err[0], name, "%s", err);
 	va_start(ap, fmt);
 	printf("# %s: ", name);
 	vprintf(fmt, ap);
@@ -113,10 +106,7 @@ static void report(const char *name, const char *fmt, ...)
 
 static double now(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
+	return t_now_ms() / 1e3;
 }
 
 static void fill(void *p, size_t len, uint64_t w)
@@ -140,14 +130,6 @@ static long differs(const void *p, size_t len, uint64_t w)
 	return -1;
 }
 
-static void *map_pages(size_t n)
-{
-	void *p = mmap(NULL, n * page_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1,
-		       0);
-
-	return p == MAP_FAILED ? NULL : p;
-}
-
 static struct ibv_mr *odp_mr(void *addr, size_t len)
 {
 	return ibv_reg_mr(pd, addr, len,
@@ -155,100 +137,59 @@ static struct ibv_mr *odp_mr(void *addr, size_t len)
 				  IBV_ACCESS_REMOTE_READ);
 }
 
-/* ---- two RC QPs on the device, connected to each other ---- */
+/* ---- the loopback pair of common.h, in the test's PD ---- */
 
-struct pair {
-	struct ibv_cq *cq;
-	struct ibv_qp *a, *b;
-};
-
-static int rc_connect(struct ibv_qp *qp, uint32_t dqpn)
+static int pair_open(struct t_pair *p)
 {
-	union ibv_gid gid;
+	struct t_side_opts o = {.pd = pd};
 
-	if (ibv_query_gid(ctx, 1, 1, &gid))
-		return errno;
-	return t_connect_qp(qp, 1, &gid, dqpn, IBV_MTU_1024, 7);
+	return t_pair_loop(p, &dev, &o, IBV_MTU_1024, 7) ? errno : 0;
 }
 
-static void pair_close(struct pair *p)
+static int pair_reopen(struct t_pair *p)
 {
-	if (p->a)
-		ibv_destroy_qp(p->a);
-	if (p->b)
-		ibv_destroy_qp(p->b);
-	if (p->cq)
-		ibv_destroy_cq(p->cq);
-	memset(p, 0, sizeof(*p));
-}
-
-static int pair_open(struct pair *p)
-{
-	int ret;
-
-	memset(p, 0, sizeof(*p));
-	p->cq = ibv_create_cq(ctx, 64, NULL, NULL, 0);
-	if (!p->cq)
-		return errno;
-	p->a = t_create_rc_qp(pd, p->cq, NULL, 16, 1, NULL);
-	p->b = t_create_rc_qp(pd, p->cq, NULL, 16, 1, NULL);
-	if (!p->a || !p->b)
-		return errno;
-	ret = rc_connect(p->a, p->b->qp_num);
-	return ret ? ret : rc_connect(p->b, p->a->qp_num);
-}
-
-static int pair_reopen(struct pair *p)
-{
-	pair_close(p);
+	t_pair_fini(p);
 	return pair_open(p);
 }
 
-static int post(struct pair *p, enum ibv_wr_opcode op, void *local, uint32_t lkey, void *remote,
+static int post(struct t_pair *p, enum ibv_wr_opcode op, void *local, uint32_t lkey, void *remote,
 		uint32_t rkey, size_t len, uint64_t id)
 {
-	struct ibv_sge sge = {.addr = (uintptr_t)local, .length = len, .lkey = lkey};
-	struct ibv_send_wr wr = {0}, *bad;
-
-	wr.wr_id = id;
-	wr.sg_list = &sge;
-	wr.num_sge = 1;
-	wr.opcode = op;
-	wr.send_flags = IBV_SEND_SIGNALED;
-	wr.wr.rdma.remote_addr = (uintptr_t)remote;
-	wr.wr.rdma.rkey = rkey;
-	return ibv_post_send(p->a, &wr, &bad) ? errno : 0;
+	return t_post_wr(p->a.qp, id, op, local, len, lkey, (uintptr_t)remote, rkey, 0, 0);
 }
 
-/* One completion; -ETIMEDOUT after WC_WAIT seconds. */
-static int wait_wc(struct pair *p, struct ibv_wc *wc)
+/* One completion of the requester: 0, or -ETIMEDOUT after WC_WAIT seconds. */
+static int wait_wc(struct t_pair *p, struct ibv_wc *wc)
 {
-	double end = now() + WC_WAIT;
-	int n;
+	int ret = t_wait_wc(p->a.cq, wc, WC_WAIT * 1000);
 
-	for (;;) {
-		n = ibv_poll_cq(p->cq, 1, wc);
-		if (n == 1)
-			return 0;
-		if (n < 0)
-			return -EIO;
-		if (now() > end)
-			return -ETIMEDOUT;
-		usleep(50);
-	}
+	return ret < 0 ? ret : 0;
 }
 
 /* One signaled operation from a to b: the completion status or -errno. */
-static int one_op(struct pair *p, enum ibv_wr_opcode op, void *local, uint32_t lkey, void *remote,
+static int one_op(struct t_pair *p, enum ibv_wr_opcode op, void *local, uint32_t lkey, void *remote,
 		  uint32_t rkey, size_t len)
 {
 	struct ibv_wc wc;
 	int ret = post(p, op, local, lkey, remote, rkey, len, 1);
 
-	if (ret)
-		return -ret;
-	ret = wait_wc(p, &wc);
-	return ret ? ret : (int)wc.status;
+	return ret ? -ret : t_wait_wc(p->a.cq, &wc, WC_WAIT * 1000);
+}
+
+/* A loopback pair in @p and the thread @fn(@arg) using it: 0, or -1 (noted). */
+static int start_traffic(struct t_pair *p, pthread_t *th, void *(*fn)(void *), void *arg)
+{
+	int ret = pair_open(p);
+
+	if (ret) {
+		note("RC pair: %s", strerror(ret));
+		return -1;
+	}
+	if (pthread_create(th, NULL, fn, arg)) {
+		note("pthread_create");
+		return -1;
+	}
+	return 0;
 }
 
 /* ---- 1. MADV_DONTNEED under a stream of WRITEs ---- */
@@ -257,7 +198,7 @@ struct dn {
 	char *src, *dst;
 	size_t len;
 	struct ibv_mr *smr, *dmr;
-	struct pair pair;
+	struct t_pair pair;
 	pthread_mutex_t lock; /* excludes DONTNEED from the checks */
 	unsigned long madvs;  /* DONTNEEDs done, under lock */
 	volatile int stop;
@@ -272,7 +213,7 @@ static uint64_t dn_reap(struct dn *d)
 	int ret = wait_wc(&d->pair, &wc);
 
 	if (ret) {
-		note("WRITE %llu: no completion within %.0f s (hang)", (unsigned long long)d->last,
+		note("WRITE %llu: no completion within %d s (hang)", (unsigned long long)d->last,
 		     WC_WAIT);
 		return 0;
 	}
@@ -367,8 +308,8 @@ static void test_madvise_dontneed_under_writes(void)
 	int ret;
 
 	pthread_mutex_init(&d.lock, NULL);
-	d.src = map_pages(NPAGES * DEPTH);
-	d.dst = map_pages(NPAGES);
+	d.src = t_map_pages(NPAGES * DEPTH);
+	d.dst = t_map_pages(NPAGES);
 	if (!d.src || !d.dst) {
 		note("mmap: %s", strerror(errno));
 		goto out;
@@ -379,15 +320,8 @@ static void test_madvise_dontneed_under_writes(void)
 		note("ibv_reg_mr: %s", strerror(errno));
 		goto out;
 	}
-	ret = pair_open(&d.pair);
-	if (ret) {
-		note("RC pair: %s", strerror(ret));
+	if (start_traffic(&d.pair, &th, dn_writer, &d))
 		goto out;
-	}
-	if (pthread_create(&th, NULL, dn_writer, &d)) {
-		note("pthread_create");
-		goto out;
-	}
 	end = now() + duration;
 	while (now() < end && !has_err()) {
 		pthread_mutex_lock(&d.lock);
@@ -414,7 +348,7 @@ static void test_madvise_dontneed_under_writes(void)
 		note("final WRITE generation %llu: word %ld holds %#llx", (unsigned long long)gen,
 		     at, (unsigned long long)((uint64_t *)d.dst)[at]);
 out:
-	pair_close(&d.pair);
+	t_pair_fini(&d.pair);
 	if (d.smr)
 		ibv_dereg_mr(d.smr);
 	if (d.dmr)
@@ -540,9 +474,9 @@ static void run_traffic(struct flip *f, struct ibv_mr *rmr, enum ibv_wr_opcode o
 {
 	const char *opname = op == IBV_WR_RDMA_READ ? "READ" : "WRITE";
 	size_t len = f->len;
-	char *loc = map_pages(len / page_size), why[200];
+	char *loc = t_map_pages(len / page_size), why[200];
 	struct ibv_mr *lmr = NULL;
-	struct pair p = {0};
+	struct t_pair p = {0};
 	unsigned long g0, g1;
 	int s0, s1, ret;
 	double end;
@@ -618,7 +552,7 @@ static void run_traffic(struct flip *f, struct ibv_mr *rmr, enum ibv_wr_opcode o
 		}
 	}
 out:
-	pair_close(&p);
+	t_pair_fini(&p);
 	if (lmr)
 		ibv_dereg_mr(lmr);
 	munmap(loc, len);
@@ -685,9 +619,9 @@ static void test_munmap_under_writes(void)
 static void mprotect_steps(void)
 {
 	size_t len = NPAGES * page_size;
-	char *dst = map_pages(NPAGES), *loc = map_pages(NPAGES);
+	char *dst = t_map_pages(NPAGES), *loc = t_map_pages(NPAGES);
 	struct ibv_mr *mr = NULL, *lmr = NULL;
-	struct pair p = {0};
+	struct t_pair p = {0};
 	long at;
 	int ret;
 
@@ -738,7 +672,7 @@ static void mprotect_steps(void)
 	if (ret != IBV_WC_SUCCESS || differs(dst, len, STAMP(3)) >= 0)
 		note("step 4, WRITE after mprotect back to RW: status %d or wrong data", ret);
 out:
-	pair_close(&p);
+	t_pair_fini(&p);
 	if (mr)
 		ibv_dereg_mr(mr);
 	if (lmr)
@@ -763,7 +697,7 @@ struct fk {
 	char *buf, *loc;
 	size_t len;
 	struct ibv_mr *mr, *lmr;
-	struct pair pair;
+	struct t_pair pair;
 	pthread_rwlock_t lock; /* the parent rewrites buf under the write lock */
 	uint64_t gen;
 	volatile int stop;
@@ -811,11 +745,11 @@ static void test_fork_under_reads(void)
 	pthread_t th;
 	double end;
 	pid_t pid;
-	int ret, status;
+	int status;
 
 	pthread_rwlock_init(&k.lock, NULL);
-	k.buf = map_pages(NPAGES);
-	k.loc = map_pages(NPAGES);
+	k.buf = t_map_pages(NPAGES);
+	k.loc = t_map_pages(NPAGES);
 	if (!k.buf || !k.loc) {
 		note("mmap");
 		goto out;
@@ -827,15 +761,8 @@ static void test_fork_under_reads(void)
 		note("ibv_reg_mr: %s", strerror(errno));
 		goto out;
 	}
-	ret = pair_open(&k.pair);
-	if (ret) {
-		note("RC pair: %s", strerror(ret));
+	if (start_traffic(&k.pair, &th, fk_reader, &k))
 		goto out;
-	}
-	if (pthread_create(&th, NULL, fk_reader, &k)) {
-		note("pthread_create");
-		goto out;
-	}
 	end = now() + duration;
 	while (now() < end && !has_err()) {
 		pid = fork();
@@ -866,7 +793,7 @@ static void test_fork_under_reads(void)
 	if (!has_err() && k.reads == 0)
 		note("no READ completed");
 out:
-	pair_close(&k.pair);
+	t_pair_fini(&k.pair);
 	if (k.mr)
 		ibv_dereg_mr(k.mr);
 	if (k.lmr)
@@ -919,7 +846,7 @@ static void usage(FILE *f)
 	fprintf(f, "Usage: odp_traffic [--help] [-t SECONDS] [-f FILTER] DEVICE\n"
 		   "       odp_traffic --pressure SECONDS\n"
 		   "Invalidation of ODP MRs (munmap, mprotect, MADV_DONTNEED, fork) under RDMA\n"
-		   "traffic in loopback on a softodp device (GID index 1).  -t: seconds of\n"
+		   "traffic in loopback on a softodp device (RoCEv2 IPv4 GID).  -t: seconds of\n"
 		   "traffic per test (3); -f: run the tests whose name contains FILTER.\n"
 		   "--pressure: map, touch and unmap 64 MiB chunks for SECONDS.\n");
 }
@@ -927,9 +854,8 @@ static void usage(FILE *f)
 int main(int argc, char **argv)
 {
 	const char *devname = NULL, *filter = NULL;
-	struct ibv_device **list;
 	size_t t;
-	int i, n;
+	int i;
 
 	page_size = sysconf(_SC_PAGESIZE);
 	for (i = 1; i < argc; i++) {
@@ -954,26 +880,22 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	srand(1);
-	list = ibv_get_device_list(&n);
-	for (i = 0; list && i < n && !ctx; i++)
-		if (!strcmp(ibv_get_device_name(list[i]), devname))
-			ctx = ibv_open_device(list[i]);
-	if (!ctx) {
-		fprintf(stderr, "odp_traffic: cannot open %s\n", devname);
-		return 1;
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (t_open_dev(&dev, devname, 0)) {
+		fprintf(stderr, "odp_traffic: cannot open %s or it has no RoCEv2 IPv4 GID\n",
+			devname);
+		return T_EXIT_FAIL;
 	}
-	pd = ibv_alloc_pd(ctx);
+	pd = ibv_alloc_pd(dev.ctx);
 	if (!pd) {
 		fprintf(stderr, "odp_traffic: ibv_alloc_pd: %s\n", strerror(errno));
-		return 1;
+		return T_EXIT_FAIL;
 	}
-	setvbuf(stdout, NULL, _IOLBF, 0);
+	t_set_filter(filter);
 	for (t = 0; t < sizeof(tests) / sizeof(tests[0]); t++)
-		if (!filter || strstr(tests[t].name, filter))
+		if (t_want(tests[t].name))
 			tests[t].fn();
 	ibv_dealloc_pd(pd);
-	ibv_close_device(ctx);
-	ibv_free_device_list(list);
-	printf("%d passed, %d failed\n", passed, failed);
-	return failed ? 1 : 0;
+	t_close_dev(&dev);
+	return t_summary();
 }

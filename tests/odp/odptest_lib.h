@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Helpers shared by the ODP core tests: thin wrappers around the ioctls of
- * /dev/softodp_odptest and the PASS/FAIL/SKIP reporting convention.
+ * The library of the ODP core suite (odp_suite.c): thin wrappers around
+ * the ioctls of /dev/softodp_odptest (tests/kmod/odptest.c) and the
+ * PASS/FAIL/SKIP reporting convention with the exit statuses of
+ * tests/lib/t_status.h, which tests/odp/run-suite reads.
  */
-#ifndef ODP_UTIL_H
-#define ODP_UTIL_H
+#ifndef SOFTODP_TESTS_ODPTEST_LIB_H
+#define SOFTODP_TESTS_ODPTEST_LIB_H
 
 #include <errno.h>
 #include <fcntl.h>
@@ -17,29 +19,27 @@
 #include <unistd.h>
 
 #include "softodp_odptest_uapi.h"
+#include "../lib/t_status.h"
 
-#define T_PASS 0
-#define T_FAIL 1
-#define T_SKIP 77
+#define T_PASS T_EXIT_PASS
+#define T_FAIL T_EXIT_FAIL
+#define T_SKIP T_EXIT_SKIP
 
 extern const char *t_name;
 extern long t_page;
 
-#define FAIL(...)                                                                                  \
+/* Print "@word <test>: <reason>" and return @status from the test. */
+#define T_END(word, status, ...)                                                                   \
 	do {                                                                                       \
-		printf("FAIL %s: ", t_name);                                                       \
+		printf(word " %s: ", t_name);                                                      \
 		printf(__VA_ARGS__);                                                               \
 		printf("\n");                                                                      \
-		return T_FAIL;                                                                     \
+		return status;                                                                     \
 	} while (0)
 
-#define SKIP(...)                                                                                  \
-	do {                                                                                       \
-		printf("SKIP %s: ", t_name);                                                       \
-		printf(__VA_ARGS__);                                                               \
-		printf("\n");                                                                      \
-		return T_SKIP;                                                                     \
-	} while (0)
+#define FAIL(...) T_END("FAIL", T_FAIL, __VA_ARGS__)
+/* Only for a missing precondition of the machine (no huge pages, ...). */
+#define SKIP(...) T_END("SKIP", T_SKIP, __VA_ARGS__)
 
 #define CHECK(cond, ...)                                                                           \
 	do {                                                                                       \
@@ -174,4 +174,4 @@ static inline long first_diff(const void *a, const void *b, size_t len)
 	return -1;
 }
 
-#endif /* ODP_UTIL_H */
+#endif /* SOFTODP_TESTS_ODPTEST_LIB_H */

@@ -1,0 +1,139 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# Helpers of the VM suites (tests/vm/suites/*), sourced after testlib.sh:
+# modules and RDMA links, veth pairs with TEST-NET addresses (reachable
+# only inside the VM), waiting for GIDs and listeners, the clean slate a
+# test starts from, and perftest in loopback.  Functions that cannot do
+# their job call `fail`.
+
+module_loaded() { grep -q "^$1 " /proc/modules; }
+has_link() { rdma link show 2>/dev/null | grep -q "^link $1/"; }
+
+# wait_for CMD...: runs CMD every 0.1 s until it succeeds, for up to 10 s
+# (queued unregistration, GID population, veth ends of a deleted namespace).
+wait_for() {
+	local i
+	for i in $(seq 100); do
+		"$@" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# wait_listen PORT: until a server listens on TCP port PORT, for up to 30 s
+# (TCG start-up is slow).
+wait_listen() {
+	local i
+	for i in $(seq 300); do
+		ss -ltn "sport = :$1" 2>/dev/null | grep -q LISTEN && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# make_veth NAME PEER ADDR/LEN: a veth pair, NAME with ADDR, both ends up;
+# nothing if NAME exists.
+make_veth() {
+	ip link show "$1" >/dev/null 2>&1 && return 0
+	ip link add "$1" type veth peer name "$2"
+	ip addr add "$3" dev "$1"
+	ip link set "$1" up
+	ip link set "$2" up
+}
+
+# wait_gid DEV ADDR: until DEV has the RoCEv2 GID of IPv4 address ADDR
+# (ib_core fills it in from the netdev's addresses); fails after 10 s.
+wait_gid() {
+	wait_for eval "ibv_devinfo -v -d $1 2>/dev/null | grep -q '::ffff:$2.*v2'" ||
+		fail "no RoCEv2 GID for $2 on $1"
+}
+
+# reset_softodp [NETNS...]: the clean slate - rdma_rxe and softodp unloaded
+# with their devices, the namespaces NETNS deleted, the veths v0 and v2
+# deleted and their peers gone (veth ends die with their namespace,
+# asynchronously), softodp loaded again without devices.
+reset_softodp() {
+	local ns
+	module_loaded rdma_rxe && rmmod rdma_rxe
+	module_loaded softodp && rmmod softodp
+	for ns in "$@"; do
+		ip netns list | grep -qw "$ns" && ip netns del "$ns"
+	done
+	ip link del v0 2>/dev/null
+	ip link del v2 2>/dev/null
+	wait_for eval '! ip link show v1 >/dev/null 2>&1 && ! ip link show v3 >/dev/null 2>&1' ||
+		fail "veth ends left behind: $(ip -br link)"
+	modprobe softodp
+}
+
+# one_device: softodp loaded afresh with one device, sodp0 on v0
+# (192.0.2.1/24, peer v1), its RoCEv2 GID in place: what the verbs programs
+# run on in loopback.
+one_device() {
+	rdma link delete sodp0 2>/dev/null
+	module_loaded softodp && rmmod softodp
+	make_veth v0 v1 192.0.2.1/24
+	modprobe softodp
+	rdma link add sodp0 type softodp netdev v0
+	wait_gid sodp0 192.0.2.1
+}
+
+# perftest_loopback PROGRAM ARGS...: PROGRAM ARGS as the server, and as the
+# client of 192.0.2.1 (loopback), on TCP port PERF_PORT + 1 (PERF_PORT
+# counts up).  perftest's clock calibration fails now and then under TCG
+# ("Can't produce a report"): up to 3 tries.  A failed client or server
+# fails the test.  With PERF_BESIDE set, that command runs in the
+# background during each try (output in /tmp/perf-beside.log) and must
+# succeed.  The client's output is left in PERF_OUT.
+PERF_PORT=18700
+perftest_loopback() {
+	local try srv rc src beside
+	for try in 1 2 3; do
+		PERF_PORT=$((PERF_PORT + 1))
+		"$@" -p "$PERF_PORT" >/tmp/perf-server.log 2>&1 &
+		srv=$!
+		wait_listen "$PERF_PORT" ||
+			fail "$* server does not listen: $(cat /tmp/perf-server.log)"
+		beside=
+		if [ -n "${PERF_BESIDE:-}" ]; then
+			$PERF_BESIDE >/tmp/perf-beside.log 2>&1 &
+			beside=$!
+		fi
+		PERF_OUT=$(timeout 300 "$@" -p "$PERF_PORT" 192.0.2.1 2>&1)
+		rc=$?
+		wait "$srv"
+		src=$?
+		if [ -n "$beside" ]; then
+			wait "$beside" ||
+				fail "$PERF_BESIDE failed: $(cat /tmp/perf-beside.log)"
+		fi
+		if { printf '%s\n' "$PERF_OUT"; cat /tmp/perf-server.log; } |
+			grep -q "Can't produce a report"; then
+			echo "# $*: clock calibration failed, retry $try"
+			continue
+		fi
+		[ "$rc" -eq 0 ] || fail "$* client failed (exit $rc): $PERF_OUT
+server: $(cat /tmp/perf-server.log)"
+		[ "$src" -eq 0 ] || fail "$* server failed: $(cat /tmp/perf-server.log)"
+		return 0
+	done
+	fail "$*: clock calibration failed 3 times: $PERF_OUT"
+}
+
+# run_prog DIR PROGRAM ARGS...: a C test program (exit statuses of
+# tests/lib/t_status.h) that is expected to run, under a timeout of
+# PROG_TIMEOUT seconds (900): fails the test on a non-zero exit (a skip
+# included) or a SKIP line; else prints the program's "# " notes and its
+# summary line with the time it took.  Its output is left in PROG_OUT.
+run_prog() {
+	local dir=$1 prog=$2 t0=$SECONDS
+	shift 2
+	[ -x "$dir/$prog" ] || fail "$dir/$prog not built"
+	PROG_OUT=$(timeout "${PROG_TIMEOUT:-900}" "$dir/$prog" "$@" 2>&1) ||
+		fail "$prog $* failed (exit $?):
+$(grep -v '^PASS' <<<"$PROG_OUT")"
+	! grep -q '^SKIP' <<<"$PROG_OUT" ||
+		fail "$prog $* skipped: $(grep '^SKIP' <<<"$PROG_OUT")"
+	grep '^# ' <<<"$PROG_OUT" || true
+	echo "# $prog $*: $(tail -n 1 <<<"$PROG_OUT") ($((SECONDS - t0)) s)"
+}
