@@ -372,7 +372,12 @@ static void test_qp_misc(struct ibv_context *ctx, struct ibv_pd *pd)
 		return;
 	}
 	qp = t_create_qp(pd, IBV_QPT_UD, cq, NULL, &cap, NULL);
-	T_CHECK(!qp && (errno == EOPNOTSUPP || errno == EINVAL), "ud_qp_rejected", "qp %p errno %d",
+	T_CHECK(qp && qp->qp_type == IBV_QPT_UD, "ud_qp_created", "errno %d", errno);
+	if (qp)
+		T_CHECK(!ibv_destroy_qp(qp), "ud_qp_destroyed", "errno %d", errno);
+	/* UC is not supported (yet): refused cleanly. */
+	qp = t_create_qp(pd, IBV_QPT_UC, cq, NULL, &cap, NULL);
+	T_CHECK(!qp && (errno == EOPNOTSUPP || errno == EINVAL), "uc_qp_rejected", "qp %p errno %d",
 		(void *)qp, errno);
 	if (qp)
 		ibv_destroy_qp(qp);
