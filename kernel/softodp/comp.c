@@ -16,13 +16,14 @@
  * WQEs at the head of the SQ (a CQE if signaled) and the first errored
  * one (always a CQE), then asks for the error state.
  */
-#include <linux/jiffies.h>
-
 #include "cq.h"
+#include "engine.h"
 #include "mr.h"
+#include "pkt.h"
 #include "qp.h"
 #include "queue.h"
 #include "recv.h"
+#include "wqe.h"
 
 /* RNR NAK timer field -> microseconds (IBTA table 45). */
 static const u32 sodp_rnr_usecs[32] = {
@@ -30,13 +31,6 @@ static const u32 sodp_rnr_usecs[32] = {
 	1280, 1920, 2560, 3840, 5120, 7680, 10240, 15360, 20480, 30720,
 	40960, 61440, 81920, 122880, 163840, 245760, 327680, 491520,
 };
-
-static bool sodp_op_rd_atomic(u32 opcode)
-{
-	return opcode == IB_WR_RDMA_READ ||
-	       opcode == IB_WR_ATOMIC_CMP_AND_SWP ||
-	       opcode == IB_WR_ATOMIC_FETCH_AND_ADD;
-}
 
 static void sodp_comp_post(struct sodp_qp *qp, struct sodp_swqe *s)
 {
@@ -75,12 +69,13 @@ void sodp_comp_advance(struct sodp_qp *qp)
 	struct sodp_queue *q = &qp->sq.q;
 	struct sodp_req *req = &qp->req;
 
+	lockdep_assert_held(&qp->proc_lock);
 	while (q->index != req->fetch) {
 		struct sodp_swqe *s = sodp_swqe(qp, q->index);
 
 		if (s->state != SODP_SWQE_DONE && s->state != SODP_SWQE_ERROR)
 			break;
-		if (s->state == SODP_SWQE_DONE && sodp_op_rd_atomic(s->opcode) &&
+		if (s->state == SODP_SWQE_DONE && sodp_wr_is_rd_atomic(s->opcode) &&
 		    req->rd_atomic)
 			req->rd_atomic--;
 		/*
@@ -105,12 +100,12 @@ void sodp_comp_advance(struct sodp_qp *qp)
 			WRITE_ONCE(qp->need_err, true);
 		sodp_comp_post(qp, s);
 		if (s->status) {
-			req->stopped = true;
+			req->flow = SODP_REQ_STOPPED;
 			break;
 		}
 	}
 	if (!sodp_comp_outstanding(qp))
-		timer_delete(&qp->retrans_timer);
+		sodp_qp_stop_retrans(qp);
 }
 
 /*
@@ -134,6 +129,8 @@ static void sodp_comp_rewind(struct sodp_qp *qp, bool timeout)
 	end = req->send == req->fetch ? req->send :
 	      (req->send + 1) & q->index_mask;
 	head = sodp_swqe(qp, q->index);
+	sodp_qp_dbg(qp, "go back to PSN %u (%s), una %u\n", head->first_psn,
+		    timeout ? "timeout" : "loss", req->una);
 	req->psn = head->first_psn;
 	/* DONE ones (not yet retired) stay done and count until retired. */
 	req->rd_atomic = 0;
@@ -143,7 +140,7 @@ static void sodp_comp_rewind(struct sodp_qp *qp, bool timeout)
 		if (s->state == SODP_SWQE_ERROR)
 			break;
 		if (s->state == SODP_SWQE_DONE) {
-			if (sodp_op_rd_atomic(s->opcode))
+			if (sodp_wr_is_rd_atomic(s->opcode))
 				req->rd_atomic++;
 			continue;
 		}
@@ -152,7 +149,7 @@ static void sodp_comp_rewind(struct sodp_qp *qp, bool timeout)
 		s->state = SODP_SWQE_PENDING;
 	}
 	/* A SEND/WRITE resumes at the first unacknowledged packet. */
-	if (!sodp_op_rd_atomic(head->opcode) &&
+	if (!sodp_wr_is_rd_atomic(head->opcode) &&
 	    head->state == SODP_SWQE_PENDING &&
 	    sodp_psn_diff(req->una, head->first_psn) > 0 &&
 	    sodp_psn_diff(req->una, head->last_psn) <= 0) {
@@ -161,8 +158,9 @@ static void sodp_comp_rewind(struct sodp_qp *qp, bool timeout)
 		req->psn = req->una;
 	}
 	req->send = q->index;
-	req->stopped = false;	/* re-stops at an errored WQE */
-	sodp_req_arm_timer(qp);
+	if (req->flow == SODP_REQ_STOPPED)
+		req->flow = SODP_REQ_RUNNING;	/* re-stops at an errored WQE */
+	sodp_qp_arm_retrans(qp, true);
 }
 
 static void sodp_comp_progress(struct sodp_qp *qp, u32 psn)
@@ -180,7 +178,7 @@ static void sodp_comp_progress(struct sodp_qp *qp, u32 psn)
 		qp->req.rewound = false;
 		qp->req.retry = qp->attr.retry_cnt;
 		qp->req.rnr_retry = qp->attr.rnr_retry;
-		sodp_req_arm_timer(qp);
+		sodp_qp_arm_retrans(qp, true);
 	}
 }
 
@@ -201,7 +199,7 @@ static bool sodp_comp_ack_upto(struct sodp_qp *qp, u32 psn)
 			break;
 		if (s->state == SODP_SWQE_DONE || s->state == SODP_SWQE_ERROR)
 			continue;
-		if (sodp_op_rd_atomic(s->opcode))
+		if (sodp_wr_is_rd_atomic(s->opcode))
 			return false;
 		s->state = SODP_SWQE_DONE;
 	}
@@ -229,9 +227,11 @@ static void sodp_comp_fail(struct sodp_qp *qp, struct sodp_swqe *s, u8 status)
 {
 	if (s->state == SODP_SWQE_ERROR)
 		return;
+	sodp_qp_dbg(qp, "WQE at PSN %u fails: %s\n", s->first_psn,
+		    ib_wc_status_msg(status));
 	s->status = status;
 	s->state = SODP_SWQE_ERROR;
-	qp->req.stopped = true;
+	qp->req.flow = SODP_REQ_STOPPED;
 }
 
 static void sodp_comp_nak(struct sodp_qp *qp, u32 psn, u8 syndrome)
@@ -246,6 +246,8 @@ static void sodp_comp_nak(struct sodp_qp *qp, u32 psn, u8 syndrome)
 		return;
 	}
 	s = sodp_comp_find(qp, psn);
+	sodp_qp_dbg(qp, "NAK syndrome 0x%x at PSN %u%s\n", syndrome, psn,
+		    s ? "" : " (no WQE)");
 	if ((syndrome & SODP_AETH_TYPE_MASK) == SODP_AETH_RNR_NAK) {
 		if (!s)
 			return;
@@ -257,10 +259,9 @@ static void sodp_comp_nak(struct sodp_qp *qp, u32 psn, u8 syndrome)
 			req->rnr_retry--;
 		}
 		sodp_comp_rewind(qp, true);
-		req->rnr_wait = true;
-		mod_timer(&qp->rnr_timer, jiffies +
-			  usecs_to_jiffies(sodp_rnr_usecs[syndrome &
-							  SODP_AETH_VALUE_MASK]));
+		req->flow = SODP_REQ_RNR_WAIT;
+		sodp_qp_arm_rnr(qp, sodp_rnr_usecs[syndrome &
+						   SODP_AETH_VALUE_MASK]);
 		return;
 	}
 	switch (syndrome & SODP_AETH_VALUE_MASK) {
@@ -305,7 +306,7 @@ static void sodp_comp_read_resp(struct sodp_qp *qp, struct sk_buff *skb,
 		sodp_comp_fail(qp, s, IB_WC_BAD_RESP_ERR);
 		return;
 	}
-	ret = sodp_sge_copy(qp, s->sge, s->num_sge, s->done,
+	ret = sodp_sge_copy(to_spd(qp->ibqp.pd), s->sge, s->num_sge, s->done,
 			    sodp_pkt_payload(skb), pay, true);
 	if (ret) {
 		sodp_comp_fail(qp, s, ret == -ENOSPC ? IB_WC_LOC_LEN_ERR :
@@ -327,12 +328,11 @@ static void sodp_comp_atomic_ack(struct sodp_qp *qp, struct sk_buff *skb,
 	u64 orig = be64_to_cpu(a->orig);
 	int ret;
 
-	if ((s->opcode != IB_WR_ATOMIC_CMP_AND_SWP &&
-	     s->opcode != IB_WR_ATOMIC_FETCH_AND_ADD) ||
+	if (!sodp_wr_is_atomic(s->opcode) ||
 	    s->state != SODP_SWQE_SENT || pkt->psn != s->first_psn)
 		return;
-	ret = sodp_sge_copy(qp, s->sge, s->num_sge, 0, &orig, sizeof(orig),
-			    true);
+	ret = sodp_sge_copy(to_spd(qp->ibqp.pd), s->sge, s->num_sge, 0, &orig,
+			    sizeof(orig), true);
 	if (ret) {
 		sodp_comp_fail(qp, s, ret == -ENOSPC ? IB_WC_LOC_LEN_ERR :
 				      IB_WC_LOC_PROT_ERR);
@@ -357,6 +357,7 @@ void sodp_comp_rx(struct sodp_qp *qp, struct sk_buff *skb)
 	struct sodp_swqe *s;
 	u8 syndrome = 0;
 
+	lockdep_assert_held(&qp->proc_lock);
 	if (!sodp_pkt_icrc_ok(qp, skb))
 		return;
 	/* Only PSNs we sent and that are not yet acknowledged matter. */
@@ -400,13 +401,16 @@ void sodp_comp_timers(struct sodp_qp *qp)
 {
 	struct sodp_req *req = &qp->req;
 
-	if (test_and_clear_bit(SODP_EV_RNR, &qp->events))
-		req->rnr_wait = false;
+	lockdep_assert_held(&qp->proc_lock);
+	if (test_and_clear_bit(SODP_EV_RNR, &qp->events) &&
+	    req->flow == SODP_REQ_RNR_WAIT)
+		req->flow = SODP_REQ_RUNNING;
 	if (!test_and_clear_bit(SODP_EV_RETRANS, &qp->events) ||
-	    !sodp_comp_outstanding(qp) || req->rnr_wait)
+	    !sodp_comp_outstanding(qp) || req->flow == SODP_REQ_RNR_WAIT)
 		return;
 	sodp_stat_inc(sodp_qp_dev(qp)->stats, SODP_STAT_TIMEOUTS);
 	if (!req->retry) {
+		sodp_qp_dbg(qp, "retransmission retries exhausted\n");
 		sodp_comp_fail(qp, sodp_swqe(qp, qp->sq.q.index),
 			       IB_WC_RETRY_EXC_ERR);
 		/* It may be the WQE being sent: count it as sent. */

@@ -1,13 +1,19 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * softodp: memory regions.
+ * softodp: memory regions - registration, keys, and every byte the device
+ * moves in or out of a region.
  *
  * Keys are (index << 8) | key byte, with the index allocated from the
  * device's MR xarray and the byte rotating per device; lkey == rkey.
  * Pinned user regions keep a page array built from their ib_umem; ODP
- * regions are registered with the ODP core (kernel/odp/odp.h) through the
- * small adapter below, the only place that knows that API.
+ * regions are registered with the ODP core (kernel/odp/odp.h).  This file
+ * is the only user of the ODP core's registration, fault and access API:
+ * the engines copy with sodp_mr_copy()/sodp_sge_copy(), execute atomics
+ * with sodp_mr_atomic() and prefetch with sodp_mr_prefetch(), whatever
+ * the kind of region.  (stats.c reads the core's counters, main.c starts
+ * and stops the core: they include odp.h for that alone.)
  */
+#include <linux/highmem.h>
 #include <linux/mm.h>
 #include <linux/sched/mm.h>
 #include <linux/scatterlist.h>
@@ -17,6 +23,9 @@
 #include "softodp_compat.h"
 #include "mr.h"
 #include "../odp/odp.h"
+
+/* ODP copies retried after -EAGAIN (faults losing to invalidations). */
+#define SODP_ODP_TRIES		4
 
 #define SODP_MR_ACCESS	(IB_ACCESS_LOCAL_WRITE | IB_ACCESS_REMOTE_WRITE | \
 			 IB_ACCESS_REMOTE_READ | IB_ACCESS_REMOTE_ATOMIC | \
@@ -149,6 +158,40 @@ int sodp_mr_check(struct sodp_mr *mr, struct sodp_pd *pd, u64 iova, u64 len,
 }
 
 /**
+ * sodp_mr_lookup_checked() - find a key and check an access through it
+ * @sdev: device
+ * @pd: the PD of the QP using the key
+ * @key: lkey or rkey
+ * @iova: first byte accessed
+ * @len: bytes accessed
+ * @access: IB_ACCESS_* rights needed (0 for a local read)
+ *
+ * sodp_mr_get_key() followed by sodp_mr_check(), the reference dropped
+ * again on failure.
+ *
+ * Context: any.
+ * Return: the MR, referenced (release with sodp_mr_put()), or
+ * ERR_PTR(-EACCES) (unknown key, wrong PD or rights, region not valid) or
+ * ERR_PTR(-EFAULT) (out of the region).
+ */
+struct sodp_mr *sodp_mr_lookup_checked(struct sodp_dev *sdev,
+				       struct sodp_pd *pd, u32 key, u64 iova,
+				       u64 len, int access)
+{
+	struct sodp_mr *mr = sodp_mr_get_key(sdev, key);
+	int ret;
+
+	if (!mr)
+		return ERR_PTR(-EACCES);
+	ret = sodp_mr_check(mr, pd, iova, len, access);
+	if (ret) {
+		sodp_mr_put(mr);
+		return ERR_PTR(ret);
+	}
+	return mr;
+}
+
+/**
  * sodp_mr_page() - the page and offset of one byte of a region
  * @mr: a DMA, pinned user or fast-reg region (not ODP)
  * @iova: address inside the region (checked by sodp_mr_check())
@@ -157,8 +200,8 @@ int sodp_mr_check(struct sodp_mr *mr, struct sodp_pd *pd, u64 iova, u64 len,
  *
  * Return: 0 or -EFAULT.
  */
-int sodp_mr_page(struct sodp_mr *mr, u64 iova, struct page **page,
-		 unsigned int *offset)
+static int sodp_mr_page(struct sodp_mr *mr, u64 iova, struct page **page,
+			unsigned int *offset)
 {
 	u64 off, addr;
 	unsigned long idx;
@@ -215,6 +258,224 @@ void sodp_mr_fault_ahead(struct sodp_mr *mr, u64 iova, u64 len, bool write)
 	len = min_t(u64, len, SODP_ODP_FAULT_WINDOW);
 	odp_umem_fault(mr->odp, sodp_mr_va(mr, iova), len,
 		       write ? ODP_FAULT_WRITE : 0);
+}
+
+/* ---- data movement ---------------------------------------------------- */
+
+/**
+ * sodp_mr_copy() - copy between a kernel buffer and a region
+ * @mr: region (checked by the caller for range and rights)
+ * @iova: first byte in the region
+ * @buf: kernel buffer
+ * @len: bytes
+ * @to_mem: true: @buf -> region; false: region -> @buf
+ *
+ * ODP regions fault in what is missing.
+ *
+ * Context: may sleep (QP work item).
+ * Return: 0, -EFAULT (not mapped, process gone) or -EACCES.
+ */
+int sodp_mr_copy(struct sodp_mr *mr, u64 iova, void *buf, u32 len,
+		 bool to_mem)
+{
+	unsigned int off, seg, tries;
+	struct page *page;
+	void *p;
+	int ret;
+
+	if (!len)
+		return 0;
+	if (mr->type == SODP_MR_ODP) {
+		/*
+		 * -EAGAIN: the fault kept colliding with invalidations
+		 * (compaction, migration) for a while; that is contention,
+		 * not a bad address, so try again a few times first.
+		 */
+		for (tries = 0; tries < SODP_ODP_TRIES; tries++) {
+			if (to_mem)
+				ret = odp_umem_write(mr->odp,
+						     sodp_mr_va(mr, iova), buf,
+						     len, 0);
+			else
+				ret = odp_umem_read(mr->odp,
+						    sodp_mr_va(mr, iova), buf,
+						    len, 0);
+			if (ret != -EAGAIN)
+				break;
+			cond_resched();
+		}
+		return ret == -EAGAIN ? -EFAULT : ret;
+	}
+	while (len) {
+		ret = sodp_mr_page(mr, iova, &page, &off);
+		if (ret)
+			return ret;
+		seg = min_t(u32, len, PAGE_SIZE - off);
+		p = kmap_local_page(page);
+		if (to_mem)
+			memcpy(p + off, buf, seg);
+		else
+			memcpy(buf, p + off, seg);
+		kunmap_local(p);
+		buf += seg;
+		iova += seg;
+		len -= seg;
+	}
+	return 0;
+}
+
+/**
+ * sodp_sge_copy() - copy between a kernel buffer and a scatter/gather list
+ * @pd: the PD of the QP (it must own every lkey)
+ * @sge: the list (a kernel copy)
+ * @num_sge: entries
+ * @offset: message offset of @buf
+ * @buf: kernel buffer
+ * @len: bytes
+ * @to_mem: scatter (needs IB_ACCESS_LOCAL_WRITE) instead of gather
+ *
+ * The first access to an entry, and to every SODP_ODP_FAULT_WINDOW of it,
+ * faults ahead (sodp_mr_fault_ahead()).
+ *
+ * Context: may sleep (QP work item).
+ * Return: 0, -ENOSPC if the list is shorter than @offset + @len, -EACCES
+ * (bad key, PD or rights), -EFAULT (out of the region, ODP unmapped).
+ */
+int sodp_sge_copy(struct sodp_pd *pd, const struct rxe_sge *sge, u32 num_sge,
+		  u32 offset, void *buf, u32 len, bool to_mem)
+{
+	struct sodp_dev *sdev = to_sdev(pd->ibpd.device);
+	u32 i;
+	int ret;
+
+	for (i = 0; i < num_sge && len; i++) {
+		struct sodp_mr *mr;
+		u32 seg;
+
+		if (offset >= sge[i].length) {
+			offset -= sge[i].length;
+			continue;
+		}
+		seg = min(len, sge[i].length - offset);
+		mr = sodp_mr_lookup_checked(sdev, pd, sge[i].lkey,
+					    sge[i].addr + offset, seg,
+					    to_mem ? IB_ACCESS_LOCAL_WRITE : 0);
+		if (IS_ERR(mr))
+			return PTR_ERR(mr);
+		/* First use of this entry, or of a new window of it. */
+		if (!(offset % SODP_ODP_FAULT_WINDOW))
+			sodp_mr_fault_ahead(mr, sge[i].addr + offset,
+					    sge[i].length - offset, to_mem);
+		ret = sodp_mr_copy(mr, sge[i].addr + offset, buf, seg, to_mem);
+		sodp_mr_put(mr);
+		if (ret)
+			return ret;
+		buf += seg;
+		len -= seg;
+		offset = 0;
+	}
+	return len ? -ENOSPC : 0;
+}
+
+/**
+ * sodp_mr_atomic() - execute a responder atomic on 8 bytes of a region
+ * @mr: region (checked by the caller for range and IB_ACCESS_REMOTE_ATOMIC)
+ * @iova: address of the operand, 8-byte aligned in the region
+ * @cmp_swap: compare and swap (else fetch and add)
+ * @swap_add: the swap value or the addend
+ * @compare: the compare value (compare and swap)
+ * @orig: the operand's value before the operation
+ *
+ * Atomics of all QPs of the device are serialised by sodp_dev.atomic_lock
+ * and also use CPU atomics, so that they are atomic with respect to each
+ * other and to the CPU.  ODP regions fault the page in for writing.
+ *
+ * Context: may sleep (QP work item, proc_lock held).
+ * Return: 0, -EINVAL (misaligned in the page), -EFAULT or -EACCES.
+ */
+int sodp_mr_atomic(struct sodp_mr *mr, u64 iova, bool cmp_swap, u64 swap_add,
+		   u64 compare, u64 *orig)
+{
+	struct sodp_dev *sdev = to_sdev(mr->ibmr.device);
+	struct odp_iter it;
+	unsigned int off, seg;
+	struct page *page;
+	void *p;
+	int ret;
+
+	mutex_lock(&sdev->atomic_lock);
+	if (mr->type == SODP_MR_ODP) {
+		ret = odp_iter_start(&it, mr->odp, sodp_mr_va(mr, iova),
+				     sizeof(u64), ODP_FAULT_WRITE);
+		if (ret)
+			goto out;
+		ret = odp_iter_next(&it, &page, &off, &seg);
+		if (ret <= 0 || seg != sizeof(u64)) {
+			odp_iter_end(&it);
+			ret = ret < 0 ? ret : -EFAULT;
+			goto out;
+		}
+	} else {
+		ret = sodp_mr_page(mr, iova, &page, &off);
+		if (ret)
+			goto out;
+	}
+	if (off & 7) {
+		ret = -EINVAL;
+	} else {
+		p = kmap_local_page(page) + off;
+		if (cmp_swap)
+			*orig = cmpxchg64((u64 *)p, compare, swap_add);
+		else
+			*orig = atomic64_fetch_add(swap_add, (atomic64_t *)p);
+		kunmap_local(p);
+		ret = 0;
+	}
+	if (mr->type == SODP_MR_ODP)
+		odp_iter_end(&it);
+out:
+	mutex_unlock(&sdev->atomic_lock);
+	return ret;
+}
+
+/**
+ * sodp_mr_prefetch() - fault a range of an ODP region in ahead of use
+ * @mr: an ODP region (checked by the caller for range and rights)
+ * @iova: first byte
+ * @len: bytes
+ * @advice: IB_UVERBS_ADVISE_MR_ADVICE_PREFETCH (read),
+ *	..._PREFETCH_WRITE (writable) or ..._PREFETCH_NO_FAULT (map only
+ *	what the CPU page tables already hold)
+ *
+ * Counted as prefetch by the ODP core, not as device page faults.
+ *
+ * Context: may sleep.
+ * Return: 0, -EINVAL (not an ODP region or unknown advice), -EFAULT (the
+ * range cannot be mapped) or another error of the fault.
+ */
+int sodp_mr_prefetch(struct sodp_mr *mr, u64 iova, u64 len,
+		     enum ib_uverbs_advise_mr_advice advice)
+{
+	unsigned int flags;
+
+	if (mr->type != SODP_MR_ODP)
+		return -EINVAL;
+	switch (advice) {
+	case IB_UVERBS_ADVISE_MR_ADVICE_PREFETCH:
+		flags = 0;
+		break;
+	case IB_UVERBS_ADVISE_MR_ADVICE_PREFETCH_WRITE:
+		flags = ODP_FAULT_WRITE;
+		break;
+	case IB_UVERBS_ADVISE_MR_ADVICE_PREFETCH_NO_FAULT:
+		flags = ODP_FAULT_NO_FAULT;
+		break;
+	default:
+		return -EINVAL;
+	}
+	if (!len)
+		return 0;
+	return odp_umem_prefetch(mr->odp, sodp_mr_va(mr, iova), len, flags);
 }
 
 /* ---- fast registration ------------------------------------------------ */

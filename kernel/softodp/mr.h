@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * softodp: memory region lookup for the data path.
+ * softodp: memory regions as the data path sees them.
  *
- * Engines resolve a key with sodp_mr_get_key(), check it with
- * sodp_mr_check(), reach the bytes with sodp_mr_page() (pinned and DMA
- * regions) or the ODP core's access API on mr->odp at sodp_mr_va()
- * (ODP regions), and drop the reference with sodp_mr_put().
+ * Engines resolve and check a key with sodp_mr_lookup_checked() (or
+ * sodp_mr_get_key() + sodp_mr_check()), move bytes with sodp_mr_copy() /
+ * sodp_sge_copy() and execute atomics with sodp_mr_atomic() - the same
+ * calls for DMA, pinned, fast-reg and ODP regions - and drop the reference
+ * with sodp_mr_put().  Only mr.c talks to the ODP core.
  *
  * Fast-reg regions (alloc_mr) start FREE; the send queue's local
  * operations (IB_WR_REG_MR, IB_WR_LOCAL_INV) and a received SEND with
@@ -27,13 +28,22 @@ static inline void sodp_mr_put(struct sodp_mr *mr)
 
 int sodp_mr_check(struct sodp_mr *mr, struct sodp_pd *pd, u64 iova, u64 len,
 		  int access);
-int sodp_mr_page(struct sodp_mr *mr, u64 iova, struct page **page,
-		 unsigned int *offset);
+struct sodp_mr *sodp_mr_lookup_checked(struct sodp_dev *sdev,
+				       struct sodp_pd *pd, u32 key, u64 iova,
+				       u64 len, int access);
 
 /* Faults ahead of a message cover at most this much of it at a time. */
 #define SODP_ODP_FAULT_WINDOW	(1ULL << 20)
 
 void sodp_mr_fault_ahead(struct sodp_mr *mr, u64 iova, u64 len, bool write);
+int sodp_mr_copy(struct sodp_mr *mr, u64 iova, void *buf, u32 len,
+		 bool to_mem);
+int sodp_sge_copy(struct sodp_pd *pd, const struct rxe_sge *sge, u32 num_sge,
+		  u32 offset, void *buf, u32 len, bool to_mem);
+int sodp_mr_atomic(struct sodp_mr *mr, u64 iova, bool cmp_swap, u64 swap_add,
+		   u64 compare, u64 *orig);
+int sodp_mr_prefetch(struct sodp_mr *mr, u64 iova, u64 len,
+		     enum ib_uverbs_advise_mr_advice advice);
 int sodp_mr_fast_reg(struct sodp_dev *sdev, struct sodp_pd *pd,
 		     struct ib_mr *ibmr, u32 key, int access);
 int sodp_mr_invalidate(struct sodp_dev *sdev, struct sodp_pd *pd, u32 key);

@@ -17,19 +17,18 @@
 
 #include "softodp.h"
 #include "mr.h"
-#include "../odp/odp.h"
 
 /**
  * struct sodp_prefetch_work - an asynchronous advise_mr
  * @work: on the device's workqueue
- * @flags: ODP_FAULT_* flags of the advice
+ * @advice: the advice (IB_UVERBS_ADVISE_MR_ADVICE_*)
  * @num_sge: entries in @sge and @mr
  * @sge: the ranges, as given
  * @mr: the MR of each range, referenced until the work is done
  */
 struct sodp_prefetch_work {
 	struct work_struct work;
-	unsigned int flags;
+	enum ib_uverbs_advise_mr_advice advice;
 	u32 num_sge;
 	struct ib_sge *sge;
 	struct sodp_mr **mr;
@@ -37,16 +36,17 @@ struct sodp_prefetch_work {
 
 /*
  * Find the ODP MR of @sge and check it may be prefetched by @pd with
- * @flags.  Return it referenced, or an ERR_PTR with advise_mr's errno:
+ * @advice.  Return it referenced, or an ERR_PTR with advise_mr's errno:
  * -EFAULT for an unknown key, another PD, missing write access or a range
  * out of the MR; -EINVAL for an MR that is not ODP.
  */
-static struct sodp_mr *sodp_prefetch_mr(struct sodp_dev *sdev,
-					struct ib_pd *pd,
-					const struct ib_sge *sge,
-					unsigned int flags)
+static struct sodp_mr *
+sodp_prefetch_mr(struct sodp_dev *sdev, struct ib_pd *pd,
+		 const struct ib_sge *sge,
+		 enum ib_uverbs_advise_mr_advice advice)
 {
-	int access = (flags & ODP_FAULT_WRITE) ? IB_ACCESS_LOCAL_WRITE : 0;
+	int access = advice == IB_UVERBS_ADVISE_MR_ADVICE_PREFETCH_WRITE ?
+		     IB_ACCESS_LOCAL_WRITE : 0;
 	struct sodp_mr *mr;
 
 	mr = sodp_mr_get_key(sdev, sge->lkey);
@@ -64,14 +64,10 @@ static struct sodp_mr *sodp_prefetch_mr(struct sodp_dev *sdev,
 }
 
 static int sodp_prefetch_range(struct sodp_mr *mr, const struct ib_sge *sge,
-			       unsigned int flags)
+			       enum ib_uverbs_advise_mr_advice advice)
 {
-	int ret;
+	int ret = sodp_mr_prefetch(mr, sge->addr, sge->length, advice);
 
-	if (!sge->length)
-		return 0;
-	ret = odp_umem_prefetch(mr->odp, sodp_mr_va(mr, sge->addr),
-				sge->length, flags);
 	/* advise_mr reports every kind of bad range as EFAULT. */
 	return ret == -EACCES ? -EFAULT : ret;
 }
@@ -84,7 +80,7 @@ static void sodp_prefetch_work_fn(struct work_struct *work)
 
 	for (i = 0; i < pw->num_sge; i++) {
 		/* Best effort: a range that cannot be faulted is skipped. */
-		sodp_prefetch_range(pw->mr[i], &pw->sge[i], pw->flags);
+		sodp_prefetch_range(pw->mr[i], &pw->sge[i], pw->advice);
 		sodp_mr_put(pw->mr[i]);	/* pairs with sodp_prefetch_mr() */
 	}
 	kfree(pw->mr);
@@ -93,8 +89,8 @@ static void sodp_prefetch_work_fn(struct work_struct *work)
 }
 
 static int sodp_prefetch_async(struct sodp_dev *sdev, struct ib_pd *pd,
-			       unsigned int flags, struct ib_sge *sg_list,
-			       u32 num_sge)
+			       enum ib_uverbs_advise_mr_advice advice,
+			       struct ib_sge *sg_list, u32 num_sge)
 {
 	struct sodp_prefetch_work *pw;
 	struct sodp_mr *mr;
@@ -112,14 +108,14 @@ static int sodp_prefetch_async(struct sodp_dev *sdev, struct ib_pd *pd,
 	}
 	/* Keys are checked now, so that the caller learns about bad ones. */
 	for (i = 0; i < num_sge; i++, n++) {
-		mr = sodp_prefetch_mr(sdev, pd, &sg_list[i], flags);
+		mr = sodp_prefetch_mr(sdev, pd, &sg_list[i], advice);
 		if (IS_ERR(mr)) {
 			ret = PTR_ERR(mr);
 			goto err;
 		}
 		pw->mr[i] = mr;
 	}
-	pw->flags = flags;
+	pw->advice = advice;
 	pw->num_sge = num_sge;
 	INIT_WORK(&pw->work, sodp_prefetch_work_fn);
 	queue_work(sdev->wq, &pw->work);
@@ -135,18 +131,18 @@ err:
 }
 
 static int sodp_prefetch_sync(struct sodp_dev *sdev, struct ib_pd *pd,
-			      unsigned int flags, struct ib_sge *sg_list,
-			      u32 num_sge)
+			      enum ib_uverbs_advise_mr_advice advice,
+			      struct ib_sge *sg_list, u32 num_sge)
 {
 	struct sodp_mr *mr;
 	int ret = 0;
 	u32 i;
 
 	for (i = 0; i < num_sge && !ret; i++) {
-		mr = sodp_prefetch_mr(sdev, pd, &sg_list[i], flags);
+		mr = sodp_prefetch_mr(sdev, pd, &sg_list[i], advice);
 		if (IS_ERR(mr))
 			return PTR_ERR(mr);
-		ret = sodp_prefetch_range(mr, &sg_list[i], flags);
+		ret = sodp_prefetch_range(mr, &sg_list[i], advice);
 		sodp_mr_put(mr);	/* pairs with sodp_prefetch_mr() */
 	}
 	return ret;
@@ -158,17 +154,11 @@ static int sodp_advise_mr(struct ib_pd *pd,
 			  struct uverbs_attr_bundle *attrs)
 {
 	struct sodp_dev *sdev = to_sdev(pd->device);
-	unsigned int fflags;
 
 	switch (advice) {
 	case IB_UVERBS_ADVISE_MR_ADVICE_PREFETCH:
-		fflags = 0;
-		break;
 	case IB_UVERBS_ADVISE_MR_ADVICE_PREFETCH_WRITE:
-		fflags = ODP_FAULT_WRITE;
-		break;
 	case IB_UVERBS_ADVISE_MR_ADVICE_PREFETCH_NO_FAULT:
-		fflags = ODP_FAULT_NO_FAULT;
 		break;
 	default:
 		return -EOPNOTSUPP;
@@ -178,8 +168,8 @@ static int sodp_advise_mr(struct ib_pd *pd,
 	if (!num_sge)
 		return 0;
 	if (flags & IB_UVERBS_ADVISE_MR_FLAG_FLUSH)
-		return sodp_prefetch_sync(sdev, pd, fflags, sg_list, num_sge);
-	return sodp_prefetch_async(sdev, pd, fflags, sg_list, num_sge);
+		return sodp_prefetch_sync(sdev, pd, advice, sg_list, num_sge);
+	return sodp_prefetch_async(sdev, pd, advice, sg_list, num_sge);
 }
 
 const struct ib_device_ops sodp_prefetch_ops = {

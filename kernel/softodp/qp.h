@@ -1,16 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * softodp: queue pair internals shared by the QP verbs, the state machine
- * and (next) the protocol engines.
- *
- * Processing model: every QP has one work item (sodp_qp.work) on its
- * device's per-CPU, high-priority workqueue.  Anything that may give the
- * QP work to do kicks it: the post_send doorbell (sodp_qp_kick_sq()),
- * kernel post verbs in the error state, incoming packets and timers.  The
- * work function runs in process context with proc_lock held, so the
- * engines may sleep (ODP faults) and never rely on tasklet exclusion; a
- * work item never runs concurrently with itself and proc_lock also
- * excludes the synchronous flush done by modify_qp.
+ * softodp: queue pair internals shared by the QP verbs (verbs_qp.c), the
+ * state machine (qp_state.c) and the protocol engines.
  *
  * Engines reading user rings: indices are masked by the queue helpers,
  * but WQE contents are whatever user space wrote - clamp dma.num_sge to
@@ -31,20 +22,6 @@ int sodp_modify_qp(struct ib_qp *ibqp, struct ib_qp_attr *attr, int mask,
 void sodp_qp_flush(struct sodp_qp *qp);
 void sodp_qp_to_error(struct sodp_qp *qp);
 enum ib_qp_state sodp_qp_cur_state(struct sodp_qp *qp);
-enum ib_wc_opcode sodp_wr_to_wc_opcode(u32 opcode);
-
-/* req.c, resp.c: engine set-up and teardown helpers (proc_lock held) */
-void sodp_qp_set_path(struct sodp_qp *qp);
-void sodp_req_arm_timer(struct sodp_qp *qp);
-void sodp_resp_drop_wqe(struct sodp_qp *qp);
-
-/* verbs_qp.c */
-void sodp_qp_kick(struct sodp_qp *qp);
-
-/* The send queue doorbell: new WQEs may be in the SQ. */
-static inline void sodp_qp_kick_sq(struct sodp_qp *qp)
-{
-	sodp_qp_kick(qp);
-}
+void sodp_qp_event(struct sodp_qp *qp, enum ib_event_type type);
 
 #endif /* SOFTODP_QP_H */

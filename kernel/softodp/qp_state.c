@@ -17,9 +17,11 @@
  *          sq_draining until then
  */
 #include "cq.h"
+#include "engine.h"
+#include "pkt.h"
 #include "qp.h"
 #include "queue.h"
-#include "recv.h"
+#include "wqe.h"
 
 static const char * const sodp_qp_state_names[] = {
 	[IB_QPS_RESET] = "RESET",
@@ -147,27 +149,25 @@ enum ib_qp_state sodp_qp_cur_state(struct sodp_qp *qp)
 	return qp->state;
 }
 
-enum ib_wc_opcode sodp_wr_to_wc_opcode(u32 opcode)
+/**
+ * sodp_qp_event() - report an asynchronous event of the QP to its consumer
+ * @qp: QP
+ * @type: IB_EVENT_* (QP events only)
+ *
+ * Context: QP work item or modify_qp; no spinlock held (the consumer's
+ * handler may do anything an event handler may).
+ */
+void sodp_qp_event(struct sodp_qp *qp, enum ib_event_type type)
 {
-	switch (opcode) {
-	case IB_WR_RDMA_WRITE:
-	case IB_WR_RDMA_WRITE_WITH_IMM:
-		return IB_WC_RDMA_WRITE;
-	case IB_WR_RDMA_READ:
-		return IB_WC_RDMA_READ;
-	case IB_WR_ATOMIC_CMP_AND_SWP:
-		return IB_WC_COMP_SWAP;
-	case IB_WR_ATOMIC_FETCH_AND_ADD:
-		return IB_WC_FETCH_ADD;
-	case IB_WR_LOCAL_INV:
-		return IB_WC_LOCAL_INV;
-	case IB_WR_REG_MR:
-		return IB_WC_REG_MR;
-	case IB_WR_BIND_MW:
-		return IB_WC_BIND_MW;
-	default:
-		return IB_WC_SEND;
-	}
+	struct ib_event ev = {
+		.device = qp->ibqp.device,
+		.element.qp = &qp->ibqp,
+		.event = type,
+	};
+
+	sodp_qp_dbg(qp, "event %s\n", ib_event_msg(type));
+	if (qp->ibqp.event_handler)
+		qp->ibqp.event_handler(&ev, qp->ibqp.qp_context);
 }
 
 /**
@@ -282,7 +282,7 @@ static void sodp_qp_enter(struct sodp_qp *qp, enum ib_qp_state new)
 			sodp_req_resume(qp);
 		mutex_unlock(&qp->proc_lock);
 		if (old != IB_QPS_RTS)
-			sodp_qp_kick_sq(qp);
+			sodp_qp_kick(qp);
 		break;
 	case IB_QPS_SQD:
 		if (old == IB_QPS_RTS) {
@@ -290,7 +290,7 @@ static void sodp_qp_enter(struct sodp_qp *qp, enum ib_qp_state new)
 			sodp_req_drain(qp);
 			mutex_unlock(&qp->proc_lock);
 			/* The work item finishes the drain and reports it. */
-			sodp_qp_kick_sq(qp);
+			sodp_qp_kick(qp);
 		}
 		break;
 	default:

@@ -5,8 +5,8 @@
  * For every packet the UDP socket of a namespace hands us: find the device
  * owning the destination address (not the arrival netdev: traffic to a
  * local address arrives on "lo"), check the transport header and length,
- * find the QP by BTH destination QP number, queue the packet on the QP and
- * kick its work item.  Whatever does not belong is dropped and counted in
+ * find the QP by BTH destination QP number and queue the packet for the
+ * QP's engines (sodp_qp_rx_enqueue(), engine.c).  Whatever does not belong is dropped and counted in
  * sodp_dev.stats.
  *
  * The ICRC is checked by the QP's work item (sodp_pkt_icrc_ok()), not here:
@@ -18,11 +18,9 @@
 #include <linux/netdevice.h>
 #include <linux/skbuff.h>
 
-#include "qp.h"
+#include "engine.h"
+#include "pkt.h"
 #include "recv.h"
-
-/* Queued packets per QP before the RX path drops (the peer retransmits). */
-#define SODP_RXQ_MAX	4096
 
 /**
  * sodp_qp_get() - look up a QP by number and take a reference
@@ -53,7 +51,7 @@ void sodp_qp_put(struct sodp_qp *qp)
 
 static bool sodp_rx_check(struct sodp_dev *sdev, struct sk_buff *skb)
 {
-	struct sodp_bth *bth = (struct sodp_bth *)skb->data;
+	struct sodp_bth *bth = sodp_pkt_bth(skb);
 	const struct sodp_opinfo *info;
 	unsigned int pad, len = skb->len;
 
@@ -119,9 +117,7 @@ void sodp_rx(struct sk_buff *skb)
 {
 	struct net_device *ndev;
 	struct sodp_dev *sdev;
-	unsigned long flags;
 	struct sodp_qp *qp;
-	u32 len;
 
 	ndev = sodp_net_rx_netdev(skb);
 	sdev = ndev ? sodp_dev_get_by_netdev(ndev) : NULL;
@@ -136,7 +132,7 @@ void sodp_rx(struct sk_buff *skb)
 	}
 	if (!sodp_rx_check(sdev, skb))
 		goto drop_dev;
-	qp = sodp_qp_get(sdev, sodp_bth_qpn((struct sodp_bth *)skb->data));
+	qp = sodp_qp_get(sdev, sodp_bth_qpn(sodp_pkt_bth(skb)));
 	if (!qp) {
 		sodp_stat_inc(sdev->stats, SODP_STAT_RX_DROP_NOQP);
 		goto drop_dev;
@@ -147,23 +143,11 @@ void sodp_rx(struct sk_buff *skb)
 		sodp_qp_put(qp);
 		goto drop_dev;
 	}
-	/*
-	 * One kick per batch: the work item dequeues until the queue is
-	 * empty (or kicks itself), so a packet that finds others queued
-	 * will be seen by the run those already asked for.
-	 */
-	spin_lock_irqsave(&qp->rxq.lock, flags);
-	len = skb_queue_len(&qp->rxq);
-	if (len < SODP_RXQ_MAX)
-		__skb_queue_tail(&qp->rxq, skb);
-	spin_unlock_irqrestore(&qp->rxq.lock, flags);
-	if (len >= SODP_RXQ_MAX) {
+	if (!sodp_qp_rx_enqueue(qp, skb)) {
 		sodp_stat_inc(sdev->stats, SODP_STAT_RX_DROP_QFULL);
 		sodp_qp_put(qp);
 		goto drop_dev;
 	}
-	if (!len)
-		sodp_qp_kick(qp);
 	sodp_qp_put(qp);
 	ib_device_put(&sdev->ibdev);
 	return;

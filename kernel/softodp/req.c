@@ -20,234 +20,16 @@
  * outstanding.  Retransmission (go-back-N from the oldest incomplete WQE)
  * is driven by the completer (comp.c).
  */
-#include <linux/highmem.h>
-#include <linux/jiffies.h>
-
+#include "engine.h"
 #include "mr.h"
+#include "pkt.h"
 #include "qp.h"
 #include "queue.h"
-#include "recv.h"
-#include "../odp/odp.h"
+#include "wqe.h"
 
 #define SODP_MAX_UNACKED	128
 #define SODP_ACKREQ_EVERY	32
 #define SODP_REQ_BUDGET		256
-/* ODP copies retried after -EAGAIN (faults losing to invalidations). */
-#define SODP_ODP_TRIES		4
-
-u32 sodp_qp_mtu(struct sodp_qp *qp)
-{
-	return ib_mtu_enum_to_int(qp->attr.path_mtu);
-}
-
-/* ---- packets ---------------------------------------------------------- */
-
-/**
- * sodp_pkt_new() - allocate a packet for the QP's path
- * @qp: QP (path set up)
- * @opcode: BTH opcode
- * @paylen: payload bytes the caller will write after the headers
- * @psn: PSN
- * @ackreq: AckReq bit
- * @se: solicited event bit
- *
- * The BTH is filled in; extension headers are zeroed, the payload is
- * reserved (at skb->data + hdr_len) and the pad is zeroed.
- *
- * Return: the packet, or NULL (no route, no memory).
- */
-struct sk_buff *sodp_pkt_new(struct sodp_qp *qp, u8 opcode, u32 paylen,
-			     u32 psn, bool ackreq, bool se)
-{
-	const struct sodp_opinfo *info = sodp_op_info(opcode);
-	unsigned int pad = (4 - (paylen & 3)) & 3;
-	struct sk_buff *skb;
-	struct sodp_bth *bth;
-
-	if (!qp->path_ok || sodp_path_route(&qp->path))
-		return NULL;
-	skb = sodp_net_alloc_skb(&qp->path, info->hdr_len + paylen + pad,
-				 GFP_KERNEL);
-	if (!skb)
-		return NULL;
-	bth = skb_put_zero(skb, info->hdr_len);
-	sodp_bth_init(bth, opcode, se, pad, SODP_DEFAULT_PKEY,
-		      qp->attr.dest_qp_num, ackreq, psn);
-	skb_put(skb, paylen);
-	skb_put_zero(skb, pad);
-	return skb;
-}
-
-int sodp_pkt_send(struct sodp_qp *qp, struct sk_buff *skb)
-{
-	sodp_stat_inc(sodp_qp_dev(qp)->stats, SODP_STAT_TX_PKTS);
-	return sodp_net_xmit(&qp->path, skb);
-}
-
-/**
- * sodp_qp_set_path() - derive the QP's UDP/IP path from its address vector
- * @qp: QP whose av was just set
- *
- * Context: proc_lock held.
- */
-void sodp_qp_set_path(struct sodp_qp *qp)
-{
-	struct sodp_dev *sdev = sodp_qp_dev(qp);
-	struct sodp_path *p = &qp->path;
-	const struct sodp_av *av = &qp->av;
-	u32 fl;
-
-	sodp_path_release(p);
-	memset(p, 0, sizeof(*p));
-	p->net = sdev->net;
-	p->v6 = av->network_type == RDMA_NETWORK_IPV6;
-	if (p->v6) {
-		memcpy(&p->saddr, av->sgid.raw, sizeof(p->saddr));
-		memcpy(&p->daddr, av->dgid.raw, sizeof(p->daddr));
-		if (ipv6_addr_type(&p->daddr) & IPV6_ADDR_LINKLOCAL)
-			p->ifindex = sdev->ndev->ifindex;
-	} else {
-		memcpy(&p->saddr.s6_addr32[0], &av->sgid.raw[12], 4);
-		memcpy(&p->daddr.s6_addr32[0], &av->dgid.raw[12], 4);
-	}
-	fl = av->flow_label ? av->flow_label :
-	     rdma_calc_flow_label(qp->ibqp.qp_num, qp->attr.dest_qp_num);
-	p->sport = htons(rdma_flow_label_to_udp_sport(fl));
-	p->tclass = av->traffic_class;
-	p->hop_limit = av->hop_limit ? av->hop_limit : 64;
-	p->flow_label = av->flow_label;
-	qp->path_ok = true;
-}
-
-/* ---- memory ----------------------------------------------------------- */
-
-/**
- * sodp_mr_copy() - copy between a kernel buffer and a region
- * @mr: region (checked by the caller for range and rights)
- * @iova: first byte in the region
- * @buf: kernel buffer
- * @len: bytes
- * @to_mem: true: @buf -> region; false: region -> @buf
- *
- * ODP regions fault in what is missing (the caller may sleep).
- *
- * Return: 0, -EFAULT (not mapped, process gone) or -EACCES.
- */
-int sodp_mr_copy(struct sodp_mr *mr, u64 iova, void *buf, u32 len,
-		 bool to_mem)
-{
-	unsigned int off, seg, tries;
-	struct page *page;
-	void *p;
-	int ret;
-
-	if (!len)
-		return 0;
-	if (mr->type == SODP_MR_ODP) {
-		/*
-		 * -EAGAIN: the fault kept colliding with invalidations
-		 * (compaction, migration) for a while; that is contention,
-		 * not a bad address, so try again a few times first.
-		 */
-		for (tries = 0; tries < SODP_ODP_TRIES; tries++) {
-			if (to_mem)
-				ret = odp_umem_write(mr->odp,
-						     sodp_mr_va(mr, iova), buf,
-						     len, 0);
-			else
-				ret = odp_umem_read(mr->odp,
-						    sodp_mr_va(mr, iova), buf,
-						    len, 0);
-			if (ret != -EAGAIN)
-				break;
-			cond_resched();
-		}
-		return ret == -EAGAIN ? -EFAULT : ret;
-	}
-	while (len) {
-		ret = sodp_mr_page(mr, iova, &page, &off);
-		if (ret)
-			return ret;
-		seg = min_t(u32, len, PAGE_SIZE - off);
-		p = kmap_local_page(page);
-		if (to_mem)
-			memcpy(p + off, buf, seg);
-		else
-			memcpy(buf, p + off, seg);
-		kunmap_local(p);
-		buf += seg;
-		iova += seg;
-		len -= seg;
-	}
-	return 0;
-}
-
-/**
- * sodp_sge_copy() - copy between a kernel buffer and a scatter/gather list
- * @qp: QP (its PD owns the lkeys)
- * @sge: the list (a kernel copy)
- * @num_sge: entries
- * @offset: message offset of @buf
- * @buf: kernel buffer
- * @len: bytes
- * @to_mem: scatter (needs IB_ACCESS_LOCAL_WRITE) instead of gather
- *
- * Return: 0, -ENOSPC if the list is shorter than @offset + @len, -EACCES
- * (bad key, PD or rights), -EFAULT (out of the region, ODP unmapped).
- */
-int sodp_sge_copy(struct sodp_qp *qp, const struct rxe_sge *sge, u32 num_sge,
-		  u32 offset, void *buf, u32 len, bool to_mem)
-{
-	struct sodp_dev *sdev = sodp_qp_dev(qp);
-	struct sodp_pd *pd = to_spd(qp->ibqp.pd);
-	u32 i;
-	int ret;
-
-	for (i = 0; i < num_sge && len; i++) {
-		struct sodp_mr *mr;
-		u32 seg;
-
-		if (offset >= sge[i].length) {
-			offset -= sge[i].length;
-			continue;
-		}
-		seg = min(len, sge[i].length - offset);
-		mr = sodp_mr_get_key(sdev, sge[i].lkey);
-		if (!mr)
-			return -EACCES;
-		ret = sodp_mr_check(mr, pd, sge[i].addr + offset, seg,
-				    to_mem ? IB_ACCESS_LOCAL_WRITE : 0);
-		/* First use of this entry, or of a new window of it. */
-		if (!ret && !(offset % SODP_ODP_FAULT_WINDOW))
-			sodp_mr_fault_ahead(mr, sge[i].addr + offset,
-					    sge[i].length - offset, to_mem);
-		if (!ret)
-			ret = sodp_mr_copy(mr, sge[i].addr + offset, buf, seg,
-					   to_mem);
-		sodp_mr_put(mr);
-		if (ret)
-			return ret;
-		buf += seg;
-		len -= seg;
-		offset = 0;
-	}
-	return len ? -ENOSPC : 0;
-}
-
-/* ---- requester -------------------------------------------------------- */
-
-static bool sodp_wr_is_rd_atomic(u32 opcode)
-{
-	return opcode == IB_WR_RDMA_READ ||
-	       opcode == IB_WR_ATOMIC_CMP_AND_SWP ||
-	       opcode == IB_WR_ATOMIC_FETCH_AND_ADD;
-}
-
-static bool sodp_wr_is_atomic(u32 opcode)
-{
-	return opcode == IB_WR_ATOMIC_CMP_AND_SWP ||
-	       opcode == IB_WR_ATOMIC_FETCH_AND_ADD;
-}
 
 /* Copy and check one WQE of the (untrusted) ring into its shadow. */
 static void sodp_req_copy(struct sodp_qp *qp, struct rxe_send_wqe *w,
@@ -342,11 +124,6 @@ static void sodp_req_fetch(struct sodp_qp *qp)
 	}
 }
 
-static bool sodp_wr_is_local(u32 opcode)
-{
-	return opcode == IB_WR_LOCAL_INV || opcode == IB_WR_REG_MR;
-}
-
 /*
  * Execute a local operation, in send queue order.  It takes no PSN: its
  * PSN range is empty ([req.psn, req.psn - 1]), so acknowledgements and
@@ -417,18 +194,6 @@ static u8 sodp_req_opcode(struct sodp_swqe *s, bool first, bool last)
 	}
 }
 
-void sodp_req_arm_timer(struct sodp_qp *qp)
-{
-	u8 t = qp->attr.timeout;
-	unsigned long tmo;
-
-	if (!t)
-		return;
-	/* 4.096 us * 2^timeout, at least 100 ms (the test VMs are slow). */
-	tmo = max(nsecs_to_jiffies(4096ULL << t), msecs_to_jiffies(100));
-	mod_timer(&qp->retrans_timer, jiffies + tmo);
-}
-
 /*
  * Send the next packet of @s.  Return: 1 when @s is fully sent, 0 when
  * more packets follow, negative on a local error (recorded in @s).
@@ -491,7 +256,8 @@ static int sodp_req_packet(struct sodp_qp *qp, struct sodp_swqe *s)
 			memcpy(hdr + info->hdr_len, s->inline_data + s->sent,
 			       pay);
 		} else if (pay) {
-			ret = sodp_sge_copy(qp, s->sge, s->num_sge, s->sent,
+			ret = sodp_sge_copy(to_spd(qp->ibqp.pd), s->sge,
+					    s->num_sge, s->sent,
 					    hdr + info->hdr_len, pay, false);
 			if (ret) {
 				kfree_skb(skb);
@@ -504,8 +270,7 @@ static int sodp_req_packet(struct sodp_qp *qp, struct sodp_swqe *s)
 		sodp_pkt_send(qp, skb);
 	}
 	/* A lost packet (no route, no memory) is a drop: retransmitted. */
-	if (!timer_pending(&qp->retrans_timer))
-		sodp_req_arm_timer(qp);
+	sodp_qp_arm_retrans(qp, false);
 	if (sodp_wr_is_rd_atomic(s->opcode)) {
 		s->sent = s->length;
 		qp->req.psn = sodp_psn_add(s->first_psn,
@@ -520,16 +285,10 @@ static int sodp_req_packet(struct sodp_qp *qp, struct sodp_swqe *s)
 /* Context: proc_lock held (work item). */
 static void sodp_req_drained(struct sodp_qp *qp)
 {
-	struct ib_event ev = {
-		.device = qp->ibqp.device,
-		.element.qp = &qp->ibqp,
-		.event = IB_EVENT_SQ_DRAINED,
-	};
-
-	WRITE_ONCE(qp->req.drained, true);
+	WRITE_ONCE(qp->req.sqd, SODP_SQD_DRAINED);
 	sodp_qp_dbg(qp, "send queue drained\n");
-	if (qp->attr.en_sqd_async_notify && qp->ibqp.event_handler)
-		qp->ibqp.event_handler(&ev, qp->ibqp.qp_context);
+	if (qp->attr.en_sqd_async_notify)
+		sodp_qp_event(qp, IB_EVENT_SQ_DRAINED);
 }
 
 /**
@@ -545,14 +304,15 @@ void sodp_req_run(struct sodp_qp *qp)
 	unsigned int budget = SODP_REQ_BUDGET;
 	u32 max_rd = max_t(u32, qp->attr.max_rd_atomic, 1);
 
+	lockdep_assert_held(&qp->proc_lock);
 	sodp_req_fetch(qp);
-	while (!req->stopped && !req->rnr_wait && req->send != req->fetch &&
-	       (!req->draining || req->send != req->drain_end)) {
+	while (req->flow == SODP_REQ_RUNNING && req->send != req->fetch &&
+	       (req->sqd == SODP_SQD_NONE || req->send != req->drain_end)) {
 		struct sodp_swqe *s = sodp_swqe(qp, req->send);
 		int ret;
 
 		if (s->state == SODP_SWQE_ERROR) {
-			req->stopped = true;
+			req->flow = SODP_REQ_STOPPED;
 			break;
 		}
 		if (s->state == SODP_SWQE_DONE) {
@@ -587,7 +347,7 @@ void sodp_req_run(struct sodp_qp *qp)
 		}
 		ret = sodp_req_packet(qp, s);
 		if (ret < 0) {
-			req->stopped = true;
+			req->flow = SODP_REQ_STOPPED;
 			break;
 		}
 		if (ret) {
@@ -598,7 +358,7 @@ void sodp_req_run(struct sodp_qp *qp)
 		}
 	}
 	sodp_comp_advance(qp);
-	if (req->draining && !req->drained && req->send == req->drain_end &&
+	if (req->sqd == SODP_SQD_DRAINING && req->send == req->drain_end &&
 	    qp->sq.q.index == req->send)
 		sodp_req_drained(qp);
 }
@@ -622,8 +382,7 @@ void sodp_req_drain(struct sodp_qp *qp)
 	if (req->send != req->fetch && sodp_swqe(qp, req->send)->sent)
 		end = (end + 1) & qp->sq.q.index_mask;
 	req->drain_end = end;
-	req->drained = false;
-	WRITE_ONCE(req->draining, true);
+	WRITE_ONCE(req->sqd, SODP_SQD_DRAINING);
 }
 
 /**
@@ -635,7 +394,7 @@ void sodp_req_drain(struct sodp_qp *qp)
 void sodp_req_resume(struct sodp_qp *qp)
 {
 	lockdep_assert_held(&qp->proc_lock);
-	WRITE_ONCE(qp->req.draining, false);
+	WRITE_ONCE(qp->req.sqd, SODP_SQD_NONE);
 }
 
 /**
@@ -648,6 +407,7 @@ void sodp_req_init(struct sodp_qp *qp)
 {
 	struct sodp_req *req = &qp->req;
 
+	lockdep_assert_held(&qp->proc_lock);
 	req->fetch = qp->sq.q.index;
 	req->send = qp->sq.q.index;
 	req->psn = qp->attr.sq_psn;
@@ -655,9 +415,7 @@ void sodp_req_init(struct sodp_qp *qp)
 	req->rd_atomic = 0;
 	req->retry = qp->attr.retry_cnt;
 	req->rnr_retry = qp->attr.rnr_retry;
-	req->rnr_wait = false;
-	req->stopped = false;
+	req->flow = SODP_REQ_RUNNING;
 	req->rewound = false;
-	req->draining = false;
-	req->drained = false;
+	WRITE_ONCE(req->sqd, SODP_SQD_NONE);
 }

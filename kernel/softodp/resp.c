@@ -23,15 +23,14 @@
  * take the data -> its completion in error and NAK remote operation error
  * (invalid request if too short).  These move the QP to ERR.
  */
-#include <linux/highmem.h>
-
 #include "cq.h"
+#include "engine.h"
 #include "mr.h"
+#include "pkt.h"
 #include "qp.h"
 #include "queue.h"
 #include "recv.h"
 #include "srq.h"
-#include "../odp/odp.h"
 
 #define SODP_ACK_SYNDROME	(SODP_AETH_ACK | SODP_AETH_CREDITS_INVALID)
 
@@ -49,16 +48,9 @@ static void sodp_resp_replies_drain(struct sodp_qp *qp)
 
 static void sodp_resp_ack(struct sodp_qp *qp, u8 syndrome, u32 psn)
 {
-	struct sk_buff *skb;
-
 	/* Responses go out in PSN order: earlier READ responses first. */
 	sodp_resp_replies_drain(qp);
-	skb = sodp_pkt_new(qp, SODP_OP_ACK, 0, psn, false, false);
-	if (!skb)
-		return;
-	sodp_aeth_init(sodp_pkt_hdr(skb, sodp_op_info(SODP_OP_ACK)->off_aeth),
-		       syndrome, qp->resp.msn);
-	sodp_pkt_send(qp, skb);
+	sodp_pkt_send_ack(qp, SODP_OP_ACK, psn, syndrome, qp->resp.msn, 0);
 }
 
 /**
@@ -74,6 +66,7 @@ static void sodp_resp_ack(struct sodp_qp *qp, u8 syndrome, u32 psn)
  */
 void sodp_resp_flush_ack(struct sodp_qp *qp)
 {
+	lockdep_assert_held(&qp->proc_lock);
 	if (!sodp_resp_replies_run(qp, SODP_READ_BUDGET)) {
 		sodp_qp_kick(qp);
 		return;
@@ -85,26 +78,14 @@ void sodp_resp_flush_ack(struct sodp_qp *qp)
 		      sodp_psn_add(qp->resp.epsn, SODP_PSN_MASK));
 }
 
-static void sodp_resp_event(struct sodp_qp *qp, enum ib_event_type type)
-{
-	struct ib_event ev = {
-		.device = qp->ibqp.device,
-		.element.qp = &qp->ibqp,
-		.event = type,
-	};
-
-	if (qp->ibqp.event_handler)
-		qp->ibqp.event_handler(&ev, qp->ibqp.qp_context);
-}
-
 /* NAK that ends the connection: the QP goes to ERR after this work run. */
 static void sodp_resp_fatal(struct sodp_qp *qp, u8 code, u32 psn)
 {
 	sodp_qp_dbg(qp, "NAK %u at PSN %u\n", code, psn);
 	qp->resp.ack_pending = false;
 	sodp_resp_ack(qp, SODP_AETH_NAK | code, psn);
-	sodp_resp_event(qp, code == SODP_NAK_REM_ACCESS_ERR ?
-			IB_EVENT_QP_ACCESS_ERR : IB_EVENT_QP_REQ_ERR);
+	sodp_qp_event(qp, code == SODP_NAK_REM_ACCESS_ERR ?
+		      IB_EVENT_QP_ACCESS_ERR : IB_EVENT_QP_REQ_ERR);
 	WRITE_ONCE(qp->need_err, true);
 }
 
@@ -191,6 +172,7 @@ void sodp_resp_drop_wqe(struct sodp_qp *qp)
 		.opcode = IB_WC_RECV,
 	};
 
+	lockdep_assert_held(&qp->proc_lock);
 	if (!qp->resp.have_wqe)
 		return;
 	if (qp->resp.rwqe_from_rq) {
@@ -259,11 +241,6 @@ static int sodp_resp_invalidate(struct sodp_qp *qp, u32 rkey)
 	return ret;
 }
 
-static bool sodp_pkt_se(struct sk_buff *skb)
-{
-	return ((struct sodp_bth *)skb->data)->flags & SODP_BTH_SE;
-}
-
 /* ---- operations -------------------------------------------------------- */
 
 static int sodp_resp_send(struct sodp_qp *qp, struct sk_buff *skb)
@@ -275,8 +252,9 @@ static int sodp_resp_send(struct sodp_qp *qp, struct sk_buff *skb)
 
 	if (sodp_resp_need_wqe(qp, pkt->psn))
 		return -EAGAIN;
-	ret = sodp_sge_copy(qp, r->dma.sge, r->dma.num_sge, resp->offset,
-			    sodp_pkt_payload(skb), pkt->paylen, true);
+	ret = sodp_sge_copy(to_spd(qp->ibqp.pd), r->dma.sge, r->dma.num_sge,
+			    resp->offset, sodp_pkt_payload(skb), pkt->paylen,
+			    true);
 	if (ret) {
 		sodp_resp_wqe_error(qp, ret, pkt->psn);
 		return ret;
@@ -308,6 +286,7 @@ static int sodp_resp_write(struct sodp_qp *qp, struct sk_buff *skb)
 	struct sodp_pkt *pkt = sodp_pkt(skb);
 	const struct sodp_opinfo *info = pkt->info;
 	struct sodp_dev *sdev = sodp_qp_dev(qp);
+	struct sodp_pd *pd = to_spd(qp->ibqp.pd);
 	struct sodp_resp *resp = &qp->resp;
 	struct sodp_mr *mr;
 	int ret;
@@ -325,18 +304,17 @@ static int sodp_resp_write(struct sodp_qp *qp, struct sk_buff *skb)
 		resp->write_rkey = be32_to_cpu(reth->rkey);
 		resp->write_resid = len;
 		resp->write_len = len;
+		/* The whole message is checked at its first packet. */
 		if (len) {
-			mr = sodp_mr_get_key(sdev, resp->write_rkey);
-			ret = mr ? sodp_mr_check(mr, to_spd(qp->ibqp.pd), va,
-						 len, IB_ACCESS_REMOTE_WRITE) :
-				   -EACCES;
-			if (mr)
-				sodp_mr_put(mr);
-			if (ret) {
+			mr = sodp_mr_lookup_checked(sdev, pd, resp->write_rkey,
+						    va, len,
+						    IB_ACCESS_REMOTE_WRITE);
+			if (IS_ERR(mr)) {
 				sodp_resp_fatal(qp, SODP_NAK_REM_ACCESS_ERR,
 						pkt->psn);
-				return ret;
+				return PTR_ERR(mr);
 			}
+			sodp_mr_put(mr);
 		}
 	}
 	if (pkt->paylen > resp->write_resid ||
@@ -348,21 +326,22 @@ static int sodp_resp_write(struct sodp_qp *qp, struct sk_buff *skb)
 	if ((info->flags & SODP_OPF_IMMDT) && sodp_resp_need_wqe(qp, pkt->psn))
 		return -EAGAIN;
 	if (pkt->paylen) {
-		mr = sodp_mr_get_key(sdev, resp->write_rkey);
-		ret = mr ? sodp_mr_check(mr, to_spd(qp->ibqp.pd),
-					 resp->write_va, pkt->paylen,
-					 IB_ACCESS_REMOTE_WRITE) : -EACCES;
+		/* The key may have gone since the first packet. */
+		mr = sodp_mr_lookup_checked(sdev, pd, resp->write_rkey,
+					    resp->write_va, pkt->paylen,
+					    IB_ACCESS_REMOTE_WRITE);
+		if (IS_ERR(mr)) {
+			sodp_resp_fatal(qp, SODP_NAK_REM_ACCESS_ERR, pkt->psn);
+			return PTR_ERR(mr);
+		}
 		/* The start of the message, or of a new window of it. */
-		if (!ret && !((resp->write_len - resp->write_resid) %
-			      SODP_ODP_FAULT_WINDOW))
+		if (!((resp->write_len - resp->write_resid) %
+		      SODP_ODP_FAULT_WINDOW))
 			sodp_mr_fault_ahead(mr, resp->write_va,
 					    resp->write_resid, true);
-		if (!ret)
-			ret = sodp_mr_copy(mr, resp->write_va,
-					   sodp_pkt_payload(skb), pkt->paylen,
-					   true);
-		if (mr)
-			sodp_mr_put(mr);
+		ret = sodp_mr_copy(mr, resp->write_va, sodp_pkt_payload(skb),
+				   pkt->paylen, true);
+		sodp_mr_put(mr);
 		if (ret) {
 			sodp_resp_fatal(qp, SODP_NAK_REM_ACCESS_ERR, pkt->psn);
 			return ret;
@@ -402,11 +381,14 @@ static bool sodp_resp_reply_some(struct sodp_qp *qp, struct sodp_res *res,
 
 	if (len) {
 		/* The key may have gone since the request was checked. */
-		mr = sodp_mr_get_key(sodp_qp_dev(qp), res->reply_rkey);
-		if (!mr || sodp_mr_check(mr, to_spd(qp->ibqp.pd),
-					 res->reply_va, len,
-					 IB_ACCESS_REMOTE_READ))
+		mr = sodp_mr_lookup_checked(sodp_qp_dev(qp),
+					    to_spd(qp->ibqp.pd),
+					    res->reply_rkey, res->reply_va, len,
+					    IB_ACCESS_REMOTE_READ);
+		if (IS_ERR(mr)) {
+			mr = NULL;
 			goto fail;
+		}
 	}
 	for (; res->reply_next < npkts && *budget; (*budget)--) {
 		u32 i = res->reply_next, off = i * mtu, pay = min(mtu, len - off);
@@ -502,7 +484,6 @@ static int sodp_resp_read_check(struct sodp_qp *qp, struct sk_buff *skb,
 {
 	struct sodp_reth *reth = sodp_pkt_hdr(skb, sodp_pkt(skb)->info->off_reth);
 	struct sodp_mr *mr;
-	int ret;
 
 	*va = be64_to_cpu(reth->va);
 	*rkey = be32_to_cpu(reth->rkey);
@@ -513,14 +494,14 @@ static int sodp_resp_read_check(struct sodp_qp *qp, struct sk_buff *skb,
 	}
 	if (!*len)
 		return 0;
-	mr = sodp_mr_get_key(sodp_qp_dev(qp), *rkey);
-	ret = mr ? sodp_mr_check(mr, to_spd(qp->ibqp.pd), *va, *len,
-				 IB_ACCESS_REMOTE_READ) : -EACCES;
-	if (mr)
-		sodp_mr_put(mr);
-	if (ret)
+	mr = sodp_mr_lookup_checked(sodp_qp_dev(qp), to_spd(qp->ibqp.pd),
+				    *rkey, *va, *len, IB_ACCESS_REMOTE_READ);
+	if (IS_ERR(mr)) {
 		sodp_resp_fatal(qp, SODP_NAK_REM_ACCESS_ERR, sodp_pkt(skb)->psn);
-	return ret;
+		return PTR_ERR(mr);
+	}
+	sodp_mr_put(mr);
+	return 0;
 }
 
 static struct sodp_res *sodp_resp_res_new(struct sodp_qp *qp)
@@ -560,60 +541,11 @@ static int sodp_resp_read(struct sodp_qp *qp, struct sk_buff *skb)
 	return 1;
 }
 
-static int sodp_mr_atomic(struct sodp_mr *mr, u64 iova, bool cmp_swap,
-			  u64 swap_add, u64 compare, u64 *orig)
-{
-	struct odp_iter it;
-	unsigned int off, seg;
-	struct page *page;
-	void *p;
-	int ret;
-
-	if (mr->type == SODP_MR_ODP) {
-		ret = odp_iter_start(&it, mr->odp, sodp_mr_va(mr, iova),
-				     sizeof(u64), ODP_FAULT_WRITE);
-		if (ret)
-			return ret;
-		ret = odp_iter_next(&it, &page, &off, &seg);
-		if (ret <= 0 || seg != sizeof(u64)) {
-			odp_iter_end(&it);
-			return ret < 0 ? ret : -EFAULT;
-		}
-	} else {
-		ret = sodp_mr_page(mr, iova, &page, &off);
-		if (ret)
-			return ret;
-	}
-	if (off & 7) {
-		ret = -EINVAL;
-	} else {
-		p = kmap_local_page(page) + off;
-		if (cmp_swap)
-			*orig = cmpxchg64((u64 *)p, compare, swap_add);
-		else
-			*orig = atomic64_fetch_add(swap_add, (atomic64_t *)p);
-		kunmap_local(p);
-		ret = 0;
-	}
-	if (mr->type == SODP_MR_ODP)
-		odp_iter_end(&it);
-	return ret;
-}
-
 static void sodp_resp_atomic_reply(struct sodp_qp *qp, u32 psn, u64 orig)
 {
-	const struct sodp_opinfo *info = sodp_op_info(SODP_OP_ATOMIC_ACK);
-	struct sk_buff *skb;
-
 	sodp_resp_replies_drain(qp);
-	skb = sodp_pkt_new(qp, SODP_OP_ATOMIC_ACK, 0, psn, false, false);
-	if (!skb)
-		return;
-	sodp_aeth_init(sodp_pkt_hdr(skb, info->off_aeth), SODP_ACK_SYNDROME,
-		       qp->resp.msn);
-	((struct sodp_atmack *)sodp_pkt_hdr(skb, info->off_atmack))->orig =
-		cpu_to_be64(orig);
-	sodp_pkt_send(qp, skb);
+	sodp_pkt_send_ack(qp, SODP_OP_ATOMIC_ACK, psn, SODP_ACK_SYNDROME,
+			  qp->resp.msn, orig);
 }
 
 static int sodp_resp_atomic(struct sodp_qp *qp, struct sk_buff *skb)
@@ -630,20 +562,19 @@ static int sodp_resp_atomic(struct sodp_qp *qp, struct sk_buff *skb)
 		sodp_resp_fatal(qp, SODP_NAK_INVALID_REQ, pkt->psn);
 		return -EINVAL;
 	}
-	mr = sodp_mr_get_key(sdev, be32_to_cpu(a->rkey));
-	ret = mr ? sodp_mr_check(mr, to_spd(qp->ibqp.pd), va, sizeof(u64),
-				 IB_ACCESS_REMOTE_ATOMIC) : -EACCES;
-	if (!ret) {
-		mutex_lock(&sdev->atomic_lock);
+	mr = sodp_mr_lookup_checked(sdev, to_spd(qp->ibqp.pd),
+				    be32_to_cpu(a->rkey), va, sizeof(u64),
+				    IB_ACCESS_REMOTE_ATOMIC);
+	if (IS_ERR(mr)) {
+		ret = PTR_ERR(mr);
+	} else {
 		ret = sodp_mr_atomic(mr, va,
-				     ((struct sodp_bth *)skb->data)->opcode ==
+				     sodp_pkt_bth(skb)->opcode ==
 				     SODP_OP_CMP_SWAP,
 				     be64_to_cpu(a->swap_add),
 				     be64_to_cpu(a->compare), &orig);
-		mutex_unlock(&sdev->atomic_lock);
-	}
-	if (mr)
 		sodp_mr_put(mr);
+	}
 	if (ret) {
 		sodp_resp_fatal(qp, ret == -EINVAL ? SODP_NAK_INVALID_REQ :
 				SODP_NAK_REM_ACCESS_ERR, pkt->psn);
@@ -684,7 +615,7 @@ static void sodp_resp_dup(struct sodp_qp *qp, struct sk_buff *skb)
 
 	sodp_stat_inc(sodp_qp_dev(qp)->stats, SODP_STAT_DUP_REQ);
 	if (!(flags & (SODP_OPF_READ | SODP_OPF_ATOMIC))) {
-		if (sodp_bth_ackreq((struct sodp_bth *)skb->data))
+		if (sodp_bth_ackreq(sodp_pkt_bth(skb)))
 			qp->resp.ack_pending = true;
 		return;
 	}
@@ -731,6 +662,7 @@ void sodp_resp_rx(struct sodp_qp *qp, struct sk_buff *skb)
 	s32 diff = sodp_psn_diff(pkt->psn, resp->epsn);
 	int ret;
 
+	lockdep_assert_held(&qp->proc_lock);
 	if (!sodp_pkt_icrc_ok(qp, skb))
 		return;
 	if (diff > 0) {
@@ -793,7 +725,7 @@ void sodp_resp_rx(struct sodp_qp *qp, struct sk_buff *skb)
 	}
 	resp->epsn = sodp_psn_add(resp->epsn, 1);
 	/* An ATOMIC ACK already acknowledged the atomic. */
-	if (sodp_bth_ackreq((struct sodp_bth *)skb->data) &&
+	if (sodp_bth_ackreq(sodp_pkt_bth(skb)) &&
 	    !(info->flags & SODP_OPF_ATOMIC))
 		resp->ack_pending = true;
 }
@@ -809,6 +741,7 @@ void sodp_resp_init(struct sodp_qp *qp)
 	struct sodp_resp *resp = &qp->resp;
 	u32 i;
 
+	lockdep_assert_held(&qp->proc_lock);
 	resp->epsn = qp->attr.rq_psn;
 	resp->msn = 0;
 	resp->cur = 0;

@@ -12,8 +12,8 @@
  *   ->dealloc_driver; never held while calling ib_unregister_device() and
  *   never held while taking RTNL.
  * - sodp_dev xarrays (qps, srqs, mrs, ahs): their own xa_lock for insert
- *   and erase; readers (future protocol engines) look up under RCU and
- *   take a reference on the object (MRs: sodp_mr_get_key()).
+ *   and erase; the RX path and the engines look up under RCU and take a
+ *   reference on the object (QPs: sodp_qp_get(), MRs: sodp_mr_get_key()).
  * - sodp_qp.state_lock (mutex): the QP state, attributes and address
  *   vector; held by modify/query/destroy.  Never taken by post verbs.
  * - sodp_qp.proc_lock (mutex): serializes all processing of a QP's work
@@ -28,7 +28,8 @@
  *   limit and resize.
  *
  * - sodp_dev.atomic_lock (mutex): makes responder atomics atomic with
- *   respect to each other on the device (they also use CPU atomics).
+ *   respect to each other on the device (they also use CPU atomics);
+ *   taken by sodp_mr_atomic() only, under proc_lock.
  * - RX path (softirq): finds the device on the RCU-protected device list
  *   and takes an ib_device reference, then the QP in sodp_dev.qps under
  *   RCU with a reference on sodp_qp.ref (destroy_qp waits for it), and
@@ -36,9 +37,20 @@
  * - Engine state (sodp_qp.req, .resp, .path, the send shadows): only the
  *   QP work item touches it, under proc_lock; modify_qp initialises it
  *   under proc_lock; timers only set bits in sodp_qp.events and kick.
+ *   Functions that need proc_lock assert it (lockdep_assert_held()).
+ * - The ODP core's locks (kernel/odp/README.md): an ODP fault or copy
+ *   under proc_lock takes the implicit region's sem (read), mmap_lock
+ *   (read) and the region's umem->lock, in that order, and may wait for
+ *   an invalidation; invalidations never take a softodp lock.
  *
- * Lock order: state_lock -> proc_lock -> {wq.lock, srq.lock} -> cq.lock.
- * Completion handlers are called with no softodp lock held.
+ * Lock order:
+ *   state_lock -> proc_lock -> atomic_lock -> ODP core (imp->sem ->
+ *                                              mmap_lock -> umem->lock)
+ *   proc_lock -> {wq.lock, srq.lock} -> cq.lock
+ *   proc_lock -> sodp_qp.rxq.lock (skb queue lock; also taken in softirq)
+ * sodp_devices_lock is never held with any of them.  Completion and event
+ * handlers are called with no softodp spinlock held; cq.lock is dropped
+ * before a completion handler runs.
  */
 #ifndef SOFTODP_H
 #define SOFTODP_H
@@ -96,7 +108,6 @@
 /* MR/MW keys: (index << 8) | key byte; index 0 is never handed out. */
 #define SODP_KEY_INDEX_SHIFT	8
 #define SODP_KEY_BYTE_MASK	0xff
-#define SODP_MAX_KEY_INDEX	0xffffff
 
 /* Device packet counters (sodp_dev.stats). */
 enum sodp_stat {
@@ -334,6 +345,40 @@ enum {
 };
 
 /**
+ * enum sodp_req_flow - may the requester transmit?
+ * @SODP_REQ_RUNNING: yes, within the PSN and READ/ATOMIC windows
+ * @SODP_REQ_RNR_WAIT: an RNR NAK arrived: paused until the RNR timer
+ *	fires (completer), then RUNNING
+ * @SODP_REQ_STOPPED: an errored WQE was reached or failed: nothing more
+ *	is sent.  A go-back (comp.c) makes it RUNNING again, and it stops
+ *	again at that WQE; the completion of the errored WQE moves the QP to
+ *	ERR.  STOPPED wins over RNR_WAIT.
+ */
+enum sodp_req_flow {
+	SODP_REQ_RUNNING,
+	SODP_REQ_RNR_WAIT,
+	SODP_REQ_STOPPED,
+};
+
+/**
+ * enum sodp_req_sqd - the send queue drain of SQD
+ * @SODP_SQD_NONE: not draining (the QP is not in SQD)
+ * @SODP_SQD_DRAINING: SQD: only WQEs before sodp_req.drain_end may be
+ *	transmitted; waiting for the started ones to complete
+ * @SODP_SQD_DRAINED: SQD, every started WQE completed
+ *	(IB_EVENT_SQ_DRAINED raised if the consumer asked for it)
+ *
+ * Read locklessly by query_qp (sq_draining); written under proc_lock.
+ * Independent of &enum sodp_req_flow: a draining requester may also wait
+ * for RNR or be stopped.
+ */
+enum sodp_req_sqd {
+	SODP_SQD_NONE,
+	SODP_SQD_DRAINING,
+	SODP_SQD_DRAINED,
+};
+
+/**
  * struct sodp_req - requester and completer state (work item only)
  * @shadow: one struct sodp_swqe of @shadow_size bytes per SQ slot
  * @shadow_size: bytes per shadow entry
@@ -344,13 +389,11 @@ enum {
  * @rd_atomic: READ/ATOMIC requests outstanding
  * @retry: transport retries left
  * @rnr_retry: RNR retries left (7: infinite)
- * @rnr_wait: paused until the RNR timer fires
- * @stopped: an errored WQE was reached; send nothing more
+ * @flow: enum sodp_req_flow
  * @rewound: went back since the last progress; loss signals from the
  *	old round (NAKs, gaps) are ignored until @una advances or the
- *	retransmission timer fires
- * @draining: SQD: only WQEs before @drain_end may be transmitted
- * @drained: SQD: the drain is over (IB_EVENT_SQ_DRAINED raised if asked)
+ *	retransmission timer fires (any @flow)
+ * @sqd: enum sodp_req_sqd
  * @drain_end: SQD: SQ index of the first WQE not to start
  */
 struct sodp_req {
@@ -363,11 +406,9 @@ struct sodp_req {
 	u32 rd_atomic;
 	u8 retry;
 	u8 rnr_retry;
-	bool rnr_wait;
-	bool stopped;
+	u8 flow;
 	bool rewound;
-	bool draining;
-	bool drained;
+	u8 sqd;
 	u32 drain_end;
 };
 
@@ -602,8 +643,6 @@ static inline struct sodp_dev *sodp_qp_dev(struct sodp_qp *qp)
  * Logging.  Object-level messages name the object ("QP[17]: ...") and go
  * through dynamic debug; nothing on a data path may use pr_info.
  */
-#define sodp_err(fmt, ...)	pr_err("softodp: " fmt, ##__VA_ARGS__)
-#define sodp_info(fmt, ...)	pr_info("softodp: " fmt, ##__VA_ARGS__)
 
 #define sodp_dev_dbg(sdev, fmt, ...)					\
 	ibdev_dbg(&(sdev)->ibdev, fmt, ##__VA_ARGS__)

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * softodp: queue pair verbs (RC only).
+ * softodp: queue pair verbs (RC only): create, query, destroy and post.
+ * Processing happens in the QP's work item (engine.c); the state machine
+ * is in qp_state.c.
  *
  * A QP has a send ring of struct rxe_send_wqe and, unless it uses an SRQ,
  * a receive ring of struct rxe_recv_wqe.  User QPs: librxe writes WQEs
@@ -8,122 +10,11 @@
  * post_send command; receives need no system call.  Kernel QPs: the post
  * verbs below format the same elements into kernel-owned rings.
  */
-#include <linux/slab.h>
-
+#include "engine.h"
 #include "qp.h"
 #include "queue.h"
 #include "recv.h"
 #include "wqe.h"
-
-/* Received packets handled per work run before yielding. */
-#define SODP_RX_BUDGET	256
-
-/* Incoming packets: requests to the responder, responses to the completer. */
-static void sodp_qp_rx(struct sodp_qp *qp, enum ib_qp_state state)
-{
-	unsigned int budget = SODP_RX_BUDGET;
-	struct sk_buff *skb;
-
-	while (!qp->need_err && (skb = skb_dequeue(&qp->rxq))) {
-		if (sodp_pkt(skb)->info->flags & SODP_OPF_REQ)
-			sodp_resp_rx(qp, skb);
-		else if (state == IB_QPS_RTS || state == IB_QPS_SQD)
-			sodp_comp_rx(qp, skb);
-		kfree_skb(skb);
-		if (!--budget) {
-			sodp_qp_kick(qp);
-			break;
-		}
-	}
-	sodp_resp_flush_ack(qp);
-}
-
-static void sodp_qp_work(struct work_struct *work)
-{
-	struct sodp_qp *qp = container_of(work, struct sodp_qp, work);
-	enum ib_qp_state state;
-	bool to_err;
-
-	mutex_lock(&qp->proc_lock);
-	state = READ_ONCE(qp->state);
-	switch (state) {
-	case IB_QPS_ERR:
-		sodp_qp_flush(qp);
-		break;
-	case IB_QPS_RTR:
-	case IB_QPS_RTS:
-	case IB_QPS_SQD:
-		/* The engines: responder and completer, then requester. */
-		sodp_qp_rx(qp, state);
-		if (state != IB_QPS_RTR && !qp->need_err) {
-			sodp_comp_timers(qp);
-			/* SQD: finishing started messages (sodp_req_drain). */
-			if (!qp->need_err)
-				sodp_req_run(qp);
-		}
-		break;
-	default:
-		skb_queue_purge(&qp->rxq);
-		break;
-	}
-	/* need_err stays set until the QP is in ERR (or RESET). */
-	to_err = qp->need_err;
-	mutex_unlock(&qp->proc_lock);
-	if (to_err)
-		sodp_qp_to_error(qp);
-}
-
-static void sodp_qp_retrans_timer(struct timer_list *t)
-{
-	struct sodp_qp *qp = from_timer(qp, t, retrans_timer);
-
-	set_bit(SODP_EV_RETRANS, &qp->events);
-	sodp_qp_kick(qp);
-}
-
-static void sodp_qp_rnr_timer(struct timer_list *t)
-{
-	struct sodp_qp *qp = from_timer(qp, t, rnr_timer);
-
-	set_bit(SODP_EV_RNR, &qp->events);
-	sodp_qp_kick(qp);
-}
-
-/* Engine memory: send shadows, responder resources, receive WQE copy. */
-static int sodp_qp_alloc_engine(struct sodp_qp *qp)
-{
-	struct sodp_queue *q = &qp->sq.q;
-	size_t room = ((size_t)1 << q->log2_elem_size) -
-		      sizeof(struct rxe_send_wqe);
-
-	qp->req.shadow_size = ALIGN(sizeof(struct sodp_swqe) + room, 8);
-	qp->req.shadow = kvcalloc(q->index_mask + 1, qp->req.shadow_size,
-				  GFP_KERNEL);
-	qp->resp.res = kcalloc(SODP_MAX_RD_ATOMIC, sizeof(*qp->resp.res),
-			       GFP_KERNEL);
-	qp->resp.rwqe = kzalloc(sizeof(struct rxe_recv_wqe) +
-				SODP_MAX_SGE * sizeof(struct rxe_sge),
-				GFP_KERNEL);
-	if (!qp->req.shadow || !qp->resp.res || !qp->resp.rwqe)
-		return -ENOMEM;
-	return 0;
-}
-
-static void sodp_qp_free_engine(struct sodp_qp *qp)
-{
-	kvfree(qp->req.shadow);
-	kfree(qp->resp.res);
-	kfree(qp->resp.rwqe);
-	qp->req.shadow = NULL;
-	qp->resp.res = NULL;
-	qp->resp.rwqe = NULL;
-}
-
-/* Schedule the QP's work item; callable from any context. */
-void sodp_qp_kick(struct sodp_qp *qp)
-{
-	queue_work(sodp_qp_dev(qp)->wq, &qp->work);
-}
 
 static int sodp_qp_check_cap(struct ib_qp_init_attr *init)
 {
@@ -208,12 +99,9 @@ static int sodp_create_qp(struct ib_qp *ibqp, struct ib_qp_init_attr *init,
 
 	mutex_init(&qp->state_lock);
 	mutex_init(&qp->proc_lock);
-	INIT_WORK(&qp->work, sodp_qp_work);
 	refcount_set(&qp->ref, 1);
 	init_completion(&qp->ref_done);
-	skb_queue_head_init(&qp->rxq);
-	timer_setup(&qp->retrans_timer, sodp_qp_retrans_timer, 0);
-	timer_setup(&qp->rnr_timer, sodp_qp_rnr_timer, 0);
+	sodp_qp_engine_init(qp);
 	qp->is_user = !!udata;
 	qp->sig_all = init->sq_sig_type == IB_SIGNAL_ALL_WR;
 	qp->scq = to_scq(init->send_cq);
@@ -235,7 +123,7 @@ static int sodp_create_qp(struct ib_qp *ibqp, struct ib_qp_init_attr *init,
 		if (ret)
 			goto err;
 	}
-	ret = sodp_qp_alloc_engine(qp);
+	ret = sodp_qp_engine_alloc(qp);
 	if (ret)
 		goto err;
 
@@ -269,7 +157,7 @@ static int sodp_create_qp(struct ib_qp *ibqp, struct ib_qp_init_attr *init,
 err_qpn:
 	xa_erase(&sdev->qps, qpn);
 err:
-	sodp_qp_free_engine(qp);
+	sodp_qp_engine_free(qp);
 	sodp_qp_free_queues(qp);
 	mutex_destroy(&qp->proc_lock);
 	mutex_destroy(&qp->state_lock);
@@ -286,7 +174,7 @@ static int sodp_query_qp(struct ib_qp *ibqp, struct ib_qp_attr *attr,
 	attr->qp_state = sodp_qp_cur_state(qp);
 	attr->cur_qp_state = attr->qp_state;
 	attr->sq_draining = qp->state == IB_QPS_SQD &&
-			    !READ_ONCE(qp->req.drained);
+			    READ_ONCE(qp->req.sqd) != SODP_SQD_DRAINED;
 
 	memset(init, 0, sizeof(*init));
 	init->qp_context = ibqp->qp_context;
@@ -314,13 +202,8 @@ static int sodp_destroy_qp(struct ib_qp *ibqp, struct ib_udata *udata)
 	mutex_lock(&qp->state_lock);
 	WRITE_ONCE(qp->state, IB_QPS_RESET);
 	mutex_unlock(&qp->state_lock);
-	/* Shut timers down first: the work item cannot re-arm them then. */
-	timer_shutdown_sync(&qp->retrans_timer);
-	timer_shutdown_sync(&qp->rnr_timer);
-	cancel_work_sync(&qp->work);
-	skb_queue_purge(&qp->rxq);
-	sodp_path_release(&qp->path);
-	sodp_qp_free_engine(qp);
+	sodp_qp_engine_stop(qp);
+	sodp_qp_engine_free(qp);
 	sodp_qp_free_queues(qp);
 	mutex_destroy(&qp->proc_lock);
 	mutex_destroy(&qp->state_lock);
@@ -342,7 +225,7 @@ static int sodp_post_send(struct ib_qp *ibqp, const struct ib_send_wr *wr,
 	}
 	if (qp->is_user) {
 		/* librxe's doorbell: the WQEs are already in the ring. */
-		sodp_qp_kick_sq(qp);
+		sodp_qp_kick(qp);
 		return 0;
 	}
 
@@ -364,7 +247,7 @@ static int sodp_post_send(struct ib_qp *ibqp, const struct ib_send_wr *wr,
 	spin_unlock_irqrestore(&sq->lock, flags);
 	if (ret)
 		*bad_wr = wr;
-	sodp_qp_kick_sq(qp);
+	sodp_qp_kick(qp);
 	return ret;
 }
 
@@ -373,32 +256,15 @@ static int sodp_post_recv(struct ib_qp *ibqp, const struct ib_recv_wr *wr,
 {
 	struct sodp_qp *qp = to_sqp(ibqp);
 	enum ib_qp_state state = READ_ONCE(qp->state);
-	struct sodp_wq *rq = &qp->rq;
-	unsigned long flags;
-	int ret = 0;
+	int ret;
 
 	/* User QPs post receives straight into the mapped ring. */
 	if (qp->is_user || qp->srq || state == IB_QPS_RESET) {
 		*bad_wr = wr;
 		return -EINVAL;
 	}
-
-	spin_lock_irqsave(&rq->lock, flags);
-	for (; wr; wr = wr->next) {
-		if (sodp_queue_client_full(&rq->q)) {
-			ret = -ENOMEM;
-			break;
-		}
-		ret = sodp_recv_wqe_fill(sodp_queue_elem(&rq->q,
-					 sodp_queue_client_index(&rq->q)),
-					 wr, rq->max_sge);
-		if (ret)
-			break;
-		sodp_queue_client_advance(&rq->q);
-	}
-	spin_unlock_irqrestore(&rq->lock, flags);
-	if (ret)
-		*bad_wr = wr;
+	ret = sodp_post_recv_ring(&qp->rq.q, &qp->rq.lock, qp->rq.max_sge, wr,
+				  bad_wr);
 	/* Pairs with the barrier in sodp_qp_enter(): flush late arrivals. */
 	smp_mb();
 	if (READ_ONCE(qp->state) == IB_QPS_ERR)

@@ -4,7 +4,7 @@
  *
  * The ring holds struct rxe_recv_wqe elements; librxe posts into it
  * without a system call.  Limit semantics: setting IB_SRQ_LIMIT arms the
- * SRQ; when the responder (future engine) consumes a WQE and fewer than
+ * SRQ; when the responder (resp.c) consumes a WQE and fewer than
  * the limit remain, its call of sodp_srq_consumed() raises
  * IB_EVENT_SRQ_LIMIT_REACHED once and disarms the SRQ.
  */
@@ -159,26 +159,9 @@ static int sodp_post_srq_recv(struct ib_srq *ibsrq,
 			      const struct ib_recv_wr **bad_wr)
 {
 	struct sodp_srq *srq = to_ssrq(ibsrq);
-	unsigned long flags;
-	int ret = 0;
 
-	spin_lock_irqsave(&srq->lock, flags);
-	for (; wr; wr = wr->next) {
-		if (sodp_queue_client_full(&srq->q)) {
-			ret = -ENOMEM;
-			break;
-		}
-		ret = sodp_recv_wqe_fill(sodp_queue_elem(&srq->q,
-				sodp_queue_client_index(&srq->q)),
-				wr, srq->max_sge);
-		if (ret)
-			break;
-		sodp_queue_client_advance(&srq->q);
-	}
-	spin_unlock_irqrestore(&srq->lock, flags);
-	if (ret)
-		*bad_wr = wr;
-	return ret;
+	return sodp_post_recv_ring(&srq->q, &srq->lock, srq->max_sge, wr,
+				   bad_wr);
 }
 
 /**

@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * softodp: work queue elements posted by in-kernel consumers.
+ * softodp: work queue elements - posted by in-kernel consumers, and the
+ * opcode predicates the engines share.
  *
  * Kernel QPs use the same rings and element formats as librxe does for
  * user QPs, so the protocol engines read one format.  struct ib_sge and
  * struct rxe_sge have the same layout, and the kernel's IB_WR_* and
  * IB_SEND_* values are the ones librxe stores (the uverbs values).
  */
+#include "queue.h"
 #include "wqe.h"
 
 /*
@@ -26,8 +28,8 @@ static_assert(sizeof(struct ib_uverbs_wc) == 48);
 static_assert(sizeof(struct ib_sge) == sizeof(struct rxe_sge));
 static_assert(offsetof(struct ib_sge, lkey) == offsetof(struct rxe_sge, lkey));
 
-int sodp_recv_wqe_fill(struct rxe_recv_wqe *wqe, const struct ib_recv_wr *wr,
-		       u32 max_sge)
+static int sodp_recv_wqe_fill(struct rxe_recv_wqe *wqe,
+			      const struct ib_recv_wr *wr, u32 max_sge)
 {
 	u64 len = 0;
 	int i;
@@ -150,4 +152,70 @@ int sodp_send_wqe_fill(struct rxe_send_wqe *wqe, const struct ib_send_wr *wr,
 	wqe->dma.num_sge = wr->num_sge;
 	wqe->ssn = ssn;
 	return 0;
+}
+
+/**
+ * sodp_post_recv_ring() - post kernel receive work requests into a ring
+ * @q: a kernel-owned RQ or SRQ ring
+ * @lock: the ring's producer lock (sodp_wq.lock or sodp_srq.lock)
+ * @max_sge: scatter entries an element holds
+ * @wr: the chain of requests
+ * @bad_wr: set to the first request not posted, on error
+ *
+ * Context: any (takes @lock with interrupts saved).
+ * Return: 0, -ENOMEM (ring full) or -EINVAL (bad scatter list).
+ */
+int sodp_post_recv_ring(struct sodp_queue *q, spinlock_t *lock, u32 max_sge,
+			const struct ib_recv_wr *wr,
+			const struct ib_recv_wr **bad_wr)
+{
+	unsigned long flags;
+	int ret = 0;
+
+	spin_lock_irqsave(lock, flags);
+	for (; wr; wr = wr->next) {
+		if (sodp_queue_client_full(q)) {
+			ret = -ENOMEM;
+			break;
+		}
+		ret = sodp_recv_wqe_fill(sodp_queue_elem(q,
+					 sodp_queue_client_index(q)),
+					 wr, max_sge);
+		if (ret)
+			break;
+		sodp_queue_client_advance(q);
+	}
+	spin_unlock_irqrestore(lock, flags);
+	if (ret)
+		*bad_wr = wr;
+	return ret;
+}
+
+/**
+ * sodp_wr_to_wc_opcode() - the completion opcode of a send WQE
+ * @opcode: IB_WR_* of the WQE
+ *
+ * Return: the IB_WC_* opcode its completion reports.
+ */
+enum ib_wc_opcode sodp_wr_to_wc_opcode(u32 opcode)
+{
+	switch (opcode) {
+	case IB_WR_RDMA_WRITE:
+	case IB_WR_RDMA_WRITE_WITH_IMM:
+		return IB_WC_RDMA_WRITE;
+	case IB_WR_RDMA_READ:
+		return IB_WC_RDMA_READ;
+	case IB_WR_ATOMIC_CMP_AND_SWP:
+		return IB_WC_COMP_SWAP;
+	case IB_WR_ATOMIC_FETCH_AND_ADD:
+		return IB_WC_FETCH_ADD;
+	case IB_WR_LOCAL_INV:
+		return IB_WC_LOCAL_INV;
+	case IB_WR_REG_MR:
+		return IB_WC_REG_MR;
+	case IB_WR_BIND_MW:
+		return IB_WC_BIND_MW;
+	default:
+		return IB_WC_SEND;
+	}
 }

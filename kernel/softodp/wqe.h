@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * softodp: work queue element sizes in the rxe ABI.
+ * softodp: work queue elements - sizes in the rxe ABI, kernel posting,
+ * the requester's shadow copies and the opcode predicates of send WQEs.
  *
  * Send queue elements are struct rxe_send_wqe followed by the gather list
  * (struct rxe_sge) or the inline data; receive and SRQ elements are
@@ -33,9 +34,38 @@ static inline u32 sodp_recv_wqe_sges(size_t size)
 	return (size - sizeof(struct rxe_recv_wqe)) / sizeof(struct rxe_sge);
 }
 
-int sodp_recv_wqe_fill(struct rxe_recv_wqe *wqe, const struct ib_recv_wr *wr,
-		       u32 max_sge);
+int sodp_post_recv_ring(struct sodp_queue *q, spinlock_t *lock, u32 max_sge,
+			const struct ib_recv_wr *wr,
+			const struct ib_recv_wr **bad_wr);
 int sodp_send_wqe_fill(struct rxe_send_wqe *wqe, const struct ib_send_wr *wr,
 		       u32 max_sge, u32 max_inline, u32 ssn);
+enum ib_wc_opcode sodp_wr_to_wc_opcode(u32 opcode);
+
+/* RDMA READ and atomics: they take a responder resource and an answer. */
+static inline bool sodp_wr_is_rd_atomic(u32 opcode)
+{
+	return opcode == IB_WR_RDMA_READ ||
+	       opcode == IB_WR_ATOMIC_CMP_AND_SWP ||
+	       opcode == IB_WR_ATOMIC_FETCH_AND_ADD;
+}
+
+static inline bool sodp_wr_is_atomic(u32 opcode)
+{
+	return opcode == IB_WR_ATOMIC_CMP_AND_SWP ||
+	       opcode == IB_WR_ATOMIC_FETCH_AND_ADD;
+}
+
+/* Executed by the requester itself, without a packet. */
+static inline bool sodp_wr_is_local(u32 opcode)
+{
+	return opcode == IB_WR_LOCAL_INV || opcode == IB_WR_REG_MR;
+}
+
+/* The requester's shadow of SQ slot @index (struct sodp_req). */
+static inline struct sodp_swqe *sodp_swqe(struct sodp_qp *qp, u32 index)
+{
+	return qp->req.shadow +
+	       (size_t)(index & qp->sq.q.index_mask) * qp->req.shadow_size;
+}
 
 #endif /* SOFTODP_WQE_H */

@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * softodp: scheduling of a QP's protocol engines (engine.c) and the
+ * engines' entry points (req.c, comp.c, resp.c).
+ *
+ * Processing model: every QP has one work item (sodp_qp.work) on its
+ * device's per-CPU, high-priority workqueue.  Anything that may give the
+ * QP work to do kicks it (sodp_qp_kick()): the post_send doorbell, kernel
+ * post verbs in the error state, modify_qp, incoming packets (queued on
+ * sodp_qp.rxq by sodp_qp_rx_enqueue()) and the retransmission and RNR
+ * timers.  The work function runs in process context with proc_lock held,
+ * so the engines may sleep (ODP faults); a work item never runs
+ * concurrently with itself, and proc_lock also excludes the synchronous
+ * flush and the engine set-up done by modify_qp.  One run: received
+ * packets (requests to the responder, responses to the completer), then
+ * the completer's timers, then the requester; a QP in ERR is flushed.
+ *
+ * Every function below except sodp_qp_kick(), sodp_qp_rx_enqueue() and
+ * the life-cycle helpers is called with the QP's proc_lock held.
+ */
+#ifndef SOFTODP_ENGINE_H
+#define SOFTODP_ENGINE_H
+
+#include "softodp.h"
+
+struct sk_buff;
+
+/* engine.c: scheduling, timers, engine memory */
+void sodp_qp_kick(struct sodp_qp *qp);
+bool sodp_qp_rx_enqueue(struct sodp_qp *qp, struct sk_buff *skb);
+void sodp_qp_engine_init(struct sodp_qp *qp);
+int sodp_qp_engine_alloc(struct sodp_qp *qp);
+void sodp_qp_engine_stop(struct sodp_qp *qp);
+void sodp_qp_engine_free(struct sodp_qp *qp);
+void sodp_qp_arm_retrans(struct sodp_qp *qp, bool restart);
+void sodp_qp_stop_retrans(struct sodp_qp *qp);
+void sodp_qp_arm_rnr(struct sodp_qp *qp, u32 usecs);
+
+/* req.c: the requester */
+void sodp_req_init(struct sodp_qp *qp);
+void sodp_req_run(struct sodp_qp *qp);
+void sodp_req_drain(struct sodp_qp *qp);
+void sodp_req_resume(struct sodp_qp *qp);
+
+/* comp.c: the completer */
+void sodp_comp_rx(struct sodp_qp *qp, struct sk_buff *skb);
+void sodp_comp_timers(struct sodp_qp *qp);
+void sodp_comp_advance(struct sodp_qp *qp);
+
+/* resp.c: the responder */
+void sodp_resp_init(struct sodp_qp *qp);
+void sodp_resp_rx(struct sodp_qp *qp, struct sk_buff *skb);
+void sodp_resp_flush_ack(struct sodp_qp *qp);
+void sodp_resp_drop_wqe(struct sodp_qp *qp);
+
+#endif /* SOFTODP_ENGINE_H */
