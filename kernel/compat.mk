@@ -8,6 +8,8 @@ sodp_probe = $(if $(shell grep -s -E '$(1)' $(srctree)/include/$(2)),-D$(3))
 
 # Two-pass interval notifiers (7.1+): ODP core, kernel/odp/invalidate.c.
 ccflags-y += $(call sodp_probe,[*]invalidate_finish\b,linux/mmu_notifier.h,SOFTODP_HAVE_MNI_INVALIDATE_FINISH)
+# WQ_PERCPU (7.x; kernel/softodp/device.c).
+ccflags-y += $(call sodp_probe,\bWQ_PERCPU\b,linux/workqueue.h,SOFTODP_HAVE_WQ_PERCPU)
 # <linux/hex.h> (6.12+; tests/kmod/wiretest.c).
 ccflags-y += $(if $(wildcard $(srctree)/include/linux/hex.h),-DSOFTODP_HAVE_LINUX_HEX_H)
 # ib_core (kernel/softodp/, tests/kmod/kverbs.c).

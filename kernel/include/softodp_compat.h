@@ -68,6 +68,16 @@ struct mmu_interval_notifier_finish {
 	timer_container_of(var, callback_timer, timer_fieldname)
 #endif
 
+/*
+ * Per-CPU workqueues say so with WQ_PERCPU on newer kernels (7.3 warns if a
+ * queue has neither WQ_PERCPU nor WQ_UNBOUND); before, per-CPU was what
+ * no flag meant.
+ */
+#include <linux/workqueue.h>
+#ifndef SOFTODP_HAVE_WQ_PERCPU
+#define WQ_PERCPU	0
+#endif
+
 /* hex2bin() has its own header on 6.12 and 7.x, is in kernel.h on 6.1. */
 #ifdef SOFTODP_HAVE_LINUX_HEX_H
 #include <linux/hex.h>
