@@ -5,7 +5,7 @@
  * ib_device_ops member changed, the member's type picks the right driver
  * function (SODP_OP_PICK, no version test).  What cannot be told from a
  * type (a member or function that is absent) is found by the Kbuild probes
- * in kernel/compat.mk and kernel/odp/objs.mk, which set SOFTODP_HAVE_*.
+ * in kernel/compat.mk, which set SOFTODP_HAVE_*.
  */
 #ifndef SOFTODP_COMPAT_H
 #define SOFTODP_COMPAT_H
@@ -59,8 +59,8 @@ struct mmu_interval_notifier_finish {
 #endif
 
 /*
- * Timer callbacks find their object with from_timer() up to 6.15 and with
- * timer_container_of() since 6.16, which dropped the old name.
+ * Timer callbacks find their object with from_timer() on 6.1 and 6.12;
+ * 7.3 only has its new name, timer_container_of().
  */
 #include <linux/timer.h>
 #ifndef from_timer
@@ -123,7 +123,8 @@ struct mmu_interval_notifier_finish {
 
 /*
  * resize_cq(cq, int cqe, udata) became resize_user_cq(cq, unsigned int cqe,
- * udata) in 7.x: the member name is probed, the prototype picked by type.
+ * udata) in 7.x: the probe of the member name picks the member and the
+ * driver function with the matching prototype.
  */
 #ifdef SOFTODP_HAVE_RESIZE_USER_CQ
 #define SODP_RESIZE_CQ_OP(by_int, by_uint)	.resize_user_cq = (by_uint)
@@ -132,8 +133,8 @@ struct mmu_interval_notifier_finish {
 #endif
 
 /*
- * reg_user_mr gained a DMA handle (struct ib_dmah, TPH steering hints) in
- * 6.17; a driver without DMA handles refuses a non-NULL one.
+ * reg_user_mr gained a DMA handle (struct ib_dmah, TPH steering hints)
+ * after 6.12; a driver without DMA handles refuses a non-NULL one.
  */
 struct ib_dmah;
 #define SODP_REG_USER_MR_OP(plain, with_dmah)				\

@@ -747,7 +747,7 @@ static int sodp_dereg_mr(struct ib_mr *ibmr, struct ib_udata *udata)
 	return 0;
 }
 
-/* reg_user_mr with a DMA handle (6.17+): softodp has no DMA handles. */
+/* reg_user_mr with a DMA handle (7.x): softodp has no DMA handles. */
 static struct ib_mr *__maybe_unused
 sodp_reg_user_mr_dmah(struct ib_pd *ibpd, u64 start, u64 length, u64 iova,
 		      int access, struct ib_dmah *dmah, struct ib_udata *udata)
