@@ -41,10 +41,12 @@ static void sodp_init_attr(struct sodp_dev *sdev)
 	a->vendor_id = SODP_VENDOR_ID;
 	a->max_qp = SODP_MAX_QP;
 	a->max_qp_wr = SODP_MAX_QP_WR;
+	/* MEM_MGT_EXTENSIONS: FRWR, local and remote invalidate (no MWs). */
 	a->device_cap_flags = IB_DEVICE_BAD_PKEY_CNTR |
 			      IB_DEVICE_SYS_IMAGE_GUID |
 			      IB_DEVICE_RC_RNR_NAK_GEN |
-			      IB_DEVICE_SRQ_RESIZE;
+			      IB_DEVICE_SRQ_RESIZE |
+			      IB_DEVICE_MEM_MGT_EXTENSIONS;
 	a->kernel_cap_flags = IBK_ON_DEMAND_PAGING | IBK_ALLOW_USER_UNREG;
 	a->max_send_sge = SODP_MAX_SGE;
 	a->max_recv_sge = SODP_MAX_SGE;
@@ -69,6 +71,25 @@ static void sodp_init_attr(struct sodp_dev *sdev)
 		IB_ODP_SUPPORT_SEND | IB_ODP_SUPPORT_RECV |
 		IB_ODP_SUPPORT_WRITE | IB_ODP_SUPPORT_READ |
 		IB_ODP_SUPPORT_ATOMIC | IB_ODP_SUPPORT_SRQ_RECV;
+	a->odp_caps.per_transport_caps.ud_odp_caps =
+		IB_ODP_SUPPORT_SEND | IB_ODP_SUPPORT_RECV |
+		IB_ODP_SUPPORT_SRQ_RECV;
+}
+
+/**
+ * sodp_dev_active_mtu() - the port's active MTU
+ * @sdev: device
+ *
+ * The largest IB MTU whose RoCEv2 packets fit the netdev's MTU; the
+ * payload limit of a UD datagram.
+ *
+ * Return: an IB_MTU_* value.
+ */
+enum ib_mtu sodp_dev_active_mtu(struct sodp_dev *sdev)
+{
+	enum ib_mtu mtu = iboe_get_mtu(READ_ONCE(sdev->ndev->mtu));
+
+	return mtu ? mtu : IB_MTU_256;
 }
 
 static int sodp_query_device(struct ib_device *ibdev,
@@ -91,7 +112,6 @@ static int sodp_query_port(struct ib_device *ibdev, u32 port,
 {
 	struct sodp_dev *sdev = to_sdev(ibdev);
 	bool active = sodp_port_is_active(sdev);
-	enum ib_mtu mtu;
 	int ret;
 
 	/* ib_core cleared *attr. */
@@ -99,8 +119,7 @@ static int sodp_query_port(struct ib_device *ibdev, u32 port,
 	attr->phys_state = active ? IB_PORT_PHYS_STATE_LINK_UP :
 				    IB_PORT_PHYS_STATE_DISABLED;
 	attr->max_mtu = IB_MTU_4096;
-	mtu = iboe_get_mtu(READ_ONCE(sdev->ndev->mtu));
-	attr->active_mtu = mtu ? mtu : IB_MTU_256;
+	attr->active_mtu = sodp_dev_active_mtu(sdev);
 	attr->gid_tbl_len = SODP_GID_TBL_LEN;
 	attr->port_cap_flags = IB_PORT_CM_SUP;
 	attr->max_msg_sz = SODP_MAX_MSG_SZ;
@@ -180,9 +199,15 @@ static void sodp_disassociate_ucontext(struct ib_ucontext *uctx)
 {
 }
 
+/*
+ * The firmware string names the device kind: user space (the softodp
+ * libibverbs provider) tells a softodp device from a stock rdma_rxe one,
+ * which share the driver id, by the read-only sysfs fw_ver starting with
+ * "softodp ".  rdma_rxe has no fw string.
+ */
 static void sodp_get_dev_fw_str(struct ib_device *ibdev, char *str)
 {
-	snprintf(str, IB_FW_VERSION_NAME_MAX, "0.0.0");
+	snprintf(str, IB_FW_VERSION_NAME_MAX, "softodp 0.1");
 }
 
 static void sodp_dealloc_driver(struct ib_device *ibdev)

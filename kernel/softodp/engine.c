@@ -66,7 +66,9 @@ static void sodp_qp_rx(struct sodp_qp *qp, enum ib_qp_state state)
 
 	lockdep_assert_held(&qp->proc_lock);
 	while (!qp->need_err && (skb = skb_dequeue(&qp->rxq))) {
-		if (sodp_pkt(skb)->info->flags & SODP_OPF_REQ)
+		if (sodp_qp_is_ud(qp))
+			sodp_ud_rx(qp, skb);
+		else if (sodp_pkt(skb)->info->flags & SODP_OPF_REQ)
 			sodp_resp_rx(qp, skb);
 		else if (state == IB_QPS_RTS || state == IB_QPS_SQD)
 			sodp_comp_rx(qp, skb);
@@ -97,7 +99,8 @@ static void sodp_qp_work(struct work_struct *work)
 		/* The engines: responder and completer, then requester. */
 		sodp_qp_rx(qp, state);
 		if (state != IB_QPS_RTR && !qp->need_err) {
-			sodp_comp_timers(qp);
+			if (!sodp_qp_is_ud(qp))
+				sodp_comp_timers(qp);
 			/* SQD: finishing started messages (sodp_req_drain). */
 			if (!qp->need_err)
 				sodp_req_run(qp);

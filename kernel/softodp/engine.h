@@ -14,6 +14,8 @@
  * flush and the engine set-up done by modify_qp.  One run: received
  * packets (requests to the responder, responses to the completer), then
  * the completer's timers, then the requester; a QP in ERR is flushed.
+ * Datagram QPs (UD, GSI) have no completer: their receives go to ud.c and
+ * their send WQEs complete when sent.
  *
  * Every function below except sodp_qp_kick(), sodp_qp_rx_enqueue() and
  * the life-cycle helpers is called with the QP's proc_lock held.
@@ -47,10 +49,18 @@ void sodp_comp_rx(struct sodp_qp *qp, struct sk_buff *skb);
 void sodp_comp_timers(struct sodp_qp *qp);
 void sodp_comp_advance(struct sodp_qp *qp);
 
-/* resp.c: the responder */
+/* resp.c: the responder, and receive WQEs (also for ud.c) */
 void sodp_resp_init(struct sodp_qp *qp);
 void sodp_resp_rx(struct sodp_qp *qp, struct sk_buff *skb);
 void sodp_resp_flush_ack(struct sodp_qp *qp);
 void sodp_resp_drop_wqe(struct sodp_qp *qp);
+int sodp_resp_get_wqe(struct sodp_qp *qp);
+void sodp_resp_complete(struct sodp_qp *qp, struct ib_wc *wc, bool se);
+
+/* ud.c: datagrams of UD QPs and the GSI QP1 */
+bool sodp_ud_copy_wqe(struct sodp_qp *qp, struct rxe_send_wqe *w,
+		      struct sodp_swqe *s);
+int sodp_ud_xmit(struct sodp_qp *qp, struct sodp_swqe *s);
+void sodp_ud_rx(struct sodp_qp *qp, struct sk_buff *skb);
 
 #endif /* SOFTODP_ENGINE_H */

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The RC opcode table: for each BTH opcode, what kind of packet it is and
- * where each extension header sits.  Receive-side parsing and send-side
- * building both work from this table only.
+ * The opcode table (RC and UD): for each BTH opcode, what kind of packet
+ * it is and where each extension header sits.  Receive-side parsing and
+ * send-side building both work from this table only.
  */
 #include "wire.h"
 
@@ -13,6 +13,7 @@
 #define IETH_LEN	sizeof(struct sodp_ieth)
 #define AETH_LEN	sizeof(struct sodp_aeth)
 #define ATMACK_LEN	sizeof(struct sodp_atmack)
+#define DETH_LEN	sizeof(struct sodp_deth)
 
 #define OPI_REQ(f)		(SODP_OPF_REQ | (f))
 #define OPI_RESP(f)		(SODP_OPF_RESP | (f))
@@ -156,5 +157,18 @@ const struct sodp_opinfo sodp_opinfo[SODP_OP_NUM] = {
 		.flags = OPI_REQ(SODP_OPF_ATOMIC | SODP_OPF_ONLY | SODP_OPF_ATMETH),
 		.hdr_len = BTH_LEN + ATMETH_LEN,
 		.off_atmeth = BTH_LEN,
+	},
+	[SODP_OP_UD_SEND_ONLY] = {
+		.name = "UD_SEND_ONLY",
+		.flags = OPI_SEND(SODP_OPF_ONLY | SODP_OPF_DETH),
+		.hdr_len = BTH_LEN + DETH_LEN,
+		.off_deth = BTH_LEN,
+	},
+	[SODP_OP_UD_SEND_ONLY_IMM] = {
+		.name = "UD_SEND_ONLY_WITH_IMMEDIATE",
+		.flags = OPI_SEND(SODP_OPF_ONLY | SODP_OPF_DETH | SODP_OPF_IMMDT),
+		.hdr_len = BTH_LEN + DETH_LEN + IMMDT_LEN,
+		.off_deth = BTH_LEN,
+		.off_immdt = BTH_LEN + DETH_LEN,
 	},
 };

@@ -92,6 +92,35 @@ static int sodp_create_ah(struct ib_ah *ibah, struct rdma_ah_init_attr *init,
 	return 0;
 }
 
+/**
+ * sodp_ah_copy_av() - the address vector of a user AH, by number
+ * @sdev: device
+ * @ah_num: the number create_ah returned to librxe (a UD send WQE's ah_num)
+ * @pd: the PD of the QP using it; the AH must belong to it
+ * @av: filled in
+ *
+ * The copy is made under the AH xarray's lock, which destroy_ah also
+ * takes to unpublish the AH before ib_core frees it.
+ *
+ * Context: process (QP work item).
+ * Return: 0, or -EINVAL for an unknown number or an AH of another PD.
+ */
+int sodp_ah_copy_av(struct sodp_dev *sdev, u32 ah_num, struct ib_pd *pd,
+		    struct sodp_av *av)
+{
+	struct sodp_ah *ah;
+	int ret = -EINVAL;
+
+	xa_lock(&sdev->ahs);
+	ah = xa_load(&sdev->ahs, ah_num);
+	if (ah && ah->ibah.pd == pd) {
+		*av = ah->av;
+		ret = 0;
+	}
+	xa_unlock(&sdev->ahs);
+	return ret;
+}
+
 static int sodp_query_ah(struct ib_ah *ibah, struct rdma_ah_attr *attr)
 {
 	struct sodp_ah *ah = to_sah(ibah);
@@ -110,6 +139,10 @@ static int sodp_destroy_ah(struct ib_ah *ibah, u32 flags)
 {
 	struct sodp_ah *ah = to_sah(ibah);
 
+	/*
+	 * xa_erase() takes the lock sodp_ah_copy_av() holds while it copies:
+	 * once it returns, nobody reads the AH that ib_core frees next.
+	 */
 	if (ah->ah_num)
 		xa_erase(&to_sdev(ibah->device)->ahs, ah->ah_num);
 	return 0;

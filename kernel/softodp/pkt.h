@@ -57,6 +57,7 @@ static inline bool sodp_pkt_se(struct sk_buff *skb)
 
 /* xmit.c: building and sending packets on a QP's path (proc_lock held) */
 void sodp_qp_set_path(struct sodp_qp *qp);
+void sodp_qp_ud_path(struct sodp_qp *qp, const struct sodp_av *av, u32 dqpn);
 u32 sodp_qp_mtu(struct sodp_qp *qp);
 struct sk_buff *sodp_pkt_new(struct sodp_qp *qp, u8 opcode, u32 paylen,
 			     u32 psn, bool ackreq, bool se);

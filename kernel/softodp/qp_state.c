@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * softodp: the IBTA queue pair state machine (RC).
+ * softodp: the IBTA queue pair state machine (RC, UD and GSI).
  *
  * modify_qp checks the transition and its attribute mask with
  * ib_modify_qp_is_ok(), validates the attribute values, applies them and
@@ -70,6 +70,7 @@ static int sodp_qp_check_attr(struct sodp_qp *qp, struct ib_qp_attr *attr,
 		return -EINVAL;
 	if ((mask & IB_QP_RNR_RETRY) && attr->rnr_retry > 7)
 		return -EINVAL;
+	/* ib_modify_qp_is_ok() keeps UD masks free of paths and PSNs of a peer. */
 	if ((mask & IB_QP_DEST_QPN) && attr->dest_qp_num > SODP_MAX_QPN)
 		return -EINVAL;
 	/* No automatic path migration: no alternate path. */
@@ -92,6 +93,8 @@ static void sodp_qp_apply_attr(struct sodp_qp *qp, struct ib_qp_attr *attr,
 		a->qp_access_flags = attr->qp_access_flags;
 	if (mask & IB_QP_PKEY_INDEX)
 		a->pkey_index = attr->pkey_index;
+	if (mask & IB_QP_QKEY)
+		WRITE_ONCE(a->qkey, attr->qkey);
 	if (mask & IB_QP_PORT)
 		a->port_num = attr->port_num;
 	if (mask & IB_QP_PATH_MTU)
@@ -332,7 +335,7 @@ int sodp_modify_qp(struct ib_qp *ibqp, struct ib_qp_attr *attr, int mask,
 		goto out;
 	}
 	new = (mask & IB_QP_STATE) ? attr->qp_state : cur;
-	if (!ib_modify_qp_is_ok(cur, new, IB_QPT_RC, mask)) {
+	if (!ib_modify_qp_is_ok(cur, new, ibqp->qp_type, mask)) {
 		sodp_qp_dbg(qp, "bad transition %s -> %s, mask 0x%x\n",
 			    sodp_qp_state_name(cur), sodp_qp_state_name(new),
 			    mask);

@@ -137,6 +137,13 @@ void sodp_rx(struct sk_buff *skb)
 		sodp_stat_inc(sdev->stats, SODP_STAT_RX_DROP_NOQP);
 		goto drop_dev;
 	}
+	/* RC opcodes for RC QPs, UD opcodes for UD and GSI QPs. */
+	if ((sodp_pkt_bth(skb)->opcode & SODP_OP_TRANSPORT_MASK) !=
+	    (sodp_qp_is_ud(qp) ? SODP_OP_TRANSPORT_UD : SODP_OP_TRANSPORT_RC)) {
+		sodp_stat_inc(sdev->stats, SODP_STAT_RX_DROP_TRANSPORT);
+		sodp_qp_put(qp);
+		goto drop_dev;
+	}
 	if (READ_ONCE(qp->state) < IB_QPS_RTR ||
 	    READ_ONCE(qp->state) == IB_QPS_ERR) {
 		sodp_stat_inc(sdev->stats, SODP_STAT_RX_DROP_STATE);

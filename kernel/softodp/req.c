@@ -43,6 +43,14 @@ static void sodp_req_copy(struct sodp_qp *qp, struct rxe_send_wqe *w,
 	s->opcode = READ_ONCE(w->wr.opcode);
 	s->send_flags = READ_ONCE(w->wr.send_flags);
 	s->ex = READ_ONCE(w->wr.ex.invalidate_rkey);
+	/* Datagrams: SEND and SEND with immediate to an address handle. */
+	if (sodp_qp_is_ud(qp) &&
+	    ((s->opcode != IB_WR_SEND && s->opcode != IB_WR_SEND_WITH_IMM) ||
+	     !sodp_ud_copy_wqe(qp, w, s))) {
+		s->status = IB_WC_LOC_QP_OP_ERR;
+		s->state = SODP_SWQE_ERROR;
+		return;
+	}
 	switch (s->opcode) {
 	case IB_WR_SEND:
 	case IB_WR_SEND_WITH_IMM:
@@ -291,9 +299,58 @@ static void sodp_req_drained(struct sodp_qp *qp)
 		sodp_qp_event(qp, IB_EVENT_SQ_DRAINED);
 }
 
+/* SQD: every started WQE completed - the drain is over. */
+static void sodp_req_check_drained(struct sodp_qp *qp)
+{
+	struct sodp_req *req = &qp->req;
+
+	if (req->sqd == SODP_SQD_DRAINING && req->send == req->drain_end &&
+	    qp->sq.q.index == req->send)
+		sodp_req_drained(qp);
+}
+
+/* May the requester start the WQE at req.send (flow, queue, SQD)? */
+static bool sodp_req_may_send(struct sodp_req *req)
+{
+	return req->flow == SODP_REQ_RUNNING && req->send != req->fetch &&
+	       (req->sqd == SODP_SQD_NONE || req->send != req->drain_end);
+}
+
+/*
+ * Datagram QPs: every WQE is one packet, complete once sent; no PSN
+ * window, no answers to wait for.
+ */
+static void sodp_req_run_ud(struct sodp_qp *qp)
+{
+	struct sodp_req *req = &qp->req;
+	unsigned int budget = SODP_REQ_BUDGET;
+
+	while (sodp_req_may_send(req)) {
+		struct sodp_swqe *s = sodp_swqe(qp, req->send);
+
+		if (s->state == SODP_SWQE_PENDING) {
+			if (!budget--) {
+				sodp_qp_kick(qp);
+				break;
+			}
+			s->first_psn = req->psn;
+			s->last_psn = req->psn;
+			s->state = sodp_ud_xmit(qp, s) ? SODP_SWQE_ERROR :
+							 SODP_SWQE_DONE;
+		}
+		if (s->state == SODP_SWQE_ERROR) {
+			req->flow = SODP_REQ_STOPPED;
+			break;
+		}
+		req->send = (req->send + 1) & qp->sq.q.index_mask;
+	}
+	sodp_comp_advance(qp);
+	sodp_req_check_drained(qp);
+}
+
 /**
  * sodp_req_run() - transmit what the send queue holds, within the windows
- * @qp: QP in RTS
+ * @qp: QP in RTS (or SQD, draining)
  *
  * Context: QP work item, proc_lock held.
  */
@@ -306,8 +363,11 @@ void sodp_req_run(struct sodp_qp *qp)
 
 	lockdep_assert_held(&qp->proc_lock);
 	sodp_req_fetch(qp);
-	while (req->flow == SODP_REQ_RUNNING && req->send != req->fetch &&
-	       (req->sqd == SODP_SQD_NONE || req->send != req->drain_end)) {
+	if (sodp_qp_is_ud(qp)) {
+		sodp_req_run_ud(qp);
+		return;
+	}
+	while (sodp_req_may_send(req)) {
 		struct sodp_swqe *s = sodp_swqe(qp, req->send);
 		int ret;
 
@@ -358,9 +418,7 @@ void sodp_req_run(struct sodp_qp *qp)
 		}
 	}
 	sodp_comp_advance(qp);
-	if (req->sqd == SODP_SQD_DRAINING && req->send == req->drain_end &&
-	    qp->sq.q.index == req->send)
-		sodp_req_drained(qp);
+	sodp_req_check_drained(qp);
 }
 
 /**

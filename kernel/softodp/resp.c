@@ -109,8 +109,17 @@ static void sodp_resp_copy_wqe(struct sodp_qp *qp, struct rxe_recv_wqe *w,
 	r->dma.length = min_t(u64, len, SODP_MAX_MSG_SZ);
 }
 
-/* Make resp.rwqe hold a receive WQE.  Return: 0 or -EAGAIN (none). */
-static int sodp_resp_get_wqe(struct sodp_qp *qp)
+/**
+ * sodp_resp_get_wqe() - make resp.rwqe hold a receive WQE
+ * @qp: QP
+ *
+ * An RQ WQE keeps its ring slot until it completes; an SRQ WQE is taken
+ * from the shared ring at once.
+ *
+ * Context: proc_lock held.
+ * Return: 0, or -EAGAIN if there is none.
+ */
+int sodp_resp_get_wqe(struct sodp_qp *qp)
 {
 	struct sodp_resp *resp = &qp->resp;
 	struct sodp_srq *srq = qp->srq;
@@ -142,14 +151,23 @@ static int sodp_resp_get_wqe(struct sodp_qp *qp)
 	return 0;
 }
 
-/* Complete resp.rwqe into the receive CQ. */
-static void sodp_resp_complete(struct sodp_qp *qp, struct ib_wc *wc, bool se)
+/**
+ * sodp_resp_complete() - complete resp.rwqe into the receive CQ
+ * @qp: QP holding a receive WQE (sodp_resp_get_wqe())
+ * @wc: the completion: status, opcode, length, flags and (UD) source QP;
+ *	the rest is filled in here
+ * @se: the message asked for a solicited event
+ *
+ * Context: proc_lock held.
+ */
+void sodp_resp_complete(struct sodp_qp *qp, struct ib_wc *wc, bool se)
 {
 	struct sodp_resp *resp = &qp->resp;
 
 	wc->wr_id = resp->rwqe->wr_id;
 	wc->qp = &qp->ibqp;
-	wc->src_qp = qp->attr.dest_qp_num;
+	if (!sodp_qp_is_ud(qp))
+		wc->src_qp = qp->attr.dest_qp_num;
 	wc->port_num = 1;
 	if (resp->rwqe_from_rq)
 		sodp_queue_dev_advance(&qp->rq.q);

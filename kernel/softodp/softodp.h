@@ -120,6 +120,9 @@ enum sodp_stat {
 	SODP_STAT_RX_DROP_NOQP,
 	SODP_STAT_RX_DROP_STATE,
 	SODP_STAT_RX_DROP_QFULL,
+	SODP_STAT_RX_DROP_TRANSPORT,
+	SODP_STAT_RX_DROP_QKEY,
+	SODP_STAT_RX_DROP_NO_RWQE,
 	SODP_STAT_DUP_REQ,
 	SODP_STAT_SEQ_NAK_SENT,
 	SODP_STAT_RNR_NAK_SENT,
@@ -295,6 +298,9 @@ struct sodp_wq {
  * @reg_access: IB_WR_REG_MR: the access rights to grant
  * @compare_add: atomic compare or add operand
  * @swap: atomic swap operand
+ * @remote_qpn: UD: destination QP
+ * @qkey: UD: the Q_Key to send (the WR's, or the QP's for a privileged one)
+ * @av: UD: the address vector of the WR's address handle
  * @length: message length (sum of the clamped SGEs or inline bytes)
  * @num_sge: gather entries in @sge (clamped)
  * @status: IB_WC_* error found locally (fetch or gather), else 0
@@ -317,6 +323,9 @@ struct sodp_swqe {
 	int reg_access;
 	u64 compare_add;
 	u64 swap;
+	u32 remote_qpn;
+	u32 qkey;
+	struct sodp_av av;
 	u32 length;
 	u32 num_sge;
 	u8 status;
@@ -471,13 +480,14 @@ struct sodp_resp {
 };
 
 /**
- * struct sodp_qp - a reliable connected queue pair
+ * struct sodp_qp - a queue pair (RC, UD, or the GSI QP1)
  * @ibqp: the ib_qp (allocated by ib_core)
  * @state_lock: see the locking notes at the top
  * @state: current state, written under @state_lock and read locklessly
  *	(READ_ONCE) by the post verbs and the work item
  * @attr: attributes as last set by modify_qp (grh.sgid_attr always NULL)
- * @av: the primary path resolved at INIT->RTR
+ * @av: RC: the primary path resolved at INIT->RTR; UD: the address vector
+ *	@path was last set up for (work item)
  * @sq: send queue (struct rxe_send_wqe elements)
  * @rq: receive queue (struct rxe_recv_wqe elements); unused with @srq
  * @srq: shared receive queue or NULL
@@ -494,6 +504,7 @@ struct sodp_resp {
  * @rxq: received packets waiting for the work item
  * @path: where packets go (work item; set up at RTR under proc_lock)
  * @path_ok: @path is set up
+ * @path_dqpn: UD: the destination QP @path was last set up for
  * @retrans_timer: retransmission timer (sets SODP_EV_RETRANS)
  * @rnr_timer: RNR back-off timer (sets SODP_EV_RNR)
  * @events: SODP_EV_* bits
@@ -522,6 +533,7 @@ struct sodp_qp {
 	struct sk_buff_head rxq;
 	struct sodp_path path;
 	bool path_ok;
+	u32 path_dqpn;
 	struct timer_list retrans_timer;
 	struct timer_list rnr_timer;
 	unsigned long events;
@@ -639,6 +651,12 @@ static inline struct sodp_dev *sodp_qp_dev(struct sodp_qp *qp)
 	return to_sdev(qp->ibqp.device);
 }
 
+/* Datagram QPs: UD and the GSI QP1 (which is a UD QP with QPN 1). */
+static inline bool sodp_qp_is_ud(const struct sodp_qp *qp)
+{
+	return qp->ibqp.qp_type == IB_QPT_UD || qp->ibqp.qp_type == IB_QPT_GSI;
+}
+
 /*
  * Logging.  Object-level messages name the object ("QP[17]: ...") and go
  * through dynamic debug; nothing on a data path may use pr_info.
@@ -671,6 +689,7 @@ extern const struct ib_device_ops sodp_prefetch_ops;
 /* device.c: device life cycle, used by main.c */
 int sodp_dev_add(const char *name, struct net_device *ndev);
 void sodp_dev_port_event(struct sodp_dev *sdev);
+enum ib_mtu sodp_dev_active_mtu(struct sodp_dev *sdev);
 
 /* main.c: device list, used by device.c */
 int sodp_devices_add(struct sodp_dev *sdev, const char *name);
@@ -678,7 +697,9 @@ void sodp_devices_del(struct sodp_dev *sdev);
 struct sodp_dev *sodp_dev_get_by_netdev(struct net_device *ndev);
 int sodp_dev_get_net(struct sodp_dev *sdev);
 
-/* pd_ah.c: resolve a RoCE rdma_ah_attr (QP path or AH) */
+/* pd_ah.c: resolve a RoCE rdma_ah_attr (QP path or AH); user AH numbers */
 int sodp_av_from_attr(struct sodp_av *av, const struct rdma_ah_attr *attr);
+int sodp_ah_copy_av(struct sodp_dev *sdev, u32 ah_num, struct ib_pd *pd,
+		    struct sodp_av *av);
 
 #endif /* SOFTODP_H */

@@ -176,7 +176,9 @@ static void sodp_wc_to_uverbs(struct ib_uverbs_wc *uwc,
 	uwc->ex.imm_data = wc->ex.imm_data;
 	uwc->qp_num = wc->qp->qp_num;
 	uwc->src_qp = wc->src_qp;
-	uwc->wc_flags = wc->wc_flags;
+	/* Flags that only kernel consumers know stay in the kernel. */
+	uwc->wc_flags = wc->wc_flags & ~(IB_WC_WITH_SMAC | IB_WC_WITH_VLAN |
+					 IB_WC_WITH_NETWORK_HDR_TYPE);
 	uwc->pkey_index = wc->pkey_index;
 	uwc->slid = wc->slid;
 	uwc->sl = wc->sl;

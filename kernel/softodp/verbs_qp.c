@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * softodp: queue pair verbs (RC only): create, query, destroy and post.
+ * softodp: queue pair verbs (RC, UD and the GSI QP1): create, query,
+ * destroy and post.
  * Processing happens in the QP's work item (engine.c); the state machine
  * is in qp_state.c.
  *
@@ -84,9 +85,18 @@ static int sodp_create_qp(struct ib_qp *ibqp, struct ib_qp_init_attr *init,
 	u32 qpn;
 	int ret;
 
-	/* RC only; ib_mad's GSI QP1 request ends here too. */
-	if (init->qp_type != IB_QPT_RC)
+	switch (init->qp_type) {
+	case IB_QPT_RC:
+	case IB_QPT_UD:
+		break;
+	case IB_QPT_GSI:
+		/* ib_mad's QP1, one per port (we have one). */
+		if (udata || init->port_num != 1)
+			return -EINVAL;
+		break;
+	default:
 		return -EOPNOTSUPP;
+	}
 	if (init->create_flags)
 		return -EOPNOTSUPP;
 	if (!init->send_cq || (!init->recv_cq && !init->srq))
@@ -127,13 +137,18 @@ static int sodp_create_qp(struct ib_qp *ibqp, struct ib_qp_init_attr *init,
 	if (ret)
 		goto err;
 
-	ret = xa_alloc_cyclic(&sdev->qps, &qpn, NULL,
-			      XA_LIMIT(SODP_FIRST_QPN, SODP_MAX_QPN),
-			      &sdev->next_qpn, GFP_KERNEL);
-	if (ret < 0) {
-		ret = ret == -EBUSY ? -ENOMEM : ret;
-		goto err;
+	if (init->qp_type == IB_QPT_GSI) {
+		qpn = 1;
+		ret = xa_insert(&sdev->qps, qpn, NULL, GFP_KERNEL);
+	} else {
+		ret = xa_alloc_cyclic(&sdev->qps, &qpn, NULL,
+				      XA_LIMIT(SODP_FIRST_QPN, SODP_MAX_QPN),
+				      &sdev->next_qpn, GFP_KERNEL);
+		if (ret == -EBUSY)
+			ret = -ENOMEM;
 	}
+	if (ret < 0)
+		goto err;
 	ibqp->qp_num = qpn;
 
 	if (udata) {
@@ -183,7 +198,7 @@ static int sodp_query_qp(struct ib_qp *ibqp, struct ib_qp_attr *attr,
 	init->srq = ibqp->srq;
 	init->cap = qp->attr.cap;
 	init->sq_sig_type = qp->sig_all ? IB_SIGNAL_ALL_WR : IB_SIGNAL_REQ_WR;
-	init->qp_type = IB_QPT_RC;
+	init->qp_type = ibqp->qp_type;
 	init->port_num = 1;
 	mutex_unlock(&qp->state_lock);
 	return 0;
@@ -238,7 +253,7 @@ static int sodp_post_send(struct ib_qp *ibqp, const struct ib_send_wr *wr,
 		ret = sodp_send_wqe_fill(sodp_queue_elem(&sq->q,
 					 sodp_queue_client_index(&sq->q)),
 					 wr, sq->max_sge, sq->max_inline,
-					 qp->ssn);
+					 qp->ssn, sodp_qp_is_ud(qp));
 		if (ret)
 			break;
 		qp->ssn++;

@@ -68,6 +68,12 @@ struct sodp_immdt {
 	__be32	imm;
 } __packed;
 
+/* Datagram Extended Transport Header (UD), 8 bytes. */
+struct sodp_deth {
+	__be32	qkey;
+	__be32	sqpn;		/* resv:8 SrcQP:24 */
+} __packed;
+
 /* Invalidate Extended Transport Header, 4 bytes. */
 struct sodp_ieth {
 	__be32	rkey;
@@ -90,7 +96,14 @@ enum sodp_nak_code {
 	SODP_NAK_INVALID_RD_REQ	= 4,
 };
 
-/* Base transport opcodes of the RC transport (transport bits 7:5 == 0). */
+/*
+ * BTH opcodes: bits 7:5 select the transport (RC 0, UD 3), bits 4:0 the
+ * operation.
+ */
+#define SODP_OP_TRANSPORT_MASK	0xe0
+#define SODP_OP_TRANSPORT_RC	0x00
+#define SODP_OP_TRANSPORT_UD	0x60
+
 enum sodp_opcode {
 	SODP_OP_SEND_FIRST		= 0x00,
 	SODP_OP_SEND_MIDDLE		= 0x01,
@@ -115,7 +128,9 @@ enum sodp_opcode {
 	SODP_OP_FETCH_ADD		= 0x14,
 	SODP_OP_SEND_LAST_INV		= 0x16,
 	SODP_OP_SEND_ONLY_INV		= 0x17,
-	SODP_OP_NUM			= 0x18,	/* RC opcodes are below this */
+	SODP_OP_UD_SEND_ONLY		= 0x64,
+	SODP_OP_UD_SEND_ONLY_IMM	= 0x65,
+	SODP_OP_NUM			= 0x100, /* the table covers every byte */
 };
 
 /* What an opcode is and which headers follow its BTH. */
@@ -136,6 +151,7 @@ enum sodp_opflag {
 	SODP_OPF_IETH		= BIT(13),
 	SODP_OPF_AETH		= BIT(14),
 	SODP_OPF_ATMACK		= BIT(15),
+	SODP_OPF_DETH		= BIT(16),
 	SODP_OPF_ONLY		= SODP_OPF_FIRST | SODP_OPF_LAST,
 };
 
@@ -150,6 +166,7 @@ enum sodp_opflag {
  * @off_ieth: offset of the IETH (0: absent)
  * @off_aeth: offset of the AETH (0: absent)
  * @off_atmack: offset of the AtomicAckETH (0: absent)
+ * @off_deth: offset of the DETH (0: absent)
  */
 struct sodp_opinfo {
 	const char	*name;
@@ -161,6 +178,7 @@ struct sodp_opinfo {
 	u8		off_ieth;
 	u8		off_aeth;
 	u8		off_atmack;
+	u8		off_deth;
 };
 
 extern const struct sodp_opinfo sodp_opinfo[SODP_OP_NUM];
@@ -174,9 +192,14 @@ extern const struct sodp_opinfo sodp_opinfo[SODP_OP_NUM];
  */
 static inline const struct sodp_opinfo *sodp_op_info(u8 opcode)
 {
-	if (opcode >= SODP_OP_NUM || !sodp_opinfo[opcode].name)
+	if (!sodp_opinfo[opcode].name)
 		return NULL;
 	return &sodp_opinfo[opcode];
+}
+
+static inline u32 sodp_deth_sqpn(const struct sodp_deth *deth)
+{
+	return be32_to_cpu(deth->sqpn) & SODP_QPN_MASK;
 }
 
 /* PSN arithmetic in the 24-bit sequence space. */

@@ -26,6 +26,8 @@ static_assert(sizeof(struct rxe_sge) == 16);
 static_assert(sizeof(struct ib_uverbs_wc) == 48);
 
 static_assert(sizeof(struct ib_sge) == sizeof(struct rxe_sge));
+/* A kernel UD WQE carries its AH's resolved address vector in wr.ud.av. */
+static_assert(sizeof(struct sodp_av) <= sizeof(struct rxe_av));
 static_assert(offsetof(struct ib_sge, lkey) == offsetof(struct rxe_sge, lkey));
 
 static int sodp_recv_wqe_fill(struct rxe_recv_wqe *wqe,
@@ -79,11 +81,13 @@ static int sodp_send_wr_check(const struct ib_send_wr *wr)
  * @max_sge: gather entries per element
  * @max_inline: inline bytes per element
  * @ssn: send sequence number to record
+ * @ud: the QP is a UD (or GSI) QP: only SEND and SEND with immediate, and
+ *	the request is a struct ib_ud_wr whose AH is copied into the element
  *
  * Return: 0, -EINVAL or -EOPNOTSUPP.
  */
 int sodp_send_wqe_fill(struct rxe_send_wqe *wqe, const struct ib_send_wr *wr,
-		       u32 max_sge, u32 max_inline, u32 ssn)
+		       u32 max_sge, u32 max_inline, u32 ssn, bool ud)
 {
 	u64 len = 0;
 	u8 *p;
@@ -92,6 +96,9 @@ int sodp_send_wqe_fill(struct rxe_send_wqe *wqe, const struct ib_send_wr *wr,
 	ret = sodp_send_wr_check(wr);
 	if (ret)
 		return ret;
+	if (ud && ((wr->opcode != IB_WR_SEND &&
+		    wr->opcode != IB_WR_SEND_WITH_IMM) || !ud_wr(wr)->ah))
+		return -EINVAL;
 	if (wr->num_sge < 0 || wr->num_sge > max_sge)
 		return -EINVAL;
 	for (i = 0; i < wr->num_sge; i++)
@@ -133,6 +140,13 @@ int sodp_send_wqe_fill(struct rxe_send_wqe *wqe, const struct ib_send_wr *wr,
 		break;
 	default:
 		break;
+	}
+	if (ud) {
+		wqe->wr.wr.ud.remote_qpn = ud_wr(wr)->remote_qpn;
+		wqe->wr.wr.ud.remote_qkey = ud_wr(wr)->remote_qkey;
+		wqe->wr.wr.ud.pkey_index = ud_wr(wr)->pkey_index;
+		memcpy(&wqe->wr.wr.ud.av, &to_sah(ud_wr(wr)->ah)->av,
+		       sizeof(struct sodp_av));
 	}
 
 	if (wr->send_flags & IB_SEND_INLINE) {

@@ -38,7 +38,7 @@ int sodp_post_recv_ring(struct sodp_queue *q, spinlock_t *lock, u32 max_sge,
 			const struct ib_recv_wr *wr,
 			const struct ib_recv_wr **bad_wr);
 int sodp_send_wqe_fill(struct rxe_send_wqe *wqe, const struct ib_send_wr *wr,
-		       u32 max_sge, u32 max_inline, u32 ssn);
+		       u32 max_sge, u32 max_inline, u32 ssn, bool ud);
 enum ib_wc_opcode sodp_wr_to_wc_opcode(u32 opcode);
 
 /* RDMA READ and atomics: they take a responder resource and an answer. */

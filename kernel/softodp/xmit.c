@@ -24,20 +24,17 @@ u32 sodp_qp_mtu(struct sodp_qp *qp)
 	return ib_mtu_enum_to_int(qp->attr.path_mtu);
 }
 
-/**
- * sodp_qp_set_path() - derive the QP's UDP/IP path from its address vector
- * @qp: QP whose av was just set
- *
- * Context: proc_lock held.
+/*
+ * The UDP/IP path of @qp's packets to QP @dqpn at @av: addresses, flow
+ * label (the UDP source port's entropy), traffic class and hop limit.
  */
-void sodp_qp_set_path(struct sodp_qp *qp)
+static void sodp_path_from_av(struct sodp_qp *qp, const struct sodp_av *av,
+			      u32 dqpn)
 {
 	struct sodp_dev *sdev = sodp_qp_dev(qp);
 	struct sodp_path *p = &qp->path;
-	const struct sodp_av *av = &qp->av;
 	u32 fl;
 
-	lockdep_assert_held(&qp->proc_lock);
 	sodp_path_release(p);
 	memset(p, 0, sizeof(*p));
 	p->net = sdev->net;
@@ -52,12 +49,47 @@ void sodp_qp_set_path(struct sodp_qp *qp)
 		memcpy(&p->daddr.s6_addr32[0], &av->dgid.raw[12], 4);
 	}
 	fl = av->flow_label ? av->flow_label :
-	     rdma_calc_flow_label(qp->ibqp.qp_num, qp->attr.dest_qp_num);
+	     rdma_calc_flow_label(qp->ibqp.qp_num, dqpn);
 	p->sport = htons(rdma_flow_label_to_udp_sport(fl));
 	p->tclass = av->traffic_class;
 	p->hop_limit = av->hop_limit ? av->hop_limit : 64;
 	p->flow_label = av->flow_label;
+	qp->path_dqpn = dqpn;
 	qp->path_ok = true;
+}
+
+/**
+ * sodp_qp_set_path() - derive an RC QP's UDP/IP path from its address
+ *	vector
+ * @qp: QP whose av was just set
+ *
+ * Context: proc_lock held.
+ */
+void sodp_qp_set_path(struct sodp_qp *qp)
+{
+	lockdep_assert_held(&qp->proc_lock);
+	sodp_path_from_av(qp, &qp->av, qp->attr.dest_qp_num);
+}
+
+/**
+ * sodp_qp_ud_path() - point a UD QP's path at a datagram's destination
+ * @qp: UD or GSI QP
+ * @av: the destination's address vector (from the WQE's AH)
+ * @dqpn: the destination QP
+ *
+ * The path (and its cached route) stays set up for the last destination,
+ * so that a stream of datagrams to one peer is routed once.
+ *
+ * Context: proc_lock held.
+ */
+void sodp_qp_ud_path(struct sodp_qp *qp, const struct sodp_av *av, u32 dqpn)
+{
+	lockdep_assert_held(&qp->proc_lock);
+	if (qp->path_ok && qp->path_dqpn == dqpn &&
+	    !memcmp(&qp->av, av, sizeof(*av)))
+		return;
+	qp->av = *av;
+	sodp_path_from_av(qp, &qp->av, dqpn);
 }
 
 /**
@@ -69,8 +101,9 @@ void sodp_qp_set_path(struct sodp_qp *qp)
  * @ackreq: AckReq bit
  * @se: solicited event bit
  *
- * The BTH is filled in; extension headers are zeroed, the payload is
- * reserved (at skb->data + hdr_len) and the pad is zeroed.
+ * The BTH (to the path's destination QP) is filled in; extension headers
+ * are zeroed, the payload is reserved (at skb->data + hdr_len) and the pad
+ * is zeroed.
  *
  * Context: proc_lock held (the path and its route are the QP's).
  * Return: the packet, or NULL (no route, no memory).
@@ -91,8 +124,8 @@ struct sk_buff *sodp_pkt_new(struct sodp_qp *qp, u8 opcode, u32 paylen,
 	if (!skb)
 		return NULL;
 	bth = skb_put_zero(skb, info->hdr_len);
-	sodp_bth_init(bth, opcode, se, pad, SODP_DEFAULT_PKEY,
-		      qp->attr.dest_qp_num, ackreq, psn);
+	sodp_bth_init(bth, opcode, se, pad, SODP_DEFAULT_PKEY, qp->path_dqpn,
+		      ackreq, psn);
 	skb_put(skb, paylen);
 	skb_put_zero(skb, pad);
 	return skb;
