@@ -11,6 +11,10 @@
  *  finish: wait, once, until no accessor is inside a read-side section,
  *	    then lower @umem->fencing.
  *
+ * On 7.1+ the mm core runs the start pass of every region an invalidation
+ * covers before any finish pass; on older kernels softodp_compat.h runs
+ * each region's finish right after its start.
+ *
  * Accessors take their snapshot of entries under @umem->lock and enter the
  * section (increment @umem->readers) before dropping the lock; they copy
  * without the lock and leave the section with one atomic.  Because the
@@ -22,9 +26,11 @@
  * While @umem->fencing is raised new accessors wait before entering, so a
  * stream of accessors cannot starve the finish pass.
  */
+#include <linux/export.h>
 #include <linux/mm.h>
 #include <linux/moduleparam.h>
 #include <linux/sched.h>
+#include <linux/slab.h>
 
 #include "odp_internal.h"
 
@@ -107,72 +113,58 @@ static void odp_inv_range(struct odp_umem *umem,
 	}
 }
 
-/**
- * odp_inv_start() - first pass of an invalidation: fence, never wait
- * @mni: interval notifier of the region
- * @range: range and reason of the change
- * @cur_seq: sequence to publish with mmu_interval_set_seq()
- *
- * Return: false only when @range is not blockable and the lock is busy.
- */
-bool odp_inv_start(struct mmu_interval_notifier *mni,
-		   const struct mmu_notifier_range *range,
-		   unsigned long cur_seq)
+/* Stamp of the next invalidation pass on any region of @umem's process. */
+static u64 odp_inv_tick(struct odp_umem *umem)
 {
-	struct odp_umem *umem = container_of(mni, struct odp_umem, notifier);
-	unsigned int ev = odp_inv_event_index(range->event);
-	unsigned long dropped = 0, downgraded = 0;
-
-	if (odp_inv_ignored(range)) {
-		odp_count(umem, ODP_CNT_EXCLUSIVE_IGNORED, 1);
-		return true;
-	}
-
-	if (mmu_notifier_range_blockable(range)) {
-		mutex_lock(&umem->lock);
-	} else if (!mutex_trylock(&umem->lock)) {
-		odp_count(umem, ODP_CNT_INV_NONBLOCK_FAILS, 1);
-		return false;
-	}
-	/* Pairs with mmu_interval_read_retry() in the fault path. */
-	mmu_interval_set_seq(mni, cur_seq);
-	odp_inv_range(umem, range, &dropped, &downgraded);
-	/* Gate new readers until finish; lowered in odp_inv_finish(). */
-	atomic_inc(&umem->fencing);
-	mutex_unlock(&umem->lock);
-
-	odp_count(umem, ODP_CNT_INV_BASE + 2 * ev, 1);
-	odp_count(umem, ODP_CNT_INV_BASE + 2 * ev + 1, dropped);
-	odp_count(umem, ODP_CNT_WRITE_DOWNGRADES, downgraded);
-	if (umem->parent && range->event == MMU_NOTIFY_UNMAP &&
-	    !READ_ONCE(umem->pt.nvalid))
-		odp_implicit_mark_empty(umem);
-	return true;
+	return atomic64_inc_return(&umem->omm->inv_clock);
 }
 
-/**
- * odp_inv_finish() - second pass: wait once for accessors in a section
- * @mni: interval notifier of the region
- * @range: same range as the start pass
- *
- * Return: false when @range is not blockable and accessors are still
- * inside a section (the caller retries later; the entries stay fenced).
- */
-bool odp_inv_finish(struct mmu_interval_notifier *mni,
-		    const struct mmu_notifier_range *range)
+/* A finish slot for one start pass: embedded if free, else GFP_NOWAIT. */
+static struct odp_inv_finish *odp_inv_finish_get(struct odp_umem *umem)
 {
-	struct odp_umem *umem = container_of(mni, struct odp_umem, notifier);
-	bool ok = true;
+	struct odp_inv_finish *fin;
+	int i;
 
-	if (odp_inv_ignored(range))
-		return true;
+	for (i = 0; i < ODP_INV_FINISH_SLOTS; i++) {
+		if (!test_and_set_bit_lock(i, &umem->fin_busy)) {
+			umem->fin[i].slot = i;
+			return &umem->fin[i];
+		}
+	}
+	/* No reclaim from here: we may be called by reclaim. */
+	fin = kzalloc(sizeof(*fin), GFP_NOWAIT | __GFP_NOWARN);
+	if (!fin)
+		return NULL;
+	fin->slot = -1;
+	odp_count(umem, ODP_CNT_INV_FINISH_ALLOCS, 1);
+	return fin;
+}
+
+static void odp_inv_finish_put(struct odp_umem *umem,
+			       struct odp_inv_finish *fin)
+{
+	if (fin->slot < 0)
+		kfree(fin);
+	else
+		clear_bit_unlock(fin->slot, &umem->fin_busy);
+}
+
+/*
+ * The finish work: wait once for accessors that entered a section before
+ * the start pass, then lower the fence.  Returns false when @blockable is
+ * false and accessors are still inside: the non-blockable caller (the OOM
+ * reaper) retries the whole invalidation later.
+ */
+static bool odp_inv_drain(struct odp_umem *umem, bool blockable)
+{
+	bool ok = true;
 
 	/*
 	 * Readers entered under @umem->lock before our start pass took it,
 	 * so their increments are visible here.
 	 */
 	if (atomic_read(&umem->readers)) {
-		if (!mmu_notifier_range_blockable(range)) {
+		if (!blockable) {
 			odp_count(umem, ODP_CNT_INV_NONBLOCK_FAILS, 1);
 			ok = false;
 		} else {
@@ -184,24 +176,119 @@ bool odp_inv_finish(struct mmu_interval_notifier *mni,
 	/* Pairs with atomic_inc() in odp_inv_start(). */
 	if (atomic_dec_and_test(&umem->fencing))
 		wake_up_all(&umem->wq);
+	WRITE_ONCE(umem->inv_finish_tick, odp_inv_tick(umem));
+	odp_count(umem, ODP_CNT_INV_FINISH_PASSES, 1);
 	/* The OOM reaper (and process_mrelease()) got what it asked for. */
-	if (ok && !mmu_notifier_range_blockable(range))
+	if (ok && !blockable)
 		odp_count(umem, ODP_CNT_INV_NONBLOCK, 1);
 	return ok;
 }
 
-static bool odp_umem_invalidate(struct mmu_interval_notifier *mni,
-				const struct mmu_notifier_range *range,
-				unsigned long cur_seq)
+/**
+ * odp_inv_start() - first pass of an invalidation: fence, never wait
+ * @mni: interval notifier of the region
+ * @range: range and reason of the change
+ * @cur_seq: sequence to publish with mmu_interval_set_seq()
+ * @finish: set to the region's finish pass when one is deferred; left
+ *	%NULL when this call did the whole invalidation
+ *
+ * A blockable invalidation hands back a finish slot, so that the mm core
+ * (natively on 7.1+, see softodp_compat.h) runs every overlapping
+ * notifier's start pass before any finish pass: all regions fence first,
+ * then each waits once.  A non-blockable one (OOM reaper), or one that
+ * finds no free slot, does the finish work here.
+ *
+ * Return: false only when @range is not blockable and the lock is busy or
+ * accessors are inside a read-side section.
+ */
+bool odp_inv_start(struct mmu_interval_notifier *mni,
+		   const struct mmu_notifier_range *range,
+		   unsigned long cur_seq,
+		   struct mmu_interval_notifier_finish **finish)
 {
-	if (!odp_inv_start(mni, range, cur_seq))
+	struct odp_umem *umem = container_of(mni, struct odp_umem, notifier);
+	bool blockable = mmu_notifier_range_blockable(range);
+	unsigned int ev = odp_inv_event_index(range->event);
+	unsigned long dropped = 0, downgraded = 0;
+	struct odp_inv_finish *fin;
+
+	if (odp_inv_ignored(range)) {
+		odp_count(umem, ODP_CNT_EXCLUSIVE_IGNORED, 1);
+		return true;
+	}
+
+	if (blockable) {
+		mutex_lock(&umem->lock);
+	} else if (!mutex_trylock(&umem->lock)) {
+		odp_count(umem, ODP_CNT_INV_NONBLOCK_FAILS, 1);
 		return false;
-	return odp_inv_finish(mni, range);
+	}
+	/* Pairs with mmu_interval_read_retry() in the fault path. */
+	mmu_interval_set_seq(mni, cur_seq);
+	odp_inv_range(umem, range, &dropped, &downgraded);
+	/* Gate new readers until finish; lowered in odp_inv_drain(). */
+	atomic_inc(&umem->fencing);
+	mutex_unlock(&umem->lock);
+
+	WRITE_ONCE(umem->inv_start_tick, odp_inv_tick(umem));
+	odp_count(umem, ODP_CNT_INV_START_PASSES, 1);
+	odp_count(umem, ODP_CNT_INV_BASE + 2 * ev, 1);
+	odp_count(umem, ODP_CNT_INV_BASE + 2 * ev + 1, dropped);
+	odp_count(umem, ODP_CNT_WRITE_DOWNGRADES, downgraded);
+	if (umem->parent && range->event == MMU_NOTIFY_UNMAP &&
+	    !READ_ONCE(umem->pt.nvalid))
+		odp_implicit_mark_empty(umem);
+
+	fin = blockable ? odp_inv_finish_get(umem) : NULL;
+	if (fin) {
+		*finish = &fin->base;
+		return true;
+	}
+	odp_count(umem, ODP_CNT_INV_SINGLE_PASS, 1);
+	return odp_inv_drain(umem, blockable);
 }
 
-const struct mmu_interval_notifier_ops odp_umem_mni_ops = {
-	SOFTODP_MNI_OPS(odp_inv_start, odp_inv_finish, odp_umem_invalidate),
-};
+/**
+ * odp_inv_finish() - second pass: wait once for accessors in a section
+ * @finish: what odp_inv_start() handed back; @finish->notifier is the
+ *	region's interval notifier
+ *
+ * Only blockable invalidations get here.
+ */
+void odp_inv_finish(struct mmu_interval_notifier_finish *finish)
+{
+	struct odp_inv_finish *fin =
+		container_of(finish, struct odp_inv_finish, base);
+	struct odp_umem *umem =
+		container_of(finish->notifier, struct odp_umem, notifier);
+
+	odp_inv_drain(umem, true);
+	odp_inv_finish_put(umem, fin);
+}
+
+SOFTODP_DEFINE_MNI_OPS(odp_umem_mni_ops, odp_inv_start, odp_inv_finish);
+
+/**
+ * odp_umem_inv_trace() - when the last invalidation passes of a region ran
+ * @umem: region (explicit, or an implicit child)
+ * @start_tick: set to the process's pass clock at the last start pass
+ * @finish_tick: set to the process's pass clock at the last finish pass
+ *
+ * The clock ticks once per pass on any region of the process, so a test
+ * can tell whether the finish passes of one invalidation over several
+ * regions ran after all their start passes (native two-pass, 7.1+) or
+ * each right after its own start pass (emulated on older kernels).
+ *
+ * Return: true if the interval notifiers are natively two-pass.
+ */
+bool odp_umem_inv_trace(struct odp_umem *umem, u64 *start_tick,
+			u64 *finish_tick)
+{
+	*start_tick = READ_ONCE(umem->inv_start_tick);
+	*finish_tick = READ_ONCE(umem->inv_finish_tick);
+	return SOFTODP_MNI_NATIVE_TWO_PASS;
+}
+EXPORT_SYMBOL_GPL(odp_umem_inv_trace);
 
 /**
  * odp_read_enter() - enter the read-side section of a region

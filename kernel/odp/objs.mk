@@ -4,8 +4,3 @@
 
 odp-objs := odp/mm.o odp/umem.o odp/fault.o odp/invalidate.o \
 	    odp/implicit.o odp/access.o odp/counters.o odp/debugfs.o
-
-# Probe: does this kernel split interval invalidation into two callbacks?
-ifneq ($(shell grep -s -E '\(\*invalidate_finish\)' $(srctree)/include/linux/mmu_notifier.h),)
-ccflags-y += -DSOFTODP_HAVE_MNI_INVALIDATE_FINISH
-endif

@@ -112,6 +112,8 @@ void odp_mm_counters(struct odp_mm *omm,
 void odp_core_counters(void (*fn)(void *priv, const char *name, u64 value),
 		       void *priv);
 struct odp_mm *odp_umem_mm(struct odp_umem *umem);
+bool odp_umem_inv_trace(struct odp_umem *umem, u64 *start_tick,
+			u64 *finish_tick);
 void odp_core_objects(struct odp_objects *objs);
 
 #endif /* SOFTODP_ODP_H */

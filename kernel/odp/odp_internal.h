@@ -42,6 +42,10 @@ enum odp_counter_id {
 	ODP_CNT_CHILDREN,		/* gauge: implicit children */
 	ODP_CNT_CHILDREN_FREED,
 	ODP_CNT_MM_RELEASE,
+	ODP_CNT_INV_START_PASSES,	/* start passes that fenced */
+	ODP_CNT_INV_FINISH_PASSES,	/* finish passes (deferred or inline) */
+	ODP_CNT_INV_SINGLE_PASS,	/* finish ran inside start */
+	ODP_CNT_INV_FINISH_ALLOCS,	/* finish slots allocated (pool full) */
 	/* Per invalidation event: number of events, then pages dropped. */
 	ODP_CNT_INV_BASE,
 	ODP_CNT_INV_LAST = ODP_CNT_INV_BASE + 2 * 9 - 1,
@@ -75,6 +79,8 @@ unsigned int odp_inv_event_index(enum mmu_notifier_event event);
  * @node: entry in the global list used by debugfs
  * @tgid: process that created the context, for dumps
  * @released: set by ->release once the address space is torn down
+ * @inv_clock: ticks once per invalidation pass on any region of the
+ *	process; orders the passes (struct odp_umem @inv_start_tick)
  * @stats: per-process counters
  */
 struct odp_mm {
@@ -85,6 +91,7 @@ struct odp_mm {
 	struct list_head node;
 	pid_t tgid;
 	bool released;
+	atomic64_t inv_clock;
 	struct odp_counters stats;
 };
 
@@ -148,6 +155,24 @@ struct odp_implicit {
  */
 #define ODP_FAULT_PREFETCH	BIT(31)
 
+/*
+ * Finish passes of one region that can be in flight without allocating
+ * (concurrent invalidations overlapping the region); more use GFP_NOWAIT,
+ * and if that fails the start pass does the finish work itself.
+ */
+#define ODP_INV_FINISH_SLOTS	2
+
+/**
+ * struct odp_inv_finish - one deferred finish pass of a region
+ * @base: handed to the mm core by the start pass; @base.notifier is set
+ *	when the finish pass runs
+ * @slot: index in struct odp_umem @fin, or -1 if allocated
+ */
+struct odp_inv_finish {
+	struct mmu_interval_notifier_finish base;
+	int slot;
+};
+
 #define ODP_UMEM_IMPLICIT	BIT(0)
 #define ODP_UMEM_CHILD		BIT(1)
 
@@ -167,6 +192,10 @@ struct odp_implicit {
  * @readers: accessors inside a read-side section
  * @fencing: invalidations between fence and finish (the gate)
  * @wq: finish waits here for @readers; readers wait for @fencing
+ * @fin: finish-pass slots of the invalidations in flight
+ * @fin_busy: bit i set while @fin[i] is handed out
+ * @inv_start_tick: @omm->inv_clock at the last start pass
+ * @inv_finish_tick: @omm->inv_clock at the last finish pass
  * @mm_node: entry in @omm->umems or @omm->implicit
  * @kmem: kernel memory used (children included for a parent)
  * @stats: counters (a parent also sums its children)
@@ -186,6 +215,10 @@ struct odp_umem {
 	atomic_t readers;
 	atomic_t fencing;
 	wait_queue_head_t wq;
+	struct odp_inv_finish fin[ODP_INV_FINISH_SLOTS];
+	unsigned long fin_busy;
+	u64 inv_start_tick;
+	u64 inv_finish_tick;
 	struct list_head mm_node;
 	atomic64_t kmem;
 	struct odp_counters stats;
@@ -221,9 +254,9 @@ void odp_pt_drop(struct odp_umem *umem, unsigned long idx, bool free_chunk);
 extern const struct mmu_interval_notifier_ops odp_umem_mni_ops;
 bool odp_inv_start(struct mmu_interval_notifier *mni,
 		   const struct mmu_notifier_range *range,
-		   unsigned long cur_seq);
-bool odp_inv_finish(struct mmu_interval_notifier *mni,
-		    const struct mmu_notifier_range *range);
+		   unsigned long cur_seq,
+		   struct mmu_interval_notifier_finish **finish);
+void odp_inv_finish(struct mmu_interval_notifier_finish *finish);
 int odp_read_enter(struct odp_umem *umem);
 void odp_read_gate_wait(struct odp_umem *umem);
 void odp_read_exit(struct odp_umem *umem);

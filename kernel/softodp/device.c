@@ -327,7 +327,8 @@ int sodp_dev_add(const char *name, struct net_device *ndev)
 	 * no hand-off to another CPU per packet burst, which measured about
 	 * 1.4x the bandwidth of an unbound queue.
 	 */
-	sdev->wq = alloc_workqueue("softodp_%s", WQ_HIGHPRI | WQ_MEM_RECLAIM, 0,
+	sdev->wq = alloc_workqueue("softodp_%s",
+				   WQ_PERCPU | WQ_HIGHPRI | WQ_MEM_RECLAIM, 0,
 				   name);
 	if (!sdev->wq) {
 		ret = -ENOMEM;

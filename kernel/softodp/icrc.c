@@ -24,21 +24,27 @@
 /* IPv6 (40) or IPv4 with options (up to 60), UDP (8), BTH (12). */
 #define ICRC_HDR_MAX	(60 + sizeof(struct udphdr) + sizeof(struct sodp_bth))
 
-static __wsum icrc_update(const void *mem, int len, __wsum crc)
+/*
+ * crc32_le() over @len bytes of @skb from @off, paged fragments and frag
+ * lists included.  (skb_checksum_ops, which did this through
+ * __skb_checksum(), is gone since 6.16; this works on every kernel.)
+ */
+static u32 icrc_skb_crc(const struct sk_buff *skb, unsigned int off,
+			unsigned int len, u32 crc)
 {
-	return (__force __wsum)crc32_le((__force u32)crc, mem, len);
-}
+	struct skb_seq_state st;
+	unsigned int done = 0, n;
+	const u8 *data;
 
-static __wsum icrc_combine(__wsum crc, __wsum crc2, int offset, int len)
-{
-	return (__force __wsum)crc32_le_combine((__force u32)crc,
-						(__force u32)crc2, len);
+	/* The reader only walks the buffer; it does not modify the skb. */
+	skb_prepare_seq_read((struct sk_buff *)skb, off, off + len, &st);
+	/* Returns 0, having cleaned up, once the range is consumed. */
+	while ((n = skb_seq_read(done, &data, &st)) != 0) {
+		crc = crc32_le(crc, data, n);
+		done += n;
+	}
+	return crc;
 }
-
-static const struct skb_checksum_ops icrc_ops = {
-	.update = icrc_update,
-	.combine = icrc_combine,
-};
 
 /* Copy the IP and UDP headers into @buf with the variant fields masked. */
 static unsigned int icrc_masked_net_headers(const struct sk_buff *skb, u8 *buf)
@@ -92,8 +98,6 @@ u32 sodp_icrc_compute(const struct sk_buff *skb, unsigned int bth_off,
 
 	crc = crc32_le(~0U, pseudo_lrh, sizeof(pseudo_lrh));
 	crc = crc32_le(crc, hdr, n);
-	crc = (__force u32)__skb_checksum(skb, bth_off + sizeof(*bth),
-					  len - sizeof(*bth),
-					  (__force __wsum)crc, &icrc_ops);
+	crc = icrc_skb_crc(skb, bth_off + sizeof(*bth), len - sizeof(*bth), crc);
 	return ~crc;
 }

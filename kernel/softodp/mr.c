@@ -20,6 +20,7 @@
 #include <linux/slab.h>
 #include <rdma/ib_umem.h>
 
+#include "softodp_compat.h"
 #include "mr.h"
 #include "../odp/odp.h"
 
@@ -589,7 +590,7 @@ static int sodp_mr_pin(struct sodp_mr *mr, u64 start, u64 length)
 	struct ib_umem *umem;
 	unsigned long n = 0;
 
-	umem = ib_umem_get(mr->ibmr.device, start, length, mr->access);
+	umem = ib_umem_get_va(mr->ibmr.device, start, length, mr->access);
 	if (IS_ERR(umem))
 		return PTR_ERR(umem);
 	mr->umem = umem;
@@ -648,9 +649,9 @@ static int sodp_mr_check_range(struct ib_device *ibdev, u64 start, u64 length,
 	return -EINVAL;
 }
 
-static struct ib_mr *sodp_reg_user_mr(struct ib_pd *ibpd, u64 start,
-				      u64 length, u64 iova, int access,
-				      struct ib_udata *udata)
+static struct ib_mr *__maybe_unused
+sodp_reg_user_mr(struct ib_pd *ibpd, u64 start, u64 length, u64 iova,
+		 int access, struct ib_udata *udata)
 {
 	struct sodp_dev *sdev = to_sdev(ibpd->device);
 	bool odp = access & IB_ACCESS_ON_DEMAND;
@@ -746,9 +747,20 @@ static int sodp_dereg_mr(struct ib_mr *ibmr, struct ib_udata *udata)
 	return 0;
 }
 
+/* reg_user_mr with a DMA handle (7.x): softodp has no DMA handles. */
+static struct ib_mr *__maybe_unused
+sodp_reg_user_mr_dmah(struct ib_pd *ibpd, u64 start, u64 length, u64 iova,
+		      int access, struct ib_dmah *dmah, struct ib_udata *udata)
+{
+	if (dmah)
+		return ERR_PTR(-EOPNOTSUPP);
+	return sodp_reg_user_mr(ibpd, start, length, iova, access, udata);
+}
+
 const struct ib_device_ops sodp_mr_ops = {
 	.get_dma_mr = sodp_get_dma_mr,
-	.reg_user_mr = sodp_reg_user_mr,
+	.reg_user_mr = SODP_REG_USER_MR_OP(sodp_reg_user_mr,
+					   sodp_reg_user_mr_dmah),
 	.dereg_mr = sodp_dereg_mr,
 	.alloc_mr = sodp_alloc_mr,
 	.map_mr_sg = sodp_map_mr_sg,

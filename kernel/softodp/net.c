@@ -34,6 +34,7 @@
 #include <net/route.h>
 #include <net/udp_tunnel.h>
 
+#include "softodp_compat.h"
 #include "net.h"
 #include "wire.h"
 
@@ -93,16 +94,16 @@ static int sodp_open_socket(struct net *net, bool v6, struct socket **sockp)
 	err = udp_sock_create(net, &cfg, sockp);
 	if (err)
 		return err;
-	setup_udp_tunnel_sock(net, *sockp, &tcfg);
+	setup_udp_tunnel_sock(net, SODP_UDP_TUNNEL_ARG(*sockp), &tcfg);
 	return 0;
 }
 
 static void sodp_close_sockets(struct sodp_netns *sn)
 {
 	if (sn->sock6)
-		udp_tunnel_sock_release(sn->sock6);
+		udp_tunnel_sock_release(SODP_UDP_TUNNEL_ARG(sn->sock6));
 	if (sn->sock4)
-		udp_tunnel_sock_release(sn->sock4);
+		udp_tunnel_sock_release(SODP_UDP_TUNNEL_ARG(sn->sock4));
 	sn->sock4 = NULL;
 	sn->sock6 = NULL;
 }

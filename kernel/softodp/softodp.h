@@ -69,6 +69,8 @@
 #include <rdma/uverbs_ioctl.h>
 #include <uapi/rdma/rdma_user_rxe.h>
 
+#include "softodp_compat.h"
+
 #include "stats.h"
 
 #include "net.h"

@@ -96,14 +96,15 @@ static int sodp_destroy_cq(struct ib_cq *ibcq, struct ib_udata *udata)
 	return 0;
 }
 
-static int sodp_resize_cq(struct ib_cq *ibcq, int cqe, struct ib_udata *udata)
+static int sodp_resize_cq(struct ib_cq *ibcq, unsigned int cqe,
+			  struct ib_udata *udata)
 {
 	struct sodp_cq *cq = to_scq(ibcq);
 	struct rxe_resize_cq_resp resp = {};
 	u32 num = cqe;
 	int ret;
 
-	ret = sodp_cq_check_size(cqe);
+	ret = cqe > INT_MAX ? -EINVAL : sodp_cq_check_size(cqe);
 	if (ret)
 		return ret;
 	if (udata && udata->outlen < sizeof(resp))
@@ -118,6 +119,13 @@ static int sodp_resize_cq(struct ib_cq *ibcq, int cqe, struct ib_udata *udata)
 	if (udata)
 		return ib_copy_to_udata(udata, &resp, sizeof(resp));
 	return 0;
+}
+
+/* resize_cq (int cqe) up to 6.12, resize_user_cq (unsigned) since 7.x. */
+static int __maybe_unused sodp_resize_cq_int(struct ib_cq *ibcq, int cqe,
+					     struct ib_udata *udata)
+{
+	return cqe < 0 ? -EINVAL : sodp_resize_cq(ibcq, cqe, udata);
 }
 
 static int sodp_req_notify_cq(struct ib_cq *ibcq, enum ib_cq_notify_flags flags)
@@ -239,8 +247,9 @@ int sodp_cq_post(struct sodp_cq *cq, const struct ib_wc *wc, bool solicited)
 const struct ib_device_ops sodp_cq_ops = {
 	.create_cq = SODP_CREATE_CQ_OP(sodp_create_cq_udata,
 				       sodp_create_cq_bundle),
+	SODP_CREATE_USER_CQ_OP(sodp_create_cq_bundle)
 	.destroy_cq = sodp_destroy_cq,
-	.resize_cq = sodp_resize_cq,
+	SODP_RESIZE_CQ_OP(sodp_resize_cq_int, sodp_resize_cq),
 	.req_notify_cq = sodp_req_notify_cq,
 	.poll_cq = sodp_poll_cq,
 

@@ -16,6 +16,8 @@
 #include <rdma/ib_cache.h>
 #include <rdma/ib_verbs.h>
 
+#include "softodp_compat.h"
+
 static char *dev = "sodp0";
 module_param(dev, charp, 0444);
 MODULE_PARM_DESC(dev, "softodp device to test");
@@ -206,9 +208,12 @@ static void kv_test_flush(struct ib_pd *pd, union ib_gid *gid, int gid_index, u6
 
 	ret = ib_modify_qp(qp, &a, IB_QP_STATE);
 	KV_CHECK(!ret, "qp_to_err", "%d", ret);
-	/* The flushed entries move with the ring. */
+	/* The flushed entries move with the ring (7.x: no kernel CQ resize). */
 	ret = ib_resize_cq(cq, 200);
-	KV_CHECK(!ret && cq->cqe >= 200, "resize_cq", "%d cqe %d", ret, cq->cqe);
+	if (!SODP_KERNEL_CQ_RESIZE && ret == -EOPNOTSUPP)
+		pr_info("softodp_kverbs: SKIP resize_cq: no ib_resize_cq() in this kernel\n");
+	else
+		KV_CHECK(!ret && cq->cqe >= 200, "resize_cq", "%d cqe %d", ret, cq->cqe);
 	n = kv_poll(cq, wc, 4);
 	ok = n == 4;
 	for (i = 0; ok && i < 4; i++)

@@ -327,6 +327,22 @@ static long odpt_kmem(struct odpt_file *f, void __user *arg)
 	return copy_to_user(arg, &k, sizeof(k)) ? -EFAULT : 0;
 }
 
+static long odpt_passes(struct odpt_file *f, void __user *arg)
+{
+	struct odpt_region *reg;
+	struct odpt_passes p;
+
+	if (copy_from_user(&p, arg, sizeof(p)))
+		return -EFAULT;
+	reg = odpt_region_get(f, p.handle);
+	if (!reg)
+		return -ENOENT;
+	p.native = odp_umem_inv_trace(reg->umem, &p.start_tick,
+				      &p.finish_tick);
+	odpt_region_put(reg);
+	return copy_to_user(arg, &p, sizeof(p)) ? -EFAULT : 0;
+}
+
 static bool odpt_check(const u64 *buf, u64 len, u32 gen)
 {
 	u64 i, words = len / sizeof(u64);
@@ -708,6 +724,8 @@ static long odpt_ioctl(struct file *file, unsigned int cmd, unsigned long a)
 		return odpt_park(f, arg);
 	case ODPT_HOG:
 		return odpt_hog(f, arg);
+	case ODPT_PASSES:
+		return odpt_passes(f, arg);
 	default:
 		return -ENOTTY;
 	}

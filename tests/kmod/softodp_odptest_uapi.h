@@ -134,6 +134,17 @@ struct odpt_hog {
 	__u64 max_bytes;
 };
 
+/*
+ * When the last invalidation passes of a region ran, on a clock that ticks
+ * once per pass on any region of the process (see odp_umem_inv_trace()).
+ */
+struct odpt_passes {
+	__u32 handle;
+	__u32 native;		/* out: 1 if the kernel runs two passes */
+	__u64 start_tick;	/* out */
+	__u64 finish_tick;	/* out */
+};
+
 #define ODPT_MAGIC		0xb7
 #define ODPT_REG		_IOWR(ODPT_MAGIC, 1, struct odpt_reg)
 #define ODPT_DEREG		_IOW(ODPT_MAGIC, 2, __u32)
@@ -149,5 +160,6 @@ struct odpt_hog {
 #define ODPT_HOLD		_IOWR(ODPT_MAGIC, 12, struct odpt_hold)
 #define ODPT_PARK		_IOWR(ODPT_MAGIC, 13, struct odpt_park)
 #define ODPT_HOG		_IOW(ODPT_MAGIC, 14, struct odpt_hog)
+#define ODPT_PASSES		_IOWR(ODPT_MAGIC, 15, struct odpt_passes)
 
 #endif /* SOFTODP_ODPTEST_UAPI_H */

@@ -25,6 +25,7 @@
 
 #include <linux/inet.h>
 
+#include "softodp_compat.h"
 #include "icrc.c"
 #include "net.c"
 #include "opcode.c"

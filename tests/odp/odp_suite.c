@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/syscall.h>
+#include <sys/utsname.h>
 #include <sys/wait.h>
 
 #include "odptest_lib.h"
@@ -812,6 +813,98 @@ static int t_two_pass_wait(void)
 	return T_PASS;
 }
 
+/* Linux 7.1 and later run interval notifiers in two passes natively. */
+static bool kernel_has_two_pass(void)
+{
+	struct utsname u;
+	int major = 0, minor = 0;
+
+	if (uname(&u) || sscanf(u.release, "%d.%d", &major, &minor) != 2)
+		return false;
+	return major > 7 || (major == 7 && minor >= 1);
+}
+
+/*
+ * One munmap over N regions of one mm: every region runs one start and one
+ * finish pass, nobody waits (no accessor), and the order of the passes
+ * shows who drives them.  Native two-pass (7.1+): every start pass before
+ * any finish pass.  Emulated (6.x): each finish right after its own start.
+ */
+static int t_two_pass_order(void)
+{
+	enum { N = 8, PAGES = 4 };
+	static const char *const ctrs[] = {"inv_start_passes", "inv_finish_passes",
+					   "inv_single_pass", "inv_waits"};
+	size_t slice = PAGES * t_page, len = N * slice;
+	uint8_t *a = map_anon(len, PROT_READ | PROT_WRITE);
+	uint64_t before[N][4], max_start = 0, min_finish = UINT64_MAX;
+	bool native = kernel_has_two_pass();
+	struct odpt_passes p[N];
+	char order[2 * N + 1];
+	int fd, h[N], i, k;
+
+	OPEN_OR_FAIL(fd);
+	CHECK(a, "mmap");
+	madvise(a, len, MADV_NOHUGEPAGE);
+	fill_pattern(a, len, 21);
+	for (i = 0; i < N; i++) {
+		h[i] = odpt_reg(fd, a + i * slice, slice, ODPT_REG_WRITE, 0);
+		CHECK(h[i] > 0, "register region %d: %s", i, strerror(-h[i]));
+		CHECK(!odpt_prefetch(fd, h[i], a + i * slice, slice, 0), "prefetch %d", i);
+		for (k = 0; k < 4; k++)
+			before[i][k] = RCTR(fd, h[i], ctrs[k]);
+	}
+	CHECK(!munmap(a, len), "munmap");
+
+	for (i = 0; i < N; i++) {
+		p[i] = (struct odpt_passes){.handle = (uint32_t)h[i]};
+		CHECK(!ioctl(fd, ODPT_PASSES, &p[i]), "ODPT_PASSES: %s", strerror(errno));
+		CHECK(p[i].native == native, "module built %s two-pass, kernel %s",
+		      p[i].native ? "native" : "emulated", native ? "has it" : "has not");
+		CHECK(RCTR(fd, h[i], "pages_mapped") == 0, "region %d still maps pages", i);
+		for (k = 0; k < 4; k++) {
+			uint64_t d = RCTR(fd, h[i], ctrs[k]) - before[i][k];
+			uint64_t want = k < 2 ? 1 : 0;
+
+			CHECK(d == want, "region %d: %s moved by %llu, want %llu", i, ctrs[k],
+			      (unsigned long long)d, (unsigned long long)want);
+		}
+		if (p[i].start_tick > max_start)
+			max_start = p[i].start_tick;
+		if (p[i].finish_tick < min_finish)
+			min_finish = p[i].finish_tick;
+	}
+	/* The mm's pass clock from the first start: S start pass, F finish pass. */
+	uint64_t base = UINT64_MAX;
+
+	for (i = 0; i < N; i++)
+		if (p[i].start_tick < base)
+			base = p[i].start_tick;
+	memset(order, '.', 2 * N);
+	order[2 * N] = 0;
+	for (i = 0; i < N; i++) {
+		if (p[i].start_tick - base < 2 * N)
+			order[p[i].start_tick - base] = 'S';
+		if (p[i].finish_tick - base < 2 * N)
+			order[p[i].finish_tick - base] = 'F';
+	}
+	printf("  %d regions, one munmap, passes in order: %s (%s)\n", N, order,
+	       native ? "native two-pass" : "emulated");
+	if (native) {
+		CHECK(max_start < min_finish,
+		      "a finish pass (tick %llu) ran before a start pass (%llu)",
+		      (unsigned long long)min_finish, (unsigned long long)max_start);
+	} else {
+		for (i = 0; i < N; i++)
+			CHECK(p[i].finish_tick == p[i].start_tick + 1,
+			      "region %d: finish at %llu, start at %llu: not back to back", i,
+			      (unsigned long long)p[i].finish_tick,
+			      (unsigned long long)p[i].start_tick);
+	}
+	close(fd);
+	return T_PASS;
+}
+
 /* R6/R7: prefetch with fault, write and no_fault snapshot. */
 static int t_prefetch(void)
 {
@@ -1431,6 +1524,7 @@ static const struct {
 	{"exit_release", t_exit_release},
 	{"exit_frees", t_exit_frees},
 	{"two_pass_wait", t_two_pass_wait},
+	{"two_pass_order", t_two_pass_order},
 	{"prefetch", t_prefetch},
 	{"implicit_basic", t_implicit_basic},
 	{"implicit_sparse", t_implicit_sparse},

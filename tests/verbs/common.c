@@ -205,10 +205,10 @@ int t_start(int argc, char **argv, const char *usage, const char *more,
 	    int (*opt_cb)(int opt, const char *arg), struct t_dev devs[2])
 {
 	const char *d0 = NULL, *d1 = NULL;
+	int opt, v6 = 0, odp_sodp_only = 0, i;
 	char optstr[64];
-	int opt, v6 = 0;
 
-	snprintf(optstr, sizeof(optstr), "d:D:m:f:6%s", more ? more : "");
+	snprintf(optstr, sizeof(optstr), "d:D:m:f:6S%s", more ? more : "");
 	while ((opt = getopt(argc, argv, optstr)) != -1) {
 		switch (opt) {
 		case 'd':
@@ -225,6 +225,9 @@ int t_start(int argc, char **argv, const char *usage, const char *more,
 			break;
 		case '6':
 			v6 = 1;
+			break;
+		case 'S':
+			odp_sodp_only = 1;
 			break;
 		default:
 			if (opt == '?' || !opt_cb || opt_cb(opt, optarg)) {
@@ -244,6 +247,10 @@ int t_start(int argc, char **argv, const char *usage, const char *more,
 			d0 ? d0 : "sodp*", d1 ? d1 : "(same)", v6 ? "IPv6" : "IPv4");
 		return 1;
 	}
+	/* -S: test softodp's ODP against a stock peer whose memory stays pinned. */
+	for (i = 0; i < 2 && odp_sodp_only; i++)
+		if (!devs[i].is_softodp)
+			devs[i].odp_ok = 0;
 	printf("# requester %s gid %d, responder %s gid %d, active MTU %d/%d, odp %d/%d\n",
 	       devs[0].name, devs[0].gid_index, devs[1].name, devs[1].gid_index,
 	       t_mtu_bytes(devs[0].active_mtu), t_mtu_bytes(devs[1].active_mtu), devs[0].odp_ok,

@@ -99,7 +99,9 @@ void t_close_dev(struct t_dev *d);
 /*
  * Parse the options every data test takes: -d DEV (default: the first
  * sodp* device), -D DEV2 (default: DEV, i.e. loopback), -m
- * pinned|odp|both, -f FILTER, -6 (IPv6 GIDs), plus the program's own
+ * pinned|odp|both, -f FILTER, -6 (IPv6 GIDs), -S (ODP memory only on
+ * softodp devices: a stock peer that reports ODP keeps pinned memory, e.g.
+ * rdma_rxe on 7.x, whose ODP WRITEs corrupt data), plus the program's own
  * options @more (getopt syntax) passed to @opt_cb (which returns nonzero
  * for a bad option).  Opens both devices and prints a "# ..." header.
  * Returns 0, or the exit status: 2 for a usage error, 1 without devices.

@@ -8,7 +8,7 @@
  * counter must grow by exactly ceil(len / mtu) per message (at least that
  * many if it retransmitted), so the MTU really cuts the packets.
  *
- * Usage: mtu [-d DEV] [-D DEV2] [-m pinned|odp|both] [-M MTU,...] [-f FILTER]
+ * Usage: mtu [-d DEV] [-D DEV2] [-m pinned|odp|both] [-M MTU,...] [-f FILTER] [-S]
  *   -d/-D as in rc (default: loopback on the first sodp* device)
  *   -M    path MTUs in bytes (default 256,512,1024,2048,4096); each must
  *         be at most the active_mtu of both ports
@@ -204,7 +204,7 @@ int main(int argc, char **argv)
 	int ret, m, active;
 
 	ret = t_start(argc, argv,
-		      "mtu [-d DEV] [-D DEV2] [-m pinned|odp|both] [-M MTU,...] [-f FILTER]",
+		      "mtu [-d DEV] [-D DEV2] [-m pinned|odp|both] [-M MTU,...] [-f FILTER] [-S]",
 		      "M:", mtu_opt, devs);
 	if (ret)
 		return ret;

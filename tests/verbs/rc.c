@@ -4,7 +4,7 @@
  * opcode with pinned and ODP memory, data checked byte for byte, and the
  * error paths with their exact completion statuses on both sides.
  *
- * Usage: rc [-d DEV] [-D DEV2] [-m pinned|odp|both] [-e] [-f FILTER] [-6]
+ * Usage: rc [-d DEV] [-D DEV2] [-m pinned|odp|both] [-e] [-f FILTER] [-6] [-S]
  *   -d DEV   requester device (default: the first sodp* device)
  *   -D DEV2  responder device (default: DEV, i.e. loopback on one device);
  *            any two devices whose RoCEv2 IPv4 GIDs reach each other
@@ -13,6 +13,7 @@
  *            ODP is used only on devices that report RC ODP support
  *   -e       skip the error-path tests (for peers with other semantics)
  *   -6       use global IPv6 RoCEv2 GIDs instead of IPv4-mapped ones
+ *   -S       ODP memory on softodp devices only; a stock peer stays pinned
  *   -f STRS  run only tests whose name contains one of the
  *            comma-separated STRS
  * Prints "PASS name" / "FAIL name: why" and "N passed, N failed"; exits 1
@@ -726,7 +727,7 @@ int main(int argc, char **argv)
 	int ret, m;
 
 	ret = t_start(argc, argv,
-		      "rc [-d DEV] [-D DEV2] [-m pinned|odp|both] [-e] [-f FILTER] [-6]", "e",
+		      "rc [-d DEV] [-D DEV2] [-m pinned|odp|both] [-e] [-f FILTER] [-6] [-S]", "e",
 		      rc_opt, devs);
 	if (ret)
 		return ret;
