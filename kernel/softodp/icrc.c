@@ -38,11 +38,16 @@ static u32 icrc_skb_crc(const struct sk_buff *skb, unsigned int off,
 
 	/* The reader only walks the buffer; it does not modify the skb. */
 	skb_prepare_seq_read((struct sk_buff *)skb, off, off + len, &st);
-	/* Returns 0, having cleaned up, once the range is consumed. */
-	while ((n = skb_seq_read(done, &data, &st)) != 0) {
+	/*
+	 * A block may run past the end of the range (the linear part holds
+	 * the ICRC too): only the range's bytes count.
+	 */
+	while (done < len && (n = skb_seq_read(done, &data, &st)) != 0) {
+		n = min(n, len - done);
 		crc = crc32_le(crc, data, n);
 		done += n;
 	}
+	skb_abort_seq_read(&st);
 	return crc;
 }
 
