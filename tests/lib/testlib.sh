@@ -4,8 +4,10 @@
 # functions named test_*; run_tests calls each one in a subshell with
 # `set -e`, prints "PASS name", "FAIL name" (with the test's output) or
 # "SKIP name: reason", and ends with the line "N passed, N failed, N skipped".
-# A test skips by calling `skip REASON`; it fails on any failing command or
-# by calling `fail MESSAGE`.  Output lines of a passing test that start
+# A test skips by calling `skip REASON` and fails by calling `fail MESSAGE`
+# or by returning non-zero.  errexit is NOT in force inside a test (bash
+# ignores `set -e` in a subshell whose status is tested), so every command
+# whose failure matters is checked: `cmd || fail "..."`.  Output lines of a passing test that start
 # with "# " (measurements, notes) are shown too.
 
 fail() { echo "FAIL: $*" >&2; exit 1; }
