@@ -2,7 +2,7 @@
 #
 # Minimal test runner for softodp's shell suites (bash).  A suite defines
 # functions named test_*; run_tests calls each one in a subshell with
-# `set -e`, prints "PASS name", "FAIL name" (with the test's output) or
+# `set -e`, prints "PASS name (N s)", "FAIL name" (with the test's output) or
 # "SKIP name: reason", and ends with the line "N passed, N failed, N skipped".
 # A test skips by calling `skip REASON` and fails by calling `fail MESSAGE`
 # or by returning non-zero.  errexit is NOT in force inside a test (bash
@@ -19,15 +19,16 @@ expect_eq() {
 }
 
 run_tests() {
-	local t rc out passed=0 failed=0 skipped=0 only=${1:-}
+	local t rc out t0 passed=0 failed=0 skipped=0 only=${1:-}
 	for t in $(declare -F | awk '{ print $3 }' | grep '^test_'); do
 		[ -z "$only" ] || [[ "$t" == *$only* ]] || continue
+		t0=$SECONDS
 		out=$( (set -e; "$t") 2>&1 ) && rc=0 || rc=$?
 		case "$rc" in
-		0) echo "PASS ${t#test_}"; passed=$((passed + 1))
+		0) echo "PASS ${t#test_} ($((SECONDS - t0)) s)"; passed=$((passed + 1))
 		   printf '%s\n' "$out" | grep '^# ' | sed 's/^/    /' || true ;;
 		77) echo "SKIP ${t#test_}: $out"; skipped=$((skipped + 1)) ;;
-		*) echo "FAIL ${t#test_} (exit $rc)"; printf '%s\n' "$out" | sed 's/^/    /'
+		*) echo "FAIL ${t#test_} (exit $rc, $((SECONDS - t0)) s)"; printf '%s\n' "$out" | sed 's/^/    /'
 		   failed=$((failed + 1)) ;;
 		esac
 	done
