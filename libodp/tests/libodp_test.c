@@ -2,7 +2,7 @@
 /*
  * libodp_test - libodp against a real device (softodp in the test VM).
  *
- * Usage: libodp_test [-d DEV] [-f FILTER] [--no-odp] [--help]
+ * Usage: libodp_test [-d DEV] [-f FILTER] [--no-odp | --explicit-only] [--help]
  *        libodp_test -d DEV --workload PAGES
  *
  * Tests (PASS/FAIL lines, "N passed, N failed"):
@@ -27,6 +27,10 @@
  * With --no-odp (a device without ODP, e.g. stock rdma_rxe): probe reports
  * no ODP, odp_reg() falls back to pinned MRs that carry data, prefetch of
  * them is a no-op, and there are no per-MR ODP counters.
+ * With --explicit-only (a device with ODP MRs of a range but no implicit
+ * MR, e.g. stock rdma_rxe of 7.x): libodp registers explicit ODP MRs that
+ * carry data, refuses an implicit-only registration, and prefetches through
+ * the path the probe found.
  *
  * --workload PAGES (for the odpstat checks of tests/vm/suites/libodp):
  * registers an explicit ODP MR of 2 x PAGES pages, RDMA-writes the first
@@ -102,26 +106,41 @@ static int post(struct t_side *s, enum ibv_wr_opcode op, void *laddr, uint32_t l
 
 /*
  * Data through handle @h (on side b): a writes a pattern into it by its
- * rkey, b reads a's buffer into it by its lkey.  0 or a reason.
+ * rkey, b reads a's buffer into it by its lkey, in messages of @chunk bytes
+ * (0: one message).  0 or a reason.
  */
-static const char *data_through(struct t_pair *p, const struct odp_mr *h, size_t len)
+static const char *data_through_by(struct t_pair *p, const struct odp_mr *h, size_t len,
+				   size_t chunk)
 {
 	uint8_t *dst = h->addr;
-	int r;
+	size_t off, n;
 
+	if (!chunk)
+		chunk = len;
 	t_fill(p->a.buf, len, 7);
-	r = post(&p->a, IBV_WR_RDMA_WRITE, p->a.buf, len, p->a.mr->lkey, (uintptr_t)dst, h->rkey);
-	if (r)
-		return "RDMA WRITE through the rkey failed";
+	for (off = 0; off < len; off += n) {
+		n = len - off < chunk ? len - off : chunk;
+		if (post(&p->a, IBV_WR_RDMA_WRITE, p->a.buf + off, n, p->a.mr->lkey,
+			 (uintptr_t)dst + off, h->rkey))
+			return "RDMA WRITE through the rkey failed";
+	}
 	if (t_diff(p->a.buf, dst, len) >= 0)
 		return "RDMA WRITE through the rkey left wrong data";
 	t_fill(p->a.buf, len, 11);
-	r = post(&p->b, IBV_WR_RDMA_READ, dst, len, h->lkey, (uintptr_t)p->a.buf, p->a.mr->rkey);
-	if (r)
-		return "RDMA READ into the lkey failed";
+	for (off = 0; off < len; off += n) {
+		n = len - off < chunk ? len - off : chunk;
+		if (post(&p->b, IBV_WR_RDMA_READ, dst + off, n, h->lkey, (uintptr_t)p->a.buf + off,
+			 p->a.mr->rkey))
+			return "RDMA READ into the lkey failed";
+	}
 	if (t_diff(p->a.buf, dst, len) >= 0)
 		return "RDMA READ into the lkey left wrong data";
 	return NULL;
+}
+
+static const char *data_through(struct t_pair *p, const struct odp_mr *h, size_t len)
+{
+	return data_through_by(p, h, len, 0);
 }
 
 /* The kernel's ODP MRs of this process with length @len (UINT64_MAX: implicit). */
@@ -811,6 +830,86 @@ out:
 	t_pair_fini(&p);
 }
 
+/* The active MTU of port 1 in bytes (1024 if it cannot be read). */
+static size_t mtu_of(struct ibv_context *ctx)
+{
+	struct ibv_port_attr a;
+
+	if (ibv_query_port(ctx, 1, &a))
+		return 1024;
+	return (size_t)128 << a.active_mtu;
+}
+
+/* ---- a third-party device with explicit ODP only ------------------------------ */
+
+/*
+ * Stock rdma_rxe of 7.x: ODP MRs of a range, no implicit MR, no softodp
+ * counters.  libodp falls back from implicit to explicit, the MR carries
+ * data, an implicit-only registration is refused, and prefetch does what
+ * the probed paths say.
+ */
+static void test_explicit_only(void)
+{
+	const char *name = "explicit_only";
+	struct odp_caps caps;
+	struct odp_mr *h = NULL, *h2 = NULL;
+	enum odp_path used;
+	struct t_pair p;
+	uint8_t *buf = NULL;
+	const char *why;
+	int err;
+
+	if (pair(&p)) {
+		t_result(0, name, "pair: %s", strerror(errno));
+		return;
+	}
+	err = odp_probe(devs[0].ctx, 0, &caps);
+	CHECK(name, !err, "odp_probe: %s", strerror(err));
+	CHECK(name, (caps.flags & ODP_CAP_EXPLICIT) && !(caps.flags & ODP_CAP_IMPLICIT),
+	      "%s: expected explicit ODP without implicit (flags 0x%x)", devs[0].name, caps.flags);
+	buf = map_pages(NPAGES);
+	CHECK(name, buf, "mmap");
+	err = odp_reg(p.b.pd, buf, NPAGES * page, ACCESS, 0, &h);
+	CHECK(name, !err && h->mode == ODP_MODE_EXPLICIT, "reg: %s mode %s", strerror(err),
+	      h ? odp_mode_str(h->mode) : "-");
+	CHECK(name, h->mr->length == (size_t)NPAGES * page, "the ODP MR is %zu bytes, not %zu",
+	      h->mr->length, (size_t)NPAGES * page);
+	/*
+	 * One packet per message (the port's active MTU): the stock rxe ODP of
+	 * 7.3 completes multi-packet WRITEs into ODP memory with the data after
+	 * the first packet wrong (README, the data-integrity finding).
+	 */
+	why = data_through_by(&p, h, NPAGES * page, mtu_of(devs[0].ctx));
+	CHECK(name, !why, "%s", why);
+	err = odp_prefetch(h, buf, NPAGES * page, ODP_PREFETCH_WRITE | ODP_PREFETCH_SYNC, &used);
+	if (caps.flags & (ODP_CAP_PREFETCH_IOCTL | ODP_CAP_PREFETCH_VERBS))
+		CHECK(name, !err && used != ODP_PATH_NONE, "prefetch: %s (path %d)", strerror(err),
+		      (int)used);
+	else
+		CHECK(name, err == EOPNOTSUPP, "prefetch without a probed path: %s", strerror(err));
+	err = odp_reg(p.b.pd, buf, NPAGES * page, ACCESS, ODP_REG_NO_EXPLICIT | ODP_REG_NO_PINNED,
+		      &h2);
+	CHECK(name, err == EOPNOTSUPP, "implicit-only registration: %s, not EOPNOTSUPP",
+	      strerror(err));
+	CHECK(name, !odp_dereg(h), "dereg");
+	h = NULL;
+	printf("# %s: explicit ODP only (flags 0x%x): libodp registers explicit ODP MRs, "
+	       "prefetch %s\n",
+	       devs[0].name, caps.flags,
+	       caps.flags & ODP_CAP_PREFETCH_IOCTL   ? "through the ioctl"
+	       : caps.flags & ODP_CAP_PREFETCH_VERBS ? "through ibv_advise_mr"
+						     : "unavailable");
+	t_pass(name);
+out:
+	if (h2)
+		odp_dereg(h2);
+	if (h)
+		odp_dereg(h);
+	if (buf)
+		munmap(buf, NPAGES * page);
+	t_pair_fini(&p);
+}
+
 /* ---- workload for the odpstat checks ------------------------------------------- */
 
 static int workload(long pages)
@@ -867,12 +966,13 @@ int main(int argc, char **argv)
 	static const struct option opts[] = {
 		{"workload", required_argument, NULL, 'w'},
 		{"no-odp", no_argument, NULL, 'n'},
+		{"explicit-only", no_argument, NULL, 'e'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
 	const char *dev = NULL;
 	long pages = 0;
-	int o, no_odp = 0;
+	int o, no_odp = 0, explicit_only = 0;
 
 	while ((o = getopt_long(argc, argv, "d:f:h", opts, NULL)) != -1) {
 		switch (o) {
@@ -892,9 +992,13 @@ int main(int argc, char **argv)
 		case 'n':
 			no_odp = 1;
 			break;
+		case 'e':
+			explicit_only = 1;
+			break;
 		case 'h':
-			printf("Usage: libodp_test [-d DEV] [-f FILTER] [--no-odp] [--workload "
-			       "PAGES]\n");
+			printf("Usage: libodp_test [-d DEV] [-f FILTER] [--no-odp | "
+			       "--explicit-only] "
+			       "[--workload PAGES]\n");
 			return 0;
 		default:
 			return 2;
@@ -912,6 +1016,11 @@ int main(int argc, char **argv)
 	if (no_odp) {
 		if (t_want("no_odp"))
 			test_no_odp();
+		return t_summary();
+	}
+	if (explicit_only) {
+		if (t_want("explicit_only"))
+			test_explicit_only();
 		return t_summary();
 	}
 	if (t_want("probe"))
