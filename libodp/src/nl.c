@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
  * RDMA netlink (NETLINK_RDMA, client NLDEV) over a plain netlink socket:
  * the device index of a name (RDMA_NLDEV_CMD_GET), the MRs of a device

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
  * odp_prefetch()/odp_advise(): advise_mr through the provider when it
  * implements ibv_advise_mr(), else through the kernel's uverbs ADVISE_MR

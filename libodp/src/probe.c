@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
  * odp_probe(): what a verbs device supports for On-Demand Paging, from
  * standard verbs (ibv_query_device_ex) and the kernel's uverbs ioctl

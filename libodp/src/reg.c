@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
  * odp_reg()/odp_dereg(): memory registration that pages instead of
  * pinning when the device can.

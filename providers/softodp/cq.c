@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
  * softodp provider: completion queues.  The kernel writes struct
  * ib_uverbs_wc elements into the mapped ring; ibv_poll_cq() and the

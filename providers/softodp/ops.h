@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0 */
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /* softodp provider: the context operations of cq.c and qp.c. */
 #ifndef SOFTODP_PROVIDER_OPS_H
 #define SOFTODP_PROVIDER_OPS_H

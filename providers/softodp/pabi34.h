@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0 */
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
  * The libibverbs private provider ABI IBVERBS_PRIVATE_34, as far as the
  * softodp provider uses it (libibverbs 44 on Debian 12 and 56.1 on Debian

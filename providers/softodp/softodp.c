@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
  * softodp libibverbs provider: device matching, context, PD, MR (with
  * advise_mr), AH, and the registration with libibverbs.  CQs are in cq.c,
