@@ -781,6 +781,24 @@ out:
 	t_pair_fini(&p);
 }
 
+/* The loopback pair and the probe of its device; 0, or the test failed. */
+static int pair_and_probe(const char *name, struct t_pair *p, struct odp_caps *caps)
+{
+	int err;
+
+	if (pair(p)) {
+		t_result(0, name, "pair: %s", strerror(errno));
+		return -1;
+	}
+	err = odp_probe(devs[0].ctx, 0, caps);
+	if (err) {
+		t_result(0, name, "odp_probe: %s", strerror(err));
+		t_pair_fini(p);
+		return -1;
+	}
+	return 0;
+}
+
 /* ---- a device without ODP ------------------------------------------------------ */
 
 static void test_no_odp(void)
@@ -795,12 +813,8 @@ static void test_no_odp(void)
 	const char *why;
 	int err;
 
-	if (pair(&p)) {
-		t_result(0, name, "pair: %s", strerror(errno));
+	if (pair_and_probe(name, &p, &caps))
 		return;
-	}
-	err = odp_probe(devs[0].ctx, 0, &caps);
-	CHECK(name, !err, "odp_probe: %s", strerror(err));
 	CHECK(name,
 	      !(caps.flags & (ODP_CAP_EXPLICIT | ODP_CAP_IMPLICIT | ODP_CAP_PREFETCH_IOCTL |
 			      ODP_CAP_PREFETCH_VERBS)),
@@ -859,12 +873,8 @@ static void test_explicit_only(void)
 	const char *why;
 	int err;
 
-	if (pair(&p)) {
-		t_result(0, name, "pair: %s", strerror(errno));
+	if (pair_and_probe(name, &p, &caps))
 		return;
-	}
-	err = odp_probe(devs[0].ctx, 0, &caps);
-	CHECK(name, !err, "odp_probe: %s", strerror(err));
 	CHECK(name, (caps.flags & ODP_CAP_EXPLICIT) && !(caps.flags & ODP_CAP_IMPLICIT),
 	      "%s: expected explicit ODP without implicit (flags 0x%x)", devs[0].name, caps.flags);
 	buf = map_pages(NPAGES);
