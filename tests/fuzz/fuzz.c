@@ -35,17 +35,17 @@
 #include "../verbs/common.h"
 #include "roce.h"
 
-#define FAKE_QPN 0xabcdefu /* the peer every victim QP talks to: nobody */
-#define V_RQ_PSN 0x7ffff0u /* victims' first expected PSN: wraps soon */
-#define V_SQ_PSN 0xfffff8u
-#define UD_QKEY 0x11223344u
-#define GSI_QKEY 0x80010000u
-#define MR_LEN (64 * 1024)
-#define PAGE 4096
-#define NAK_SEQ 0x60
-#define NAK_INV 0x61
+#define FAKE_QPN   0xabcdefu /* the peer every victim QP talks to: nobody */
+#define V_RQ_PSN   0x7ffff0u /* victims' first expected PSN: wraps soon */
+#define V_SQ_PSN   0xfffff8u
+#define UD_QKEY	   0x11223344u
+#define GSI_QKEY   0x80010000u
+#define MR_LEN	   (64 * 1024)
+#define PAGE	   4096
+#define NAK_SEQ	   0x60
+#define NAK_INV	   0x61
 #define NAK_ACCESS 0x62
-#define NAK_OP 0x63
+#define NAK_OP	   0x63
 
 static const char usage[] =
 	"fuzz [-d DEV] [-D PEER] [-n NETNS] [-i IFACE] [-c COUNT] [-s SEED] [-f FILTER]\n"
@@ -132,9 +132,9 @@ enum {
 };
 
 static const char *const cnames[C_NR] = {
-	"rx_packets",	     "rx_drop_bad_header", "rx_drop_bad_icrc",    "rx_drop_bad_pkey",
-	"rx_drop_no_qp",     "rx_drop_qp_state",   "rx_drop_queue_full", "rx_drop_bad_transport",
-	"rx_drop_bad_qkey",  "rx_drop_no_recv_wqe", "duplicate_requests",  "seq_naks_sent",
+	"rx_packets",	    "rx_drop_bad_header",  "rx_drop_bad_icrc",	 "rx_drop_bad_pkey",
+	"rx_drop_no_qp",    "rx_drop_qp_state",	   "rx_drop_queue_full", "rx_drop_bad_transport",
+	"rx_drop_bad_qkey", "rx_drop_no_recv_wqe", "duplicate_requests", "seq_naks_sent",
 };
 
 struct snap {
@@ -468,8 +468,8 @@ static void case_headers(struct ibv_qp *ud)
 	wait_delta(&s, C_RX, counted);
 	T_CHECK(since(&s, C_RX) == counted, "headers_rx", "rx_packets +%lld, want +%lld",
 		since(&s, C_RX), counted);
-	T_CHECK(since(&s, C_HDR) == hdr, "headers_bad_header", "rx_drop_bad_header +%lld, want +%lld",
-		since(&s, C_HDR), hdr);
+	T_CHECK(since(&s, C_HDR) == hdr, "headers_bad_header",
+		"rx_drop_bad_header +%lld, want +%lld", since(&s, C_HDR), hdr);
 	T_CHECK(since(&s, C_TRANSPORT) == transport, "headers_bad_transport",
 		"rx_drop_bad_transport +%lld, want +%lld", since(&s, C_TRANSPORT), transport);
 	if (!v_probe(&v, name))
@@ -505,7 +505,8 @@ static void case_pkey(void)
 	tp[2] = 0x7f;
 	send_tp(tp, n);
 	if (!expect_resp("bad_pkey_limited", OP_ACK, v.epsn, -1, NULL))
-		T_CHECK(!memcmp(mem_pin.buf, pay, sizeof(pay)), "bad_pkey_limited", "data not placed");
+		T_CHECK(!memcmp(mem_pin.buf, pay, sizeof(pay)), "bad_pkey_limited",
+			"data not placed");
 	victim_free(&v);
 }
 
@@ -530,9 +531,9 @@ static void case_icrc(void)
 	t_fill(pay, sizeof(pay), 99);
 	snap(&s);
 	for (i = 0; i < 5; i++) {
-		r_frame_build(&f, &path, tp,
-			      v_write(&v, v.epsn, (uintptr_t)dst, mem_pin.mr->rkey, pay, sizeof(pay)),
-			      1);
+		r_frame_build(
+			&f, &path, tp,
+			v_write(&v, v.epsn, (uintptr_t)dst, mem_pin.mr->rkey, pay, sizeof(pay)), 1);
 		switch (i) {
 		case 0: /* the ICRC itself */
 			f.b[f.len - 1] ^= 0x80;
@@ -561,10 +562,10 @@ static void case_icrc(void)
 	/* Masked fields changed after the ICRC was computed: still valid. */
 	r_frame_build(&f, &path, tp,
 		      v_write(&v, v.epsn, (uintptr_t)dst, mem_pin.mr->rkey, pay, sizeof(pay)), 1);
-	f.b[1] = 0x2e;		    /* TOS */
-	f.b[8] = 1;		    /* TTL */
-	r_tp(&f)[4] = 0xc0;	    /* FECN, BECN */
-	r_frame_fix_lengths(&f);    /* IP checksum */
+	f.b[1] = 0x2e;		 /* TOS */
+	f.b[8] = 1;		 /* TTL */
+	r_tp(&f)[4] = 0xc0;	 /* FECN, BECN */
+	r_frame_fix_lengths(&f); /* IP checksum */
 	r_send(&lnk, &f);
 	if (!expect_resp("bad_icrc_masked", OP_ACK, v.epsn, -1, NULL))
 		T_CHECK(!memcmp(dst, pay, sizeof(pay)), "bad_icrc_masked",
@@ -597,8 +598,8 @@ static void case_psn(void)
 	send_tp(tp, v_write(&v, (e + 3) & 0xffffff, (uintptr_t)dst, mem_pin.mr->rkey, pay, 32));
 	if (expect_resp("psn_future", OP_ACK, e, NAK_SEQ, NULL))
 		goto out;
-	send_tp(tp, v_write(&v, (e + 0x7fffff) & 0xffffff, (uintptr_t)dst, mem_pin.mr->rkey, pay,
-			    32));
+	send_tp(tp,
+		v_write(&v, (e + 0x7fffff) & 0xffffff, (uintptr_t)dst, mem_pin.mr->rkey, pay, 32));
 	if (expect_no_resp("psn_future", 300))
 		goto out;
 	T_CHECK(since(&s, C_SEQ_NAK) == 1, "psn_future", "seq_naks_sent +%lld, want +1",
@@ -625,14 +626,14 @@ out:
 
 /* ---- requests that must end the connection -------------------------------- */
 
-enum { K_MR, K_RANDOM, K_DEAD, K_OTHER_PD, K_NO_RIGHTS, K_UNMAPPED };
+enum { K_MR, K_RANDOM, K_DEAD, K_OTHER_PD, K_NO_RIGHTS, K_UNMAPPED, K_IMPLICIT };
 
 struct fcase {
 	const char *name;
 	uint8_t op;
-	int odp;       /* in mem_odp rather than mem_pin */
-	int key;       /* K_* */
-	int abs;       /* @va is absolute, else an offset into the region */
+	int odp; /* in mem_odp rather than mem_pin */
+	int key; /* K_* */
+	int abs; /* @va is absolute, else an offset into the region */
 	uint64_t va;
 	uint32_t rlen; /* RETH length (atomics: unused) */
 	uint32_t pay;  /* payload bytes */
@@ -645,7 +646,7 @@ static const struct fcase fcases[] = {
 	{"write_len_over_payload", OP_WRITE_ONLY, 0, K_MR, 0, 0, 100, 64, NAK_INV},
 	{"write_len_under_payload", OP_WRITE_ONLY, 0, K_MR, 0, 0, 64, 100, NAK_INV},
 	{"write_first_short_pmtu", OP_WRITE_FIRST, 0, K_MR, 0, 0, 4096, 64, NAK_INV},
-	{"write_only_over_pmtu", OP_WRITE_ONLY, 0, K_MR, 0, 0, 0, 0, NAK_INV}, /* mtu + 4 */
+	{"write_only_over_pmtu", OP_WRITE_ONLY, 0, K_MR, 0, 0, 0, 0, NAK_INV},	/* mtu + 4 */
 	{"send_only_over_pmtu", OP_SEND_ONLY, 0, K_MR, 0, 0, 0, 0, NAK_INV},	/* mtu + 4 */
 	{"send_middle_no_first", OP_SEND_MIDDLE, 0, K_MR, 0, 0, 0, 0, NAK_INV}, /* mtu */
 	{"write_last_no_first", OP_WRITE_LAST, 0, K_MR, 0, 0, 0, 8, NAK_INV},
@@ -673,10 +674,23 @@ static const struct fcase fcases[] = {
 	{"rkey_no_remote_rights_atomic", OP_FETCH_ADD, 0, K_NO_RIGHTS, 0, 0, 0, 0, NAK_ACCESS},
 	{"rkey_unmapped_odp", OP_WRITE_ONLY, 1, K_UNMAPPED, 0, 0, 16, 16, NAK_ACCESS},
 	{"rkey_unmapped_odp_read", OP_READ_REQ, 1, K_UNMAPPED, 0, 0, 16, 0, NAK_ACCESS},
+	/* Implicit ODP covers the process's address space, and nothing else. */
+	{"implicit_null_page", OP_WRITE_ONLY, 1, K_IMPLICIT, 1, 0x10, 16, 16, NAK_ACCESS},
+	{"implicit_wrap_2_64", OP_WRITE_ONLY, 1, K_IMPLICIT, 1, WRAP, 64, 64, NAK_ACCESS},
+	{"implicit_minus_1", OP_WRITE_ONLY, 1, K_IMPLICIT, 1, 0, 16, 16, NAK_ACCESS},
+	{"implicit_task_size", OP_WRITE_ONLY, 1, K_IMPLICIT, 1, 0x7ffffffff000ull - 8, 64, 64,
+	 NAK_ACCESS},
+	{"implicit_kernel_write", OP_WRITE_ONLY, 1, K_IMPLICIT, 1, 0xffff888000100000ull, 64, 64,
+	 NAK_ACCESS},
+	{"implicit_kernel_read", OP_READ_REQ, 1, K_IMPLICIT, 1, 0xffff888000100000ull, 64, 0,
+	 NAK_ACCESS},
+	{"implicit_kernel_atomic", OP_FETCH_ADD, 1, K_IMPLICIT, 1, 0xffffffff81000000ull, 0, 0,
+	 NAK_ACCESS},
+	{"implicit_read_wrap", OP_READ_REQ, 1, K_IMPLICIT, 1, WRAP, 4096, 0, NAK_ACCESS},
 };
 
 /* Keys that name no MR this victim may use, and their regions' bases. */
-static uint32_t key_dead, key_other_pd, key_no_rights, key_unmapped;
+static uint32_t key_dead, key_other_pd, key_no_rights, key_unmapped, key_implicit;
 static uint64_t base_dead, base_other_pd, base_no_rights, base_unmapped;
 
 static void run_fcase(const struct fcase *c)
@@ -713,12 +727,19 @@ static void run_fcase(const struct fcase *c)
 	case K_UNMAPPED:
 		rkey = key_unmapped, base = base_unmapped;
 		break;
+	case K_IMPLICIT:
+		if (!key_implicit) {
+			t_skip(c->name, "no implicit ODP");
+			return;
+		}
+		rkey = key_implicit, base = 0;
+		break;
 	}
 	va = c->abs ? (c->va ? c->va : base - 1) : base + c->va;
 	if (!c->rlen && !c->pay && (c->op == OP_WRITE_ONLY || c->op == OP_SEND_ONLY))
 		paylen = mtu + 4;
-	if (c->op == OP_SEND_MIDDLE)
-		paylen = mtu;
+	if (c->op == OP_SEND_MIDDLE || (c->op == OP_WRITE_FIRST && !c->pay))
+		paylen = mtu; /* a first or middle packet is exactly one MTU */
 	T_REQUIRE(!victim_new(&v), c->name, "victim QP: %s", strerror(errno));
 	memcpy(before_pin, mem_pin.buf, MR_LEN);
 	memcpy(before_odp, mem_odp.buf, MR_LEN);
@@ -745,8 +766,12 @@ static void case_responses(void)
 {
 	static const uint8_t syn[] = {0x00, 0x1f, 0x20, 0x3f, 0x40, 0x5f, 0x60,
 				      0x61, 0x62, 0x63, 0x64, 0x7f, 0x80, 0xff};
-	static const uint8_t ops[] = {OP_READ_RESP_FIRST, OP_READ_RESP_MIDDLE, OP_READ_RESP_LAST,
-				      OP_READ_RESP_ONLY, OP_ACK, OP_ATOMIC_ACK};
+	static const uint8_t ops[] = {OP_READ_RESP_FIRST,
+				      OP_READ_RESP_MIDDLE,
+				      OP_READ_RESP_LAST,
+				      OP_READ_RESP_ONLY,
+				      OP_ACK,
+				      OP_ATOMIC_ACK};
 	const char *name = "unsolicited_responses";
 	uint8_t *src = mem_pin.buf + 20480, *rd = mem_pin.buf + 24576, pay[1024];
 	unsigned int i, j, k;
@@ -857,7 +882,7 @@ static void case_destroyed(void)
 
 /* ---- UD QP and QP1 ----------------------------------------------------------- */
 
-#define UD_SLOT 2048
+#define UD_SLOT	 2048
 #define UD_SLOTS 32
 
 static struct gmem udmem;
@@ -877,15 +902,15 @@ static int ud_post(struct ibv_qp *qp, unsigned int slot, uint32_t len)
 
 static struct ibv_qp *ud_new(void)
 {
-	struct ibv_qp_cap cap = {.max_send_wr = 4, .max_recv_wr = 64, .max_send_sge = 1,
-				 .max_recv_sge = 1};
+	struct ibv_qp_cap cap = {
+		.max_send_wr = 4, .max_recv_wr = 64, .max_send_sge = 1, .max_recv_sge = 1};
 	struct ibv_qp_attr a = {.qp_state = IBV_QPS_INIT, .port_num = 1, .qkey = UD_QKEY};
 	struct ibv_qp *qp;
 
 	ud_cq = ibv_create_cq(devs[0].ctx, 256, NULL, NULL, 0);
 	qp = ud_cq ? t_create_qp(pd, IBV_QPT_UD, ud_cq, NULL, &cap, NULL) : NULL;
-	if (!qp || ibv_modify_qp(qp, &a, IBV_QP_STATE | IBV_QP_PKEY_INDEX | IBV_QP_PORT |
-						 IBV_QP_QKEY))
+	if (!qp ||
+	    ibv_modify_qp(qp, &a, IBV_QP_STATE | IBV_QP_PKEY_INDEX | IBV_QP_PORT | IBV_QP_QKEY))
 		return NULL;
 	a.qp_state = IBV_QPS_RTR;
 	if (ibv_modify_qp(qp, &a, IBV_QP_STATE))
@@ -933,8 +958,8 @@ static void case_ud(struct ibv_qp *ud)
 	/* A datagram longer than the receive: LOC_LEN_ERR, the QP goes on. */
 	memcpy(tail, udmem.buf + UD_SLOT + 60, sizeof(tail));
 	T_REQUIRE(!ud_post(ud, 1, 60), name, "post_recv");
-	send_tp(tp, ud_pkt(ud->qp_num, UD_QKEY, pay, 100)); /* into slot 0 */
-	send_tp(tp, ud_pkt(ud->qp_num, UD_QKEY, pay, 100)); /* into slot 1: too small */
+	send_tp(tp, ud_pkt(ud->qp_num, UD_QKEY, pay, 100));	/* into slot 0 */
+	send_tp(tp, ud_pkt(ud->qp_num, UD_QKEY, pay, 100));	/* into slot 1: too small */
 	send_tp(tp, ud_pkt(ud->qp_num, UD_QKEY, pay, mtu + 4)); /* over the MTU: dropped */
 	T_REQUIRE(!t_poll_one(ud_cq, &wc, 2000) && wc.status == IBV_WC_SUCCESS && wc.wr_id == 0 &&
 			  wc.byte_len == 140 && wc.src_qp == 0x4242,
@@ -970,10 +995,10 @@ static void case_qp1(void)
 	snap(&s);
 	for (i = 0; i < 64; i++) {
 		t_fill(mad, sizeof(mad), 100 + i);
-		mad[0] = i & 1 ? 1 : mad[0];		/* base version */
+		mad[0] = i & 1 ? 1 : mad[0];					 /* base version */
 		mad[1] = (uint8_t[]){1, 3, 4, 7, 0x81, 0x0a, 0x10, 0x2c}[i % 8]; /* class */
-		mad[2] = i & 3 ? 1 : 2;		/* class version */
-		mad[3] = (uint8_t[]){1, 2, 3, 0x81, 5, 6, 7, 0x15}[i / 8 % 8]; /* method */
+		mad[2] = i & 3 ? 1 : 2;						 /* class version */
+		mad[3] = (uint8_t[]){1, 2, 3, 0x81, 5, 6, 7, 0x15}[i / 8 % 8];	 /* method */
 		send_tp(tp, ud_pkt(1, GSI_QKEY, mad, i % 3 ? sizeof(mad) : (size_t)(i * 3)));
 	}
 	T_CHECK(wait_delta(&s, C_RX, 64) >= 64, name, "rx_packets +%lld, want +64",
@@ -1042,8 +1067,7 @@ static void check_live(void)
 	if (!t_want(name))
 		return;
 	T_REQUIRE(t_qp_state(live.a.qp) == IBV_QPS_RTS && t_qp_state(live.b.qp) == IBV_QPS_RTS,
-		  name, "live QPs not in RTS: %d %d", t_qp_state(live.a.qp),
-		  t_qp_state(live.b.qp));
+		  name, "live QPs not in RTS: %d %d", t_qp_state(live.a.qp), t_qp_state(live.b.qp));
 	t_fill(a, 32768, 21);
 	st = t_xfer(&live.a, IBV_WR_RDMA_WRITE, a, 32768, live.a.mr->lkey, (uintptr_t)b,
 		    live.b.mr->rkey, 0, 0);
@@ -1124,12 +1148,14 @@ static int classify(const uint8_t *t, size_t n, const struct qpset *qs)
 static size_t template(struct victim *v, struct ibv_qp *ud, int *to_live)
 {
 	static const uint8_t rc_ops[] = {
-		OP_SEND_FIRST,	   OP_SEND_MIDDLE,	OP_SEND_LAST,	     OP_SEND_LAST_IMM,
-		OP_SEND_ONLY,	   OP_SEND_ONLY_IMM,	OP_WRITE_FIRST,	     OP_WRITE_MIDDLE,
-		OP_WRITE_LAST,	   OP_WRITE_LAST_IMM,	OP_WRITE_ONLY,	     OP_WRITE_ONLY_IMM,
-		OP_READ_REQ,	   OP_READ_RESP_FIRST, OP_READ_RESP_MIDDLE, OP_READ_RESP_LAST,
-		OP_READ_RESP_ONLY, OP_ACK,		OP_ATOMIC_ACK,	     OP_CMP_SWAP,
-		OP_FETCH_ADD,	   OP_SEND_LAST_INV,	OP_SEND_ONLY_INV,
+		OP_SEND_FIRST,	   OP_SEND_MIDDLE,     OP_SEND_LAST,
+		OP_SEND_LAST_IMM,  OP_SEND_ONLY,       OP_SEND_ONLY_IMM,
+		OP_WRITE_FIRST,	   OP_WRITE_MIDDLE,    OP_WRITE_LAST,
+		OP_WRITE_LAST_IMM, OP_WRITE_ONLY,      OP_WRITE_ONLY_IMM,
+		OP_READ_REQ,	   OP_READ_RESP_FIRST, OP_READ_RESP_MIDDLE,
+		OP_READ_RESP_LAST, OP_READ_RESP_ONLY,  OP_ACK,
+		OP_ATOMIC_ACK,	   OP_CMP_SWAP,	       OP_FETCH_ADD,
+		OP_SEND_LAST_INV,  OP_SEND_ONLY_INV,
 	};
 	uint32_t kind = rnd() % 16, psn, paylen, qpn = v->qp->qp_num;
 	uint8_t op, pay[1024];
@@ -1268,7 +1294,12 @@ static void case_random(struct ibv_qp *ud, unsigned long count, uint64_t seed)
 		}
 		r_frame_build(&f, &path, tp, template(&v, ud, &live_tgt), 1);
 		mutate(&f);
-		/* Mostly a correct ICRC over the mutation; the live QP never gets one. */
+		/*
+		 * Mostly a correct ICRC over the mutation; the live QP never
+		 * gets one, whatever the mutation made of the destination.
+		 */
+		if ((r_get32(r_tp(&f) + 4) & 0xffffff) == live.a.qp->qp_num)
+			live_tgt = 1;
 		if (f.len >= R_IP + R_UDP + R_BTH + R_ICRC && (rnd() % 4 || live_tgt)) {
 			r_frame_fix_icrc(&f);
 			if (live_tgt)
@@ -1299,8 +1330,7 @@ static void case_random(struct ibv_qp *ud, unsigned long count, uint64_t seed)
 		t_hw_counters_settle();
 		extra = since(&s, C_RX) - counted;
 		/* The only other sender to this device is the peer's ib_mad. */
-		T_CHECK(extra >= 0 &&
-				extra <= t_hw_counter(devs[1].name, "tx_packets") - peer_tx0,
+		T_CHECK(extra >= 0 && extra <= t_hw_counter(devs[1].name, "tx_packets") - peer_tx0,
 			"random_rx", "rx_packets +%lld, want +%lld", since(&s, C_RX), counted);
 		for (c = C_HDR; c <= C_TRANSPORT; c++) {
 			if (c == C_ICRC || c == C_STATE || c == C_QFULL)
@@ -1421,6 +1451,9 @@ static int setup_mrs(void)
 			return -1;
 		key_unmapped = mr->rkey, base_unmapped = (uintptr_t)p;
 		munmap(p, PAGE);
+		mr = ibv_reg_mr(pd, NULL, SIZE_MAX, T_MR_ACCESS | IBV_ACCESS_ON_DEMAND);
+		if (mr)
+			key_implicit = mr->rkey;
 	}
 	return 0;
 }
@@ -1428,8 +1461,10 @@ static int setup_mrs(void)
 int main(int argc, char **argv)
 {
 	static const struct option lopts[] = {
-		{"count", required_argument, NULL, 'c'}, {"seed", required_argument, NULL, 's'},
-		{"filter", required_argument, NULL, 'f'}, {"help", no_argument, NULL, 'h'},
+		{"count", required_argument, NULL, 'c'},
+		{"seed", required_argument, NULL, 's'},
+		{"filter", required_argument, NULL, 'f'},
+		{"help", no_argument, NULL, 'h'},
 		{"icrc-check", required_argument, NULL, 'I'},
 		{NULL, 0, NULL, 0},
 	};

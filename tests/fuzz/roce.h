@@ -12,17 +12,17 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define R_BTH 12
-#define R_RETH 16
-#define R_ATMETH 28
-#define R_AETH 4
-#define R_ATMACK 8
-#define R_IMM 4
-#define R_IETH 4
-#define R_DETH 8
-#define R_ICRC 4
-#define R_IP 20
-#define R_UDP 8
+#define R_BTH	    12
+#define R_RETH	    16
+#define R_ATMETH    28
+#define R_AETH	    4
+#define R_ATMACK    8
+#define R_IMM	    4
+#define R_IETH	    4
+#define R_DETH	    8
+#define R_ICRC	    4
+#define R_IP	    20
+#define R_UDP	    8
 #define R_MAX_FRAME 9000
 
 enum {
