@@ -36,7 +36,7 @@
 #include "roce.h"
 
 #define FAKE_QPN   0xabcdefu /* the peer every victim QP talks to: nobody */
-#define V_RQ_PSN   0x7ffff0u /* victims' first expected PSN: wraps soon */
+#define V_RQ_PSN   0xfffffcu /* victims' first expected PSN: wraps soon */
 #define V_SQ_PSN   0xfffff8u
 #define UD_QKEY	   0x11223344u
 #define GSI_QKEY   0x80010000u
@@ -355,12 +355,12 @@ static void case_valid(void)
 	if (send_tp(tp, n) || expect_resp(name, OP_ACK, v.epsn, -1, &s))
 		goto out;
 	T_REQUIRE(!memcmp(mem_pin.buf + 100, pay, 300), name, "WRITE data differs");
-	v.epsn++;
+	v.epsn = (v.epsn + 1) & 0xffffff;
 	n = v_write(&v, v.epsn, (uintptr_t)mem_odp.buf + 5000, mem_odp.mr->rkey, pay, 300);
 	if (send_tp(tp, n) || expect_resp(name, OP_ACK, v.epsn, -1, &s))
 		goto out;
 	T_REQUIRE(!memcmp(mem_odp.buf + 5000, pay, 300), name, "ODP WRITE data differs");
-	v.epsn++;
+	v.epsn = (v.epsn + 1) & 0xffffff;
 	/* READ back what was written. */
 	n = mk(tp, OP_READ_REQ, v.qp->qp_num, v.epsn, NULL, 0);
 	set_reth(tp, (uintptr_t)mem_pin.buf + 100, mem_pin.mr->rkey, 300);
@@ -368,7 +368,7 @@ static void case_valid(void)
 		goto out;
 	T_REQUIRE(s.paylen == 300 && !memcmp(s.payload, pay, 300), name,
 		  "READ response differs (%zu bytes)", s.paylen);
-	v.epsn++;
+	v.epsn = (v.epsn + 1) & 0xffffff;
 	/* SEND into a posted receive. */
 	sge.addr = (uintptr_t)mem_pin.buf + 8192;
 	sge.length = 512;
@@ -381,14 +381,14 @@ static void case_valid(void)
 			  wc.byte_len == 77 && wc.opcode == IBV_WC_RECV,
 		  name, "receive completion %d len %u", wc.status, wc.byte_len);
 	T_REQUIRE(!memcmp(mem_pin.buf + 8192, pay, 77), name, "SEND data differs");
-	v.epsn++;
+	v.epsn = (v.epsn + 1) & 0xffffff;
 	/* FETCH_ADD returns the original value. */
 	memset(mem_pin.buf + 4096, 0, 8);
 	n = mk(tp, OP_FETCH_ADD, v.qp->qp_num, v.epsn, NULL, 0);
 	r_atmeth(tp + R_BTH, (uintptr_t)mem_pin.buf + 4096, mem_pin.mr->rkey, 5, 0);
 	if (send_tp(tp, n) || expect_resp(name, OP_ATOMIC_ACK, v.epsn, -1, &s))
 		goto out;
-	v.epsn++;
+	v.epsn = (v.epsn + 1) & 0xffffff;
 	T_REQUIRE(*(uint64_t *)(mem_pin.buf + 4096) == 5, name, "FETCH_ADD result");
 	T_CHECK(t_qp_state(v.qp) == IBV_QPS_RTS, name, "victim QP left RTS");
 out:
@@ -570,6 +570,84 @@ static void case_icrc(void)
 	if (!expect_resp("bad_icrc_masked", OP_ACK, v.epsn, -1, NULL))
 		T_CHECK(!memcmp(dst, pay, sizeof(pay)), "bad_icrc_masked",
 			"packet with changed masked fields not placed");
+out:
+	victim_free(&v);
+}
+
+/*
+ * The IP and UDP lengths against the frame: a UDP length past the IP
+ * payload and an IP length past the frame never reach the device; a UDP
+ * length that cuts the ICRC off leaves a packet whose ICRC is wrong;
+ * bytes after the IP length are not part of the packet; a packet split
+ * into IP fragments (sent out of order) arrives whole.
+ */
+static void case_lengths(void)
+{
+	const char *name = "ip_udp_lengths";
+	uint8_t pay[64], before[64];
+	uint8_t *dst = mem_pin.buf + 28672;
+	struct r_frame f, g;
+	struct victim v;
+	struct snap s;
+	size_t n, cut = 48;
+
+	if (!t_want(name))
+		return;
+	T_REQUIRE(!victim_new(&v), name, "victim QP: %s", strerror(errno));
+	memcpy(before, dst, sizeof(before));
+	t_fill(pay, sizeof(pay), 31);
+	n = v_write(&v, v.epsn, (uintptr_t)dst, mem_pin.mr->rkey, pay, sizeof(pay));
+	snap(&s);
+	/* UDP length 8 past the IP payload. */
+	r_frame_build(&f, &path, tp, n, 1);
+	f.b[R_IP + 5] += 8;
+	r_send(&lnk, &f);
+	/* IP total length 8 past the frame. */
+	r_frame_build(&f, &path, tp, n, 1);
+	f.b[3] += 8;
+	r_frame_fix_ip_csum(&f);
+	r_send(&lnk, &f);
+	/* UDP length 4 short: the last payload word stands where the ICRC was. */
+	r_frame_build(&f, &path, tp, n, 1);
+	f.b[R_IP + 5] -= 4;
+	r_send(&lnk, &f);
+	T_CHECK(wait_delta(&s, C_ICRC, 1) == 1 && since(&s, C_RX) == 1, name,
+		"icrc +%lld rx +%lld, want +1 +1", since(&s, C_ICRC), since(&s, C_RX));
+	T_CHECK(!memcmp(dst, before, sizeof(pay)), name, "a malformed WRITE was placed");
+	/* Trailing bytes after the IP length: the packet is what IP says. */
+	r_frame_build(&f, &path, tp, n, 1);
+	memset(f.b + f.len, 0xee, 16);
+	f.len += 16;
+	r_send(&lnk, &f);
+	if (expect_resp("ip_udp_lengths_trailer", OP_ACK, v.epsn, -1, NULL))
+		goto out;
+	T_CHECK(!memcmp(dst, pay, sizeof(pay)), "ip_udp_lengths_trailer",
+		"WRITE with trailing bytes not placed");
+	v.epsn = (v.epsn + 1) & 0xffffff;
+	/* Two IP fragments: the UDP datagram's first 48 bytes, then the rest. */
+	t_fill(pay, sizeof(pay), 32);
+	n = v_write(&v, v.epsn, (uintptr_t)dst, mem_pin.mr->rkey, pay, sizeof(pay));
+	r_frame_build(&f, &path, tp, n, 1);
+	g = f;
+	f.len = R_IP + cut;
+	f.b[2] = f.len >> 8;
+	f.b[3] = f.len & 0xff;
+	f.b[6] = 0x20; /* MF, offset 0 */
+	f.b[7] = 0;
+	r_frame_fix_ip_csum(&f);
+	memmove(g.b + R_IP, g.b + R_IP + cut, g.len - R_IP - cut);
+	g.len -= cut;
+	g.b[2] = g.len >> 8;
+	g.b[3] = g.len & 0xff;
+	g.b[6] = 0;
+	g.b[7] = cut / 8;
+	r_frame_fix_ip_csum(&g);
+	r_send(&lnk, &g);
+	r_send(&lnk, &f);
+	if (expect_resp("ip_udp_lengths_fragments", OP_ACK, v.epsn, -1, NULL))
+		goto out;
+	T_CHECK(!memcmp(dst, pay, sizeof(pay)), "ip_udp_lengths_fragments",
+		"fragmented WRITE not placed");
 out:
 	victim_free(&v);
 }
@@ -1450,7 +1528,13 @@ static int setup_mrs(void)
 		if (!mr)
 			return -1;
 		key_unmapped = mr->rkey, base_unmapped = (uintptr_t)p;
-		munmap(p, PAGE);
+		/*
+		 * The memory goes; a PROT_NONE mapping keeps the address
+		 * from being reused by a later mmap (an ODP region follows
+		 * whatever is mapped at its addresses).
+		 */
+		if (mmap(p, PAGE, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) != p)
+			return -1;
 		mr = ibv_reg_mr(pd, NULL, SIZE_MAX, T_MR_ACCESS | IBV_ACCESS_ON_DEMAND);
 		if (mr)
 			key_implicit = mr->rkey;
@@ -1571,6 +1655,7 @@ int main(int argc, char **argv)
 	case_headers(ud);
 	case_pkey();
 	case_icrc();
+	case_lengths();
 	case_psn();
 	for (i = 0; i < sizeof(fcases) / sizeof(fcases[0]); i++)
 		run_fcase(&fcases[i]);

@@ -165,6 +165,16 @@ static uint16_t r_ip_csum(const uint8_t *p, size_t n)
 	return (uint16_t)~sum;
 }
 
+void r_frame_fix_ip_csum(struct r_frame *f)
+{
+	uint16_t c;
+
+	f->b[10] = f->b[11] = 0;
+	c = r_ip_csum(f->b, R_IP);
+	f->b[10] = c >> 8;
+	f->b[11] = c & 0xff;
+}
+
 void r_frame_fix_lengths(struct r_frame *f)
 {
 	uint8_t *ip = f->b, *udp = f->b + R_IP;

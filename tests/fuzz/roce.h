@@ -109,6 +109,8 @@ struct r_path {
  */
 void r_frame_build(struct r_frame *f, const struct r_path *path, const uint8_t *tp, size_t n,
 		   int icrc);
+/* Recompute the IPv4 header checksum only. */
+void r_frame_fix_ip_csum(struct r_frame *f);
 /* Rewrite the IPv4 and UDP lengths and the IP checksum for f->len. */
 void r_frame_fix_lengths(struct r_frame *f);
 /* The ICRC of the transport bytes of @f up to @tp_len (masked fields as the kernel). */
