@@ -838,6 +838,49 @@ static void run_fcase(const struct fcase *c)
 	victim_free(&v);
 }
 
+/*
+ * SEND with invalidate naming a user MR (which only its owner may
+ * invalidate) or no MR: the data is placed, the receive completes in
+ * error, NAK invalid request, ERR; the MR keeps working.
+ */
+static void case_send_inv(void)
+{
+	const char *name = "send_invalidate";
+	uint8_t pay[40];
+	struct ibv_sge sge;
+	struct ibv_recv_wr wr = {.wr_id = 5, .sg_list = &sge, .num_sge = 1}, *bad;
+	struct ibv_wc wc;
+	struct victim v;
+	int k;
+	size_t n;
+
+	if (!t_want(name))
+		return;
+	t_fill(pay, sizeof(pay), 41);
+	for (k = 0; k < 2; k++) {
+		T_REQUIRE(!victim_new(&v), name, "victim QP: %s", strerror(errno));
+		sge.addr = (uintptr_t)mem_pin.buf + 32768;
+		sge.length = 256;
+		sge.lkey = mem_pin.mr->lkey;
+		T_REQUIRE(!ibv_post_recv(v.qp, &wr, &bad), name, "post_recv");
+		n = mk(tp, OP_SEND_ONLY_INV, v.qp->qp_num, v.epsn, pay, sizeof(pay));
+		r_put32(tp + R_BTH, k ? 0x00c0ffee : mem_pin.mr->rkey);
+		send_tp(tp, n);
+		if (expect_resp(name, OP_ACK, v.epsn, NAK_INV, NULL))
+			break;
+		T_REQUIRE(!t_poll_one(v.cq, &wc, 2000) && wc.status != IBV_WC_SUCCESS, name,
+			  "no error completion of the receive");
+		T_REQUIRE(wait_state(v.qp, IBV_QPS_ERR) == IBV_QPS_ERR, name, "QP not in ERR");
+		victim_free(&v);
+	}
+	victim_free(&v);
+	/* The MR named by the bad SEND still takes WRITEs. */
+	T_REQUIRE(!victim_new(&v), name, "victim QP: %s", strerror(errno));
+	if (!v_probe(&v, name))
+		t_pass(name);
+	victim_free(&v);
+}
+
 /* ---- responses nobody asked for ------------------------------------------ */
 
 static void case_responses(void)
@@ -1659,6 +1702,7 @@ int main(int argc, char **argv)
 	case_psn();
 	for (i = 0; i < sizeof(fcases) / sizeof(fcases[0]); i++)
 		run_fcase(&fcases[i]);
+	case_send_inv();
 	case_responses();
 	case_destroyed();
 	case_ud(ud);
