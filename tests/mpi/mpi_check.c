@@ -20,7 +20,7 @@
  * While the biggest user buffers of a test are live, every rank measures
  * how much its pinned and locked memory (VmPin + VmLck in /proc/self/status)
  * grew since the start of the test; rank 0 prints it.  With -P a growth of
- * half the live user buffers or more fails the test when they are 8 MiB or
+ * half the live user buffers or more fails the test when they are 32 MiB or
  * more (the 16 MiB point-to-point step): with ODP the library registers
  * user memory without pinning it.  UCX still pins its own bounce buffers,
  * at MPI_Init, at the first window (both before the baselines) and now and
@@ -137,7 +137,7 @@ static void pin_sample(size_t live)
 		pin_grew = grew;
 		pin_live = live;
 	}
-	if (no_pin && live >= (8u << 20) && grew * 1024 >= (long)(live / 2))
+	if (no_pin && live >= (32u << 20) && grew * 1024 >= (long)(live / 2))
 		note_fail("rank %d: pinned memory grew by %ld kB with %zu bytes of user buffers",
 			  rank, grew, live);
 }
@@ -434,7 +434,7 @@ static void usage(FILE *f)
 		   "default 16 MiB), collectives, one-sided put/get/accumulate and fork of a\n"
 		   "rank with registered buffers.  -P: fail when a rank's pinned and locked\n"
 		   "memory (VmPin + VmLck) grows by half its live user buffers or more\n"
-		   "(checked with 8 MiB or more live).\n");
+		   "(checked with 32 MiB or more live).\n");
 }
 
 int main(int argc, char **argv)
