@@ -667,6 +667,17 @@ sodp_reg_user_mr(struct ib_pd *ibpd, u64 start, u64 length, u64 iova,
 	mr = sodp_mr_alloc(ibpd, odp ? SODP_MR_ODP : SODP_MR_USER, access);
 	if (IS_ERR(mr))
 		return ERR_CAST(mr);
+	/*
+	 * UCX 1.13 and 1.14 release their implicit ODP MR through a call that
+	 * reads the MR's lkey as a parameter field mask, and with bit 0 set
+	 * follow a garbage pointer at exit.  Keys stay unique by their index,
+	 * so an even key byte for implicit MRs costs nothing.
+	 */
+	if (length == U64_MAX) {
+		mr->key &= ~1U;
+		mr->ibmr.lkey = mr->key;
+		mr->ibmr.rkey = mr->key;
+	}
 	mr->ibmr.device = ibpd->device;
 	mr->ibmr.pd = ibpd;
 	mr->ibmr.iova = iova;

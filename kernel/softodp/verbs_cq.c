@@ -164,6 +164,26 @@ static int sodp_poll_cq(struct ib_cq *ibcq, int num_entries, struct ib_wc *wc)
 	return n;
 }
 
+/*
+ * RoCE carries no service level, and struct ibv_wc has no field for the
+ * network header type that RoCEv2 requires a UD receive completion to
+ * report (IBTA Annex A17.4.5.1).  mlx5 puts that type into the SL of a
+ * RoCE UD receive (bits 2:0: 1 for IPv6, 2 for IPv4), and UCX up to 1.18
+ * takes it from there to find the destination GID in the GRH; report it the
+ * same way.  softodp ignores the SL of an address handle, so an AH built
+ * from such a completion behaves as one with SL 0.
+ */
+#define SODP_WC_SL_IPV6 1
+#define SODP_WC_SL_IPV4 2
+
+static u8 sodp_wc_sl(const struct ib_wc *wc)
+{
+	if (!(wc->wc_flags & IB_WC_WITH_NETWORK_HDR_TYPE))
+		return wc->sl;
+	return wc->network_hdr_type == RDMA_NETWORK_IPV4 ? SODP_WC_SL_IPV4 :
+							   SODP_WC_SL_IPV6;
+}
+
 static void sodp_wc_to_uverbs(struct ib_uverbs_wc *uwc,
 			      const struct ib_wc *wc)
 {
@@ -181,7 +201,7 @@ static void sodp_wc_to_uverbs(struct ib_uverbs_wc *uwc,
 					 IB_WC_WITH_NETWORK_HDR_TYPE);
 	uwc->pkey_index = wc->pkey_index;
 	uwc->slid = wc->slid;
-	uwc->sl = wc->sl;
+	uwc->sl = sodp_wc_sl(wc);
 	uwc->dlid_path_bits = wc->dlid_path_bits;
 	uwc->port_num = wc->port_num;
 }

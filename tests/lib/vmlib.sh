@@ -137,3 +137,30 @@ $(grep -v '^PASS' <<<"$PROG_OUT")"
 	grep '^# ' <<<"$PROG_OUT" || true
 	echo "# $prog $*: $(tail -n 1 <<<"$PROG_OUT") ($((SECONDS - t0)) s)"
 }
+
+# two_netns: softodp afresh (reset_softodp sodpa sodpb) with sodp0 on v0
+# (192.0.2.1/24) in namespace sodpa and sodp1 on its peer v1 (192.0.2.2/24)
+# in namespace sodpb, loopback up in both, both RoCEv2 GIDs in place.
+two_netns() {
+	reset_softodp sodpa sodpb
+	ip netns add sodpa
+	ip netns add sodpb
+	ip link add v0 type veth peer name v1
+	ip link set v0 netns sodpa
+	ip link set v1 netns sodpb
+	ip -n sodpa addr add 192.0.2.1/24 dev v0
+	ip -n sodpb addr add 192.0.2.2/24 dev v1
+	ip -n sodpa link set v0 up
+	ip -n sodpb link set v1 up
+	ip -n sodpa link set lo up
+	ip -n sodpb link set lo up
+	ip netns exec sodpa rdma link add sodp0 type softodp netdev v0
+	ip netns exec sodpb rdma link add sodp1 type softodp netdev v1
+	wait_gid sodp0 192.0.2.1
+	wait_gid sodp1 192.0.2.2
+}
+
+# hw_counter DEV NAME: the value of port 1's hardware counter NAME of DEV.
+hw_counter() {
+	cat "/sys/class/infiniband/$1/ports/1/hw_counters/$2"
+}

@@ -6,7 +6,9 @@
  *
  *   send_recv   messages of 0..MTU bytes, the 40-byte GRH checked byte by
  *               byte (IPv4: 20 zero bytes and the IPv4 header; IPv6: the
- *               IPv6 header), payload, length, source QP and flags
+ *               IPv6 header), payload, length, source QP and flags; on
+ *               softodp the SL holds the network header type as on mlx5
+ *               (2 IPv4, 1 IPv6)
  *   imm         SEND with immediate: the immediate data and its flag
  *   qkey        a datagram with the wrong Q_Key is dropped and counted
  *               (rx_drop_bad_qkey); a WR Q_Key with the high bit set
@@ -208,13 +210,18 @@ static int post_send(struct ud_side *s, uint64_t id, size_t off, uint32_t len, u
 	return ibv_post_send(s->qp, &wr, &bad);
 }
 
+static int is_v4_gid(const union ibv_gid *gid)
+{
+	return !memcmp(gid->raw, "\0\0\0\0\0\0\0\0\0\0\xff\xff", 12);
+}
+
 /* The GRH a receive of a datagram from @snd to @rcv must start with. */
 static int grh_ok(const uint8_t *g, const struct t_dev *snd, const struct t_dev *rcv, char *why,
 		  size_t n)
 {
 	static const uint8_t zero[20];
 
-	if (!memcmp(snd->gid.raw, "\0\0\0\0\0\0\0\0\0\0\xff\xff", 12)) {
+	if (is_v4_gid(&snd->gid)) {
 		const struct ip *ip = (const void *)(g + 20);
 
 		if (memcmp(g, zero, 20) || ip->ip_v != 4 || ip->ip_hl != 5 || ip->ip_p != 17 ||
@@ -274,6 +281,11 @@ static int one_datagram(struct ud_pair *p, const char *name, uint32_t len, int i
 	}
 	if (!grh_ok(p->rcv.buf + SLOT, &devs[0], &devs[1], why, sizeof(why))) {
 		t_result(0, name, "%u bytes: %s", len, why);
+		return -1;
+	}
+	/* softodp reports the network header type in the SL as mlx5 does. */
+	if (devs[1].is_softodp && wc.sl != (is_v4_gid(&devs[0].gid) ? 2 : 1)) {
+		t_result(0, name, "receive: sl %u, not the network header type", wc.sl);
 		return -1;
 	}
 	d = t_diff(p->rcv.buf + SLOT + GRH_LEN, p->snd.buf, len);
