@@ -40,9 +40,6 @@ const char *sodp_qp_state_name(enum ib_qp_state state)
 	return "?";
 }
 
-#define SODP_QP_ACCESS	(IB_ACCESS_LOCAL_WRITE | IB_ACCESS_REMOTE_WRITE | \
-			 IB_ACCESS_REMOTE_READ | IB_ACCESS_REMOTE_ATOMIC)
-
 static int sodp_qp_check_attr(struct sodp_qp *qp, struct ib_qp_attr *attr,
 			      int mask, struct sodp_av *av)
 {
@@ -50,9 +47,11 @@ static int sodp_qp_check_attr(struct sodp_qp *qp, struct ib_qp_attr *attr,
 		return -EINVAL;
 	if ((mask & IB_QP_PKEY_INDEX) && attr->pkey_index >= SODP_PKEY_TBL_LEN)
 		return -EINVAL;
-	if ((mask & IB_QP_ACCESS_FLAGS) &&
-	    (attr->qp_access_flags & ~SODP_QP_ACCESS))
-		return -EINVAL;
+	/*
+	 * qp_access_flags: any bits are accepted, as rdma_rxe and mlx5 do
+	 * (applications pass their MR access mask, IB_ACCESS_ON_DEMAND and
+	 * all); only the remote bits mean something to a QP (resp.c).
+	 */
 	if ((mask & IB_QP_PATH_MTU) &&
 	    (attr->path_mtu < IB_MTU_256 || attr->path_mtu > IB_MTU_4096))
 		return -EINVAL;
