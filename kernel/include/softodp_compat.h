@@ -165,8 +165,12 @@ static inline struct ib_umem *ib_umem_get_va(struct ib_device *device,
 static_assert(IB_WR_ATOMIC_WRITE == SODP_WR_ATOMIC_WRITE);
 static_assert(IB_WC_ATOMIC_WRITE == SODP_WC_ATOMIC_WRITE);
 #define SODP_DEVICE_ATOMIC_WRITE	IB_DEVICE_ATOMIC_WRITE
+#define SODP_ACCESS_FLUSH	(IB_ACCESS_FLUSH_GLOBAL | \
+				 IB_ACCESS_FLUSH_PERSISTENT)
 #else
 #define SODP_DEVICE_ATOMIC_WRITE	0
+/* IB_UVERBS_ACCESS_FLUSH_GLOBAL and _PERSISTENT (6.2+). */
+#define SODP_ACCESS_FLUSH	(3 << 8)
 #endif
 
 /*

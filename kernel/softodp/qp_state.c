@@ -40,6 +40,18 @@ const char *sodp_qp_state_name(enum ib_qp_state state)
 	return "?";
 }
 
+/*
+ * qp_access_flags: what rdma_rxe accepts - the remote rights and the MR
+ * bits applications pass along with them (IB_ACCESS_ON_DEMAND, MW_BIND,
+ * FLUSH, the optional range such as RELAXED_ORDERING); ZERO_BASED,
+ * HUGETLB and unknown bits are refused with EINVAL as rxe does.  Only the
+ * remote rights mean something to a QP (resp.c).
+ */
+#define SODP_QP_ACCESS	(IB_ACCESS_LOCAL_WRITE | IB_ACCESS_REMOTE_WRITE | \
+			 IB_ACCESS_REMOTE_READ | IB_ACCESS_REMOTE_ATOMIC | \
+			 IB_ACCESS_MW_BIND | IB_ACCESS_ON_DEMAND | \
+			 SODP_ACCESS_FLUSH | IB_ACCESS_OPTIONAL)
+
 static int sodp_qp_check_attr(struct sodp_qp *qp, struct ib_qp_attr *attr,
 			      int mask, struct sodp_av *av)
 {
@@ -47,11 +59,9 @@ static int sodp_qp_check_attr(struct sodp_qp *qp, struct ib_qp_attr *attr,
 		return -EINVAL;
 	if ((mask & IB_QP_PKEY_INDEX) && attr->pkey_index >= SODP_PKEY_TBL_LEN)
 		return -EINVAL;
-	/*
-	 * qp_access_flags: any bits are accepted, as rdma_rxe and mlx5 do
-	 * (applications pass their MR access mask, IB_ACCESS_ON_DEMAND and
-	 * all); only the remote bits mean something to a QP (resp.c).
-	 */
+	if ((mask & IB_QP_ACCESS_FLAGS) &&
+	    (attr->qp_access_flags & ~SODP_QP_ACCESS))
+		return -EINVAL;
 	if ((mask & IB_QP_PATH_MTU) &&
 	    (attr->path_mtu < IB_MTU_256 || attr->path_mtu > IB_MTU_4096))
 		return -EINVAL;

@@ -108,7 +108,8 @@ static const struct {
 	{"relaxed", T_MR_ACCESS | IBV_ACCESS_RELAXED_ORDERING},
 	{"flush", T_MR_ACCESS | (3u << 8)}, /* IB_UVERBS_ACCESS_FLUSH_GLOBAL|PERSISTENT */
 	{"atomic_write", T_MR_ACCESS | IBV_ACCESS_REMOTE_ATOMIC},
-	{"unknown_bit", T_MR_ACCESS | (1u << 28)},
+	{"optional_bit", T_MR_ACCESS | (1u << 28)},
+	{"unknown_bit", T_MR_ACCESS | (1u << 30)},
 };
 
 static void test_access_flags(void)
@@ -535,9 +536,16 @@ static void bad_recv_too_small(int odp, int uc)
 	t_post_recv(&p.b, 1, 0, 100);
 	t_fill(p.a.buf, 4000, 5);
 	st = t_xfer(&p.a, IBV_WR_SEND, p.a.buf, 4000, p.a.mr->lkey, 0, 0, 0, 0);
-	out(name, "sender=%s", wc_str(st));
+	/*
+	 * Statuses not compared: softodp follows the IBTA (receiver
+	 * LOC_LEN_ERR; RC: NAK invalid request, REM_INV_REQ_ERR at the
+	 * sender), rxe 6.12 reports LOC_QP_OP_ERR (and REM_OP_ERR).
+	 */
+	printf("NOTE %s sender=%s\n", name, wc_str(st));
+	T_CHECK(uc ? st == IBV_WC_SUCCESS : st != IBV_WC_SUCCESS, name, "sender %s", wc_str(st));
 	st = t_wait_wc(p.b.cq, &wc, 2000);
-	out(name, "receiver=%s", wc_str(st));
+	printf("NOTE %s receiver=%s\n", name, wc_str(st));
+	T_CHECK(st > IBV_WC_SUCCESS, name, "receiver %s", wc_str(st));
 	usleep(100000);
 	out(name, "states=%d/%d", t_qp_state(p.a.qp), t_qp_state(p.b.qp));
 	t_pass(name);
@@ -834,10 +842,14 @@ static void uc_drops(int odp)
 	T_CHECK(st == IBV_WC_SUCCESS && !t_wait_wc(p.b.cq, &wc, T_POLL_MS) && wc.wr_id == 10 &&
 			t_is_fill(p.b.buf + 2048, 2000, 33),
 		"uc_after_bad_rkey", "sender %s receiver %s", wc_str(st), wc_str(wc.status));
-	/* READ and atomics do not exist on UC. */
+	/*
+	 * READ and atomics do not exist on UC: softodp completes the WQE with
+	 * LOC_QP_OP_ERR (QP to ERR); rxe 6.12 only flushes it.
+	 */
 	st = t_xfer(&p.a, IBV_WR_RDMA_READ, p.a.buf, 8, p.a.mr->lkey, (uintptr_t)p.b.buf,
 		    p.b.mr->rkey, 0, 0);
-	out("uc_read", "%s", wc_str(st));
+	printf("NOTE uc_read %s\n", wc_str(st));
+	T_CHECK(st > IBV_WC_SUCCESS, "uc_read", "%s", wc_str(st));
 	t_pass(name);
 out:
 	t_pair_fini(&p);
