@@ -360,6 +360,22 @@ static int post_recv_sges(struct ibv_qp *qp, void *buf, uint32_t lkey, int nsge)
 	return ibv_post_recv(qp, &wr, &bad);
 }
 
+/* Whatever of a bare QP's objects exist, destroyed. */
+static void bare_fini(struct ibv_qp *qp, struct ibv_mr *mr, struct ibv_cq *cq, struct ibv_pd *pd,
+		      uint8_t *buf)
+{
+	if (qp)
+		ibv_destroy_qp(qp);
+	if (mr)
+		ibv_dereg_mr(mr);
+	if (cq)
+		ibv_destroy_cq(cq);
+	if (pd)
+		ibv_dealloc_pd(pd);
+	if (buf)
+		munmap(buf, 4096);
+}
+
 /* Posting to a QP in RESET, INIT and RTR; receives until the RQ is full. */
 static void bad_post_state(void)
 {
@@ -436,16 +452,7 @@ static void bad_post_state(void)
 	}
 	t_pass("bad_post_state");
 out:
-	if (qp)
-		ibv_destroy_qp(qp);
-	if (mr)
-		ibv_dereg_mr(mr);
-	if (cq)
-		ibv_destroy_cq(cq);
-	if (pd)
-		ibv_dealloc_pd(pd);
-	if (buf)
-		munmap(buf, 4096);
+	bare_fini(qp, mr, cq, pd, buf);
 }
 
 /*
@@ -506,16 +513,7 @@ static void bad_send_queue(void)
 	}
 	t_pass("bad_send_queue");
 out:
-	if (qp)
-		ibv_destroy_qp(qp);
-	if (mr)
-		ibv_dereg_mr(mr);
-	if (cq)
-		ibv_destroy_cq(cq);
-	if (pd)
-		ibv_dealloc_pd(pd);
-	if (buf)
-		munmap(buf, 4096);
+	bare_fini(qp, mr, cq, pd, buf);
 }
 
 /* A SEND longer than the receive buffer, RC and UC. */
@@ -965,6 +963,21 @@ static struct ibv_qp *create_qp_ex(struct t_side *s)
 	return ibv_create_qp_ex(s->dev->ctx, &ia);
 }
 
+/* A connected pair whose requester QP has the ibv_wr_* API; 0 or -1. */
+static int aw_pair(struct t_pair *p, const struct t_side_opts *o)
+{
+	enum ibv_mtu mtu = t_min_mtu(&devs[0], &devs[1]);
+
+	memset(p, 0, sizeof(*p));
+	if (t_side_init(&p->a, &devs[0], o) || t_side_init(&p->b, &devs[1], o))
+		return -1;
+	ibv_destroy_qp(p->a.qp);
+	p->a.qp = create_qp_ex(&p->a);
+	if (!p->a.qp || t_qp_connect(&p->a, &p->b, mtu, 7) || t_qp_connect(&p->b, &p->a, mtu, 7))
+		return -1;
+	return 0;
+}
+
 static int atomic_write(struct t_side *s, uint64_t id, uint32_t rkey, uint64_t addr,
 			const void *val, struct ibv_wc *wc)
 {
@@ -1000,15 +1013,7 @@ static void atomic_write_test(int odp)
 	}
 	printf("%s atomic_write_cap %d\n", cap && has_atomic_write(&devs[0]) ? "OUT" : "NOTE",
 	       has_atomic_write(&devs[0]));
-	memset(&p, 0, sizeof(p));
-	if (t_side_init(&p.a, &devs[0], &o) || t_side_init(&p.b, &devs[1], &o)) {
-		t_result(0, name, "setup: errno %d", errno);
-		goto out;
-	}
-	ibv_destroy_qp(p.a.qp);
-	p.a.qp = create_qp_ex(&p.a);
-	if (!p.a.qp || t_qp_connect(&p.a, &p.b, t_min_mtu(&devs[0], &devs[1]), 7) ||
-	    t_qp_connect(&p.b, &p.a, t_min_mtu(&devs[0], &devs[1]), 7)) {
+	if (aw_pair(&p, &o)) {
 		t_result(0, name, "QP with ATOMIC_WRITE: errno %d", errno);
 		goto out;
 	}
@@ -1047,15 +1052,7 @@ static void atomic_write_bad_rkey(int odp)
 
 	if (!t_want("atomic_write_bad_rkey") || !atomic_write_ok())
 		return;
-	memset(&p, 0, sizeof(p));
-	if (t_side_init(&p.a, &devs[0], &o) || t_side_init(&p.b, &devs[1], &o)) {
-		t_result(0, "atomic_write_bad_rkey", "setup: errno %d", errno);
-		goto out;
-	}
-	ibv_destroy_qp(p.a.qp);
-	p.a.qp = create_qp_ex(&p.a);
-	if (!p.a.qp || t_qp_connect(&p.a, &p.b, t_min_mtu(&devs[0], &devs[1]), 7) ||
-	    t_qp_connect(&p.b, &p.a, t_min_mtu(&devs[0], &devs[1]), 7)) {
+	if (aw_pair(&p, &o)) {
 		t_result(0, "atomic_write_bad_rkey", "setup: errno %d", errno);
 		goto out;
 	}
