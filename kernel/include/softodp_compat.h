@@ -154,6 +154,26 @@ static inline struct ib_umem *ib_umem_get_va(struct ib_device *device,
 #endif
 
 /*
+ * RDMA ATOMIC_WRITE (IBTA 1.5).  Its work request and completion opcodes
+ * are uverbs ABI (librxe of rdma-core 44 posts 15 and polls 9); ib_core
+ * names them, and the device capability bit, from 6.2 on.  6.1 has no
+ * capability bit to report, but user QPs still carry the operation.
+ */
+#define SODP_WR_ATOMIC_WRITE	15	/* IB_UVERBS_WR_ATOMIC_WRITE */
+#define SODP_WC_ATOMIC_WRITE	9	/* IB_UVERBS_WC_ATOMIC_WRITE */
+#ifdef SOFTODP_HAVE_ATOMIC_WRITE
+static_assert(IB_WR_ATOMIC_WRITE == SODP_WR_ATOMIC_WRITE);
+static_assert(IB_WC_ATOMIC_WRITE == SODP_WC_ATOMIC_WRITE);
+#define SODP_DEVICE_ATOMIC_WRITE	IB_DEVICE_ATOMIC_WRITE
+#define SODP_ACCESS_FLUSH	(IB_ACCESS_FLUSH_GLOBAL | \
+				 IB_ACCESS_FLUSH_PERSISTENT)
+#else
+#define SODP_DEVICE_ATOMIC_WRITE	0
+/* IB_UVERBS_ACCESS_FLUSH_GLOBAL and _PERSISTENT (6.2+). */
+#define SODP_ACCESS_FLUSH	(3 << 8)
+#endif
+
+/*
  * In-kernel consumers can resize a CQ with ib_resize_cq() up to 6.x; 7.x
  * dropped it (only user CQs resize, through resize_user_cq).  Here it
  * fails the way a device without resize would.

@@ -381,10 +381,11 @@ int sodp_sge_copy(struct sodp_pd *pd, const struct rxe_sge *sge, u32 num_sge,
  * sodp_mr_atomic() - execute a responder atomic on 8 bytes of a region
  * @mr: region (checked by the caller for range and IB_ACCESS_REMOTE_ATOMIC)
  * @iova: address of the operand, 8-byte aligned in the region
- * @cmp_swap: compare and swap (else fetch and add)
- * @swap_add: the swap value or the addend
+ * @op: compare and swap, fetch and add, or ATOMIC_WRITE's store
+ * @swap_add: the swap value, the addend, or the value to store (its bytes
+ *	as they came in the packet)
  * @compare: the compare value (compare and swap)
- * @orig: the operand's value before the operation
+ * @orig: the operand's value before the operation (0 for a store)
  *
  * Atomics of all QPs of the device are serialised by sodp_dev.atomic_lock
  * and also use CPU atomics, so that they are atomic with respect to each
@@ -393,8 +394,8 @@ int sodp_sge_copy(struct sodp_pd *pd, const struct rxe_sge *sge, u32 num_sge,
  * Context: may sleep (QP work item, proc_lock held).
  * Return: 0, -EINVAL (misaligned in the page), -EFAULT or -EACCES.
  */
-int sodp_mr_atomic(struct sodp_mr *mr, u64 iova, bool cmp_swap, u64 swap_add,
-		   u64 compare, u64 *orig)
+int sodp_mr_atomic(struct sodp_mr *mr, u64 iova, enum sodp_atomic_op op,
+		   u64 swap_add, u64 compare, u64 *orig)
 {
 	struct sodp_dev *sdev = to_sdev(mr->ibmr.device);
 	struct odp_iter it;
@@ -424,10 +425,14 @@ int sodp_mr_atomic(struct sodp_mr *mr, u64 iova, bool cmp_swap, u64 swap_add,
 		ret = -EINVAL;
 	} else {
 		p = kmap_local_page(page) + off;
-		if (cmp_swap)
+		*orig = 0;
+		if (op == SODP_ATOMIC_CMP_SWAP)
 			*orig = cmpxchg64((u64 *)p, compare, swap_add);
-		else
+		else if (op == SODP_ATOMIC_FETCH_ADD)
 			*orig = atomic64_fetch_add(swap_add, (atomic64_t *)p);
+		else
+			/* Visible after everything placed before it. */
+			smp_store_release((u64 *)p, swap_add);
 		kunmap_local(p);
 		ret = 0;
 	}
@@ -700,6 +705,55 @@ err:
 	return ERR_PTR(ret);
 }
 
+/* Rights that need the pages mapped for writing (ib_access_writable()). */
+#define SODP_MR_WRITABLE	(IB_ACCESS_LOCAL_WRITE | IB_ACCESS_REMOTE_WRITE | \
+				 IB_ACCESS_REMOTE_ATOMIC)
+
+/*
+ * ibv_rereg_mr.  Access and PD changes that keep the memory as it is
+ * mapped (pinned pages, the ODP region's write mode) happen in place and
+ * keep the keys: ib_core moves the PD when we return NULL.  A new
+ * translation, a switch between pinned and ODP, or write access the
+ * mapping was not made for builds a new region with new keys; ib_core
+ * then destroys the old one (its keys stay valid until then).
+ */
+static struct ib_mr *sodp_rereg_user_mr(struct ib_mr *ibmr, int flags,
+					u64 start, u64 length, u64 iova,
+					int access, struct ib_pd *ibpd,
+					struct ib_udata *udata)
+{
+	struct sodp_mr *mr = to_smr(ibmr);
+	int old = mr->access;
+
+	if (mr->type != SODP_MR_USER && mr->type != SODP_MR_ODP)
+		return ERR_PTR(-EINVAL);
+	if (flags & ~(IB_MR_REREG_TRANS | IB_MR_REREG_PD | IB_MR_REREG_ACCESS))
+		return ERR_PTR(-EOPNOTSUPP);
+	if (!(flags & IB_MR_REREG_ACCESS))
+		access = old;
+	else if (access & ~SODP_MR_ACCESS)
+		return ERR_PTR(-EOPNOTSUPP);
+	if (!(flags & IB_MR_REREG_PD) || !ibpd)
+		ibpd = ibmr->pd;
+	if (!(flags & IB_MR_REREG_TRANS) &&
+	    !((old ^ access) & IB_ACCESS_ON_DEMAND) &&
+	    ((old & SODP_MR_WRITABLE) || !(access & SODP_MR_WRITABLE))) {
+		/* Pairs with READ_ONCE() in sodp_mr_check(). */
+		WRITE_ONCE(mr->access, access);
+		sodp_mr_dbg(mr, "rereg in place: access 0x%x -> 0x%x%s\n", old,
+			    access, ibpd != ibmr->pd ? ", new PD" : "");
+		return NULL;
+	}
+	if (!(flags & IB_MR_REREG_TRANS)) {
+		start = mr->va;
+		length = ibmr->length;
+		iova = ibmr->iova;
+	}
+	sodp_mr_dbg(mr, "rereg: a new region 0x%llx+0x%llx access 0x%x\n",
+		    start, length, access);
+	return sodp_reg_user_mr(ibpd, start, length, iova, access, udata);
+}
+
 static struct ib_mr *sodp_alloc_mr(struct ib_pd *ibpd, enum ib_mr_type type,
 				   u32 max_num_sg)
 {
@@ -772,6 +826,7 @@ const struct ib_device_ops sodp_mr_ops = {
 	.get_dma_mr = sodp_get_dma_mr,
 	.reg_user_mr = SODP_REG_USER_MR_OP(sodp_reg_user_mr,
 					   sodp_reg_user_mr_dmah),
+	.rereg_user_mr = sodp_rereg_user_mr,
 	.dereg_mr = sodp_dereg_mr,
 	.alloc_mr = sodp_alloc_mr,
 	.map_mr_sg = sodp_map_mr_sg,

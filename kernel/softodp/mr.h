@@ -40,8 +40,15 @@ int sodp_mr_copy(struct sodp_mr *mr, u64 iova, void *buf, u32 len,
 		 bool to_mem);
 int sodp_sge_copy(struct sodp_pd *pd, const struct rxe_sge *sge, u32 num_sge,
 		  u32 offset, void *buf, u32 len, bool to_mem);
-int sodp_mr_atomic(struct sodp_mr *mr, u64 iova, bool cmp_swap, u64 swap_add,
-		   u64 compare, u64 *orig);
+/* What sodp_mr_atomic() does with the 8 bytes. */
+enum sodp_atomic_op {
+	SODP_ATOMIC_CMP_SWAP,
+	SODP_ATOMIC_FETCH_ADD,
+	SODP_ATOMIC_WRITE,	/* RDMA ATOMIC_WRITE: a single 8-byte store */
+};
+
+int sodp_mr_atomic(struct sodp_mr *mr, u64 iova, enum sodp_atomic_op op,
+		   u64 swap_add, u64 compare, u64 *orig);
 int sodp_mr_prefetch(struct sodp_mr *mr, u64 iova, u64 len,
 		     enum ib_uverbs_advise_mr_advice advice);
 int sodp_mr_fast_reg(struct sodp_dev *sdev, struct sodp_pd *pd,

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The opcode table (RC and UD): for each BTH opcode, what kind of packet
+ * The opcode table (RC, UC and UD): for each BTH opcode, what kind of packet
  * it is and where each extension header sits.  Receive-side parsing and
  * send-side building both work from this table only.
  */
@@ -22,6 +22,19 @@
 #define OPI_SEND(pos)	OPI_REQ(SODP_OPF_SEND | SODP_OPF_PAYLOAD | (pos))
 #define OPI_WRITE(pos)	OPI_REQ(SODP_OPF_WRITE | SODP_OPF_PAYLOAD | (pos))
 #define OPI_READ_RESP(pos)	OPI_RESP(SODP_OPF_READ | SODP_OPF_PAYLOAD | (pos))
+
+/* Entry shapes shared by RC and UC: headers after the BTH. */
+#define OPE_BTH(nm, f)		{ .name = nm, .flags = f, .hdr_len = BTH_LEN }
+#define OPE_IMM(nm, f)		{ .name = nm, .flags = f,		\
+				  .hdr_len = BTH_LEN + IMMDT_LEN,	\
+				  .off_immdt = BTH_LEN }
+#define OPE_RETH(nm, f)		{ .name = nm, .flags = f,		\
+				  .hdr_len = BTH_LEN + RETH_LEN,	\
+				  .off_reth = BTH_LEN }
+#define OPE_RETH_IMM(nm, f)	{ .name = nm, .flags = f,		\
+				  .hdr_len = BTH_LEN + RETH_LEN + IMMDT_LEN, \
+				  .off_reth = BTH_LEN,			\
+				  .off_immdt = BTH_LEN + RETH_LEN }
 
 const struct sodp_opinfo sodp_opinfo[SODP_OP_NUM] = {
 	[SODP_OP_SEND_FIRST] = {
@@ -158,6 +171,41 @@ const struct sodp_opinfo sodp_opinfo[SODP_OP_NUM] = {
 		.hdr_len = BTH_LEN + ATMETH_LEN,
 		.off_atmeth = BTH_LEN,
 	},
+	[SODP_OP_ATOMIC_WRITE] =
+		OPE_RETH("RDMA_ATOMIC_WRITE",
+			 OPI_REQ(SODP_OPF_ATOMIC_WRITE | SODP_OPF_ONLY |
+				 SODP_OPF_RETH | SODP_OPF_PAYLOAD)),
+	[SODP_OP_UC_SEND_FIRST] =
+		OPE_BTH("UC_SEND_FIRST", OPI_SEND(SODP_OPF_FIRST)),
+	[SODP_OP_UC_SEND_MIDDLE] =
+		OPE_BTH("UC_SEND_MIDDLE", OPI_SEND(SODP_OPF_MIDDLE)),
+	[SODP_OP_UC_SEND_LAST] =
+		OPE_BTH("UC_SEND_LAST", OPI_SEND(SODP_OPF_LAST)),
+	[SODP_OP_UC_SEND_LAST_IMM] =
+		OPE_IMM("UC_SEND_LAST_WITH_IMMEDIATE",
+			OPI_SEND(SODP_OPF_LAST | SODP_OPF_IMMDT)),
+	[SODP_OP_UC_SEND_ONLY] =
+		OPE_BTH("UC_SEND_ONLY", OPI_SEND(SODP_OPF_ONLY)),
+	[SODP_OP_UC_SEND_ONLY_IMM] =
+		OPE_IMM("UC_SEND_ONLY_WITH_IMMEDIATE",
+			OPI_SEND(SODP_OPF_ONLY | SODP_OPF_IMMDT)),
+	[SODP_OP_UC_WRITE_FIRST] =
+		OPE_RETH("UC_RDMA_WRITE_FIRST",
+			 OPI_WRITE(SODP_OPF_FIRST | SODP_OPF_RETH)),
+	[SODP_OP_UC_WRITE_MIDDLE] =
+		OPE_BTH("UC_RDMA_WRITE_MIDDLE", OPI_WRITE(SODP_OPF_MIDDLE)),
+	[SODP_OP_UC_WRITE_LAST] =
+		OPE_BTH("UC_RDMA_WRITE_LAST", OPI_WRITE(SODP_OPF_LAST)),
+	[SODP_OP_UC_WRITE_LAST_IMM] =
+		OPE_IMM("UC_RDMA_WRITE_LAST_WITH_IMMEDIATE",
+			OPI_WRITE(SODP_OPF_LAST | SODP_OPF_IMMDT)),
+	[SODP_OP_UC_WRITE_ONLY] =
+		OPE_RETH("UC_RDMA_WRITE_ONLY",
+			 OPI_WRITE(SODP_OPF_ONLY | SODP_OPF_RETH)),
+	[SODP_OP_UC_WRITE_ONLY_IMM] =
+		OPE_RETH_IMM("UC_RDMA_WRITE_ONLY_WITH_IMMEDIATE",
+			     OPI_WRITE(SODP_OPF_ONLY | SODP_OPF_RETH |
+				       SODP_OPF_IMMDT)),
 	[SODP_OP_UD_SEND_ONLY] = {
 		.name = "UD_SEND_ONLY",
 		.flags = OPI_SEND(SODP_OPF_ONLY | SODP_OPF_DETH),

@@ -40,8 +40,17 @@ const char *sodp_qp_state_name(enum ib_qp_state state)
 	return "?";
 }
 
+/*
+ * qp_access_flags: what rdma_rxe accepts - the remote rights and the MR
+ * bits applications pass along with them (IB_ACCESS_ON_DEMAND, MW_BIND,
+ * FLUSH, the optional range such as RELAXED_ORDERING); ZERO_BASED,
+ * HUGETLB and unknown bits are refused with EINVAL as rxe does.  Only the
+ * remote rights mean something to a QP (resp.c).
+ */
 #define SODP_QP_ACCESS	(IB_ACCESS_LOCAL_WRITE | IB_ACCESS_REMOTE_WRITE | \
-			 IB_ACCESS_REMOTE_READ | IB_ACCESS_REMOTE_ATOMIC)
+			 IB_ACCESS_REMOTE_READ | IB_ACCESS_REMOTE_ATOMIC | \
+			 IB_ACCESS_MW_BIND | IB_ACCESS_ON_DEMAND | \
+			 SODP_ACCESS_FLUSH | IB_ACCESS_OPTIONAL)
 
 static int sodp_qp_check_attr(struct sodp_qp *qp, struct ib_qp_attr *attr,
 			      int mask, struct sodp_av *av)

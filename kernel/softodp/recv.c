@@ -49,6 +49,16 @@ void sodp_qp_put(struct sodp_qp *qp)
 		complete(&qp->ref_done);
 }
 
+/* The BTH transport bits of the opcodes @qp sends and takes. */
+static u8 sodp_qp_transport(const struct sodp_qp *qp)
+{
+	if (sodp_qp_is_ud(qp))
+		return SODP_OP_TRANSPORT_UD;
+	if (sodp_qp_is_uc(qp))
+		return SODP_OP_TRANSPORT_UC;
+	return SODP_OP_TRANSPORT_RC;
+}
+
 static bool sodp_rx_check(struct sodp_dev *sdev, struct sk_buff *skb)
 {
 	struct sodp_bth *bth = sodp_pkt_bth(skb);
@@ -137,9 +147,9 @@ void sodp_rx(struct sk_buff *skb)
 		sodp_stat_inc(sdev->stats, SODP_STAT_RX_DROP_NOQP);
 		goto drop_dev;
 	}
-	/* RC opcodes for RC QPs, UD opcodes for UD and GSI QPs. */
+	/* Each QP type takes the opcodes of its own transport only. */
 	if ((sodp_pkt_bth(skb)->opcode & SODP_OP_TRANSPORT_MASK) !=
-	    (sodp_qp_is_ud(qp) ? SODP_OP_TRANSPORT_UD : SODP_OP_TRANSPORT_RC)) {
+	    sodp_qp_transport(qp)) {
 		sodp_stat_inc(sdev->stats, SODP_STAT_RX_DROP_TRANSPORT);
 		sodp_qp_put(qp);
 		goto drop_dev;

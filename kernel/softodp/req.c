@@ -14,6 +14,9 @@
  * <= req.fetch <= ring producer.  [q->index, req.send) are fully sent and
  * wait for their answer; req.send is being transmitted.
  *
+ * UC QPs use the same path with UC opcodes: no AckReq, no retransmission
+ * timer, and a WQE is done when its last packet is sent.
+ *
  * Flow control: at most SODP_MAX_UNACKED PSNs beyond the oldest
  * unacknowledged one; AckReq on the last packet of a message and every
  * SODP_ACKREQ_EVERY packets; at most max_rd_atomic READ/ATOMIC requests
@@ -51,6 +54,12 @@ static void sodp_req_copy(struct sodp_qp *qp, struct rxe_send_wqe *w,
 		s->state = SODP_SWQE_ERROR;
 		return;
 	}
+	/* UC: SEND and RDMA WRITE (with immediate), and local operations. */
+	if (sodp_qp_is_uc(qp) && !sodp_wr_is_local(s->opcode) &&
+	    s->opcode != IB_WR_SEND && s->opcode != IB_WR_SEND_WITH_IMM &&
+	    s->opcode != IB_WR_RDMA_WRITE &&
+	    s->opcode != IB_WR_RDMA_WRITE_WITH_IMM)
+		goto bad_opcode;
 	switch (s->opcode) {
 	case IB_WR_SEND:
 	case IB_WR_SEND_WITH_IMM:
@@ -62,6 +71,15 @@ static void sodp_req_copy(struct sodp_qp *qp, struct rxe_send_wqe *w,
 		s->remote_addr = READ_ONCE(w->wr.wr.rdma.remote_addr);
 		s->rkey = READ_ONCE(w->wr.wr.rdma.rkey);
 		break;
+	case SODP_WR_ATOMIC_WRITE:
+		/* The 8 bytes to store sit where inline data would. */
+		s->remote_addr = READ_ONCE(w->wr.wr.rdma.remote_addr);
+		s->rkey = READ_ONCE(w->wr.wr.rdma.rkey);
+		memcpy(&s->compare_add, w->dma.inline_data, sizeof(u64));
+		s->send_flags &= ~IB_SEND_INLINE;
+		s->length = sizeof(u64);
+		s->state = SODP_SWQE_PENDING;
+		return;
 	case IB_WR_ATOMIC_CMP_AND_SWP:
 	case IB_WR_ATOMIC_FETCH_AND_ADD:
 		s->remote_addr = READ_ONCE(w->wr.wr.atomic.remote_addr);
@@ -195,6 +213,8 @@ static u8 sodp_req_opcode(struct sodp_swqe *s, bool first, bool last)
 		return first ? SODP_OP_WRITE_ONLY : SODP_OP_WRITE_LAST;
 	case IB_WR_RDMA_READ:
 		return SODP_OP_READ_REQUEST;
+	case SODP_WR_ATOMIC_WRITE:
+		return SODP_OP_ATOMIC_WRITE;
 	case IB_WR_ATOMIC_CMP_AND_SWP:
 		return SODP_OP_CMP_SWAP;
 	default:
@@ -212,6 +232,7 @@ static int sodp_req_packet(struct sodp_qp *qp, struct sodp_swqe *s)
 	u32 mtu = sodp_qp_mtu(qp), psn = qp->req.psn;
 	u32 resid = s->length - s->sent, pay = 0;
 	bool first = !s->sent, last = true, ackreq, se;
+	bool uc = sodp_qp_is_uc(qp);
 	struct sk_buff *skb;
 	u8 opcode;
 	int ret;
@@ -224,9 +245,13 @@ static int sodp_req_packet(struct sodp_qp *qp, struct sodp_swqe *s)
 		psn = sodp_psn_add(s->first_psn, s->done / mtu);
 	}
 	opcode = sodp_req_opcode(s, first, last);
+	if (uc)
+		opcode |= SODP_OP_TRANSPORT_UC;
 	info = sodp_op_info(opcode);
-	ackreq = last || !((psn - s->first_psn + 1) % SODP_ACKREQ_EVERY) ||
-		 sodp_psn_diff(psn + 1, qp->req.una) >= SODP_MAX_UNACKED;
+	/* UC is never acknowledged. */
+	ackreq = !uc &&
+		 (last || !((psn - s->first_psn + 1) % SODP_ACKREQ_EVERY) ||
+		  sodp_psn_diff(psn + 1, qp->req.una) >= SODP_MAX_UNACKED);
 	se = last && (s->send_flags & IB_SEND_SOLICITED) &&
 	     (info->flags & (SODP_OPF_SEND | SODP_OPF_IMMDT));
 	skb = sodp_pkt_new(qp, opcode, pay, psn, ackreq, se);
@@ -260,7 +285,9 @@ static int sodp_req_packet(struct sodp_qp *qp, struct sodp_swqe *s)
 		if (info->off_ieth)
 			((struct sodp_ieth *)(hdr + info->off_ieth))->rkey =
 				cpu_to_be32(s->ex);
-		if (pay && (s->send_flags & IB_SEND_INLINE)) {
+		if (s->opcode == SODP_WR_ATOMIC_WRITE) {
+			memcpy(hdr + info->hdr_len, &s->compare_add, pay);
+		} else if (pay && (s->send_flags & IB_SEND_INLINE)) {
 			memcpy(hdr + info->hdr_len, s->inline_data + s->sent,
 			       pay);
 		} else if (pay) {
@@ -277,8 +304,12 @@ static int sodp_req_packet(struct sodp_qp *qp, struct sodp_swqe *s)
 		}
 		sodp_pkt_send(qp, skb);
 	}
-	/* A lost packet (no route, no memory) is a drop: retransmitted. */
-	sodp_qp_arm_retrans(qp, false);
+	/*
+	 * A lost packet (no route, no memory) is a drop: retransmitted (RC);
+	 * on UC it is lost like one dropped on the wire.
+	 */
+	if (!uc)
+		sodp_qp_arm_retrans(qp, false);
 	if (sodp_wr_is_rd_atomic(s->opcode)) {
 		s->sent = s->length;
 		qp->req.psn = sodp_psn_add(s->first_psn,
@@ -287,6 +318,9 @@ static int sodp_req_packet(struct sodp_qp *qp, struct sodp_swqe *s)
 	}
 	s->sent += pay;
 	qp->req.psn = sodp_psn_add(psn, 1);
+	/* UC: nothing is ever outstanding. */
+	if (uc)
+		qp->req.una = qp->req.psn;
 	return last;
 }
 
@@ -411,7 +445,9 @@ void sodp_req_run(struct sodp_qp *qp)
 			break;
 		}
 		if (ret) {
-			s->state = SODP_SWQE_SENT;
+			/* UC: a message is complete once its last packet is out. */
+			s->state = sodp_qp_is_uc(qp) ? SODP_SWQE_DONE :
+						       SODP_SWQE_SENT;
 			if (sodp_wr_is_rd_atomic(s->opcode))
 				req->rd_atomic++;
 			req->send = (req->send + 1) & mask;

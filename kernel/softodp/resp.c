@@ -18,6 +18,9 @@
  * ring at once (under srq->lock).  No WQE for a SEND or RDMA WRITE with
  * immediate: RNR NAK with min_rnr_timer.
  *
+ * UC QPs share these paths without acknowledgements, RNR or NAKs: a
+ * message that cannot be taken is dropped (sodp_resp_uc_drop()).
+ *
  * Errors: bad rkey/range/rights -> NAK remote access error; malformed or
  * unsupported requests -> NAK invalid request; a receive WQE that cannot
  * take the data -> its completion in error and NAK remote operation error
@@ -78,9 +81,29 @@ void sodp_resp_flush_ack(struct sodp_qp *qp)
 		      sodp_psn_add(qp->resp.epsn, SODP_PSN_MASK));
 }
 
-/* NAK that ends the connection: the QP goes to ERR after this work run. */
+/*
+ * UC: the message in progress is dropped, and every packet after it until
+ * one starts a new message (sodp_resp_uc_accept()).  No NAK, no error.
+ */
+static void sodp_resp_uc_drop(struct sodp_qp *qp, const char *why)
+{
+	sodp_qp_dbg(qp, "UC message dropped at PSN %u: %s\n", qp->resp.epsn,
+		    why);
+	qp->resp.uc_drop = true;
+	qp->resp.cur = 0;
+}
+
+/*
+ * NAK that ends the connection: the QP goes to ERR after this work run.
+ * UC has no NAKs: the message is dropped and the QP carries on (unless the
+ * caller already asked for ERR).
+ */
 static void sodp_resp_fatal(struct sodp_qp *qp, u8 code, u32 psn)
 {
+	if (sodp_qp_is_uc(qp)) {
+		sodp_resp_uc_drop(qp, "request error");
+		return;
+	}
 	sodp_qp_dbg(qp, "NAK %u at PSN %u\n", code, psn);
 	qp->resp.ack_pending = false;
 	sodp_resp_ack(qp, SODP_AETH_NAK | code, psn);
@@ -218,6 +241,12 @@ static int sodp_resp_need_wqe(struct sodp_qp *qp, u32 psn)
 {
 	if (!sodp_resp_get_wqe(qp))
 		return 0;
+	/* UC has no RNR: the message is dropped. */
+	if (sodp_qp_is_uc(qp)) {
+		sodp_stat_inc(sodp_qp_dev(qp)->stats, SODP_STAT_RX_DROP_NO_RWQE);
+		sodp_resp_uc_drop(qp, "no receive WQE");
+		return -EAGAIN;
+	}
 	sodp_stat_inc(sodp_qp_dev(qp)->stats, SODP_STAT_RNR_NAK_SENT);
 	qp->resp.ack_pending = false;
 	sodp_resp_ack(qp, SODP_AETH_RNR_NAK |
@@ -588,7 +617,8 @@ static int sodp_resp_atomic(struct sodp_qp *qp, struct sk_buff *skb)
 	} else {
 		ret = sodp_mr_atomic(mr, va,
 				     sodp_pkt_bth(skb)->opcode ==
-				     SODP_OP_CMP_SWAP,
+				     SODP_OP_CMP_SWAP ? SODP_ATOMIC_CMP_SWAP :
+				     SODP_ATOMIC_FETCH_ADD,
 				     be64_to_cpu(a->swap_add),
 				     be64_to_cpu(a->compare), &orig);
 		sodp_mr_put(mr);
@@ -607,6 +637,42 @@ static int sodp_resp_atomic(struct sodp_qp *qp, struct sk_buff *skb)
 	qp->resp.msn++;
 	qp->resp.ack_pending = false;
 	sodp_resp_atomic_reply(qp, pkt->psn, orig);
+	return 0;
+}
+
+/*
+ * RDMA ATOMIC_WRITE: 8 bytes stored at once, after every earlier request
+ * of the QP was placed; acknowledged like a WRITE.  A duplicate is only
+ * acknowledged again (sodp_resp_dup()), never stored twice.
+ */
+static int sodp_resp_atomic_write(struct sodp_qp *qp, struct sk_buff *skb)
+{
+	struct sodp_pkt *pkt = sodp_pkt(skb);
+	struct sodp_reth *reth = sodp_pkt_hdr(skb, pkt->info->off_reth);
+	u64 va = be64_to_cpu(reth->va), val, orig;
+	struct sodp_mr *mr;
+	int ret;
+
+	if (be32_to_cpu(reth->len) != sizeof(u64) ||
+	    pkt->paylen != sizeof(u64) || (va & 7)) {
+		sodp_resp_fatal(qp, SODP_NAK_INVALID_REQ, pkt->psn);
+		return -EINVAL;
+	}
+	mr = sodp_mr_lookup_checked(sodp_qp_dev(qp), to_spd(qp->ibqp.pd),
+				    be32_to_cpu(reth->rkey), va, sizeof(u64),
+				    IB_ACCESS_REMOTE_WRITE);
+	if (IS_ERR(mr)) {
+		sodp_resp_fatal(qp, SODP_NAK_REM_ACCESS_ERR, pkt->psn);
+		return PTR_ERR(mr);
+	}
+	memcpy(&val, sodp_pkt_payload(skb), sizeof(val));
+	ret = sodp_mr_atomic(mr, va, SODP_ATOMIC_WRITE, val, 0, &orig);
+	sodp_mr_put(mr);
+	if (ret) {
+		sodp_resp_fatal(qp, ret == -EINVAL ? SODP_NAK_INVALID_REQ :
+				SODP_NAK_REM_ACCESS_ERR, pkt->psn);
+		return ret;
+	}
 	return 0;
 }
 
@@ -664,6 +730,34 @@ static void sodp_resp_dup(struct sodp_qp *qp, struct sk_buff *skb)
 
 /* ---- entry --------------------------------------------------------------- */
 
+/*
+ * UC (IBTA 9.7.5.1.1 for UC): no duplicates and no NAKs.  A packet that is
+ * not the expected one drops the message in progress; so does every
+ * packet after a drop, until one starts a new message (FIRST or ONLY),
+ * which is taken whatever its PSN.  A receive WQE a dropped SEND had
+ * started to fill takes the next SEND from its beginning.
+ *
+ * Return: true to process the packet.
+ */
+static bool sodp_resp_uc_accept(struct sodp_qp *qp, struct sk_buff *skb,
+				s32 diff)
+{
+	struct sodp_resp *resp = &qp->resp;
+
+	if (!diff && !resp->uc_drop)
+		return true;
+	if (!(sodp_pkt(skb)->info->flags & SODP_OPF_FIRST)) {
+		if (!resp->uc_drop)
+			sodp_resp_uc_drop(qp, "PSN out of sequence");
+		return false;
+	}
+	resp->uc_drop = false;
+	resp->cur = 0;
+	resp->offset = 0;
+	resp->epsn = sodp_pkt(skb)->psn;
+	return true;
+}
+
 /**
  * sodp_resp_rx() - process one request packet
  * @qp: QP in RTR or later
@@ -683,7 +777,10 @@ void sodp_resp_rx(struct sodp_qp *qp, struct sk_buff *skb)
 	lockdep_assert_held(&qp->proc_lock);
 	if (!sodp_pkt_icrc_ok(qp, skb))
 		return;
-	if (diff > 0) {
+	if (sodp_qp_is_uc(qp)) {
+		if (!sodp_resp_uc_accept(qp, skb, diff))
+			return;
+	} else if (diff > 0) {
 		if (!resp->nak_sent) {
 			sodp_stat_inc(sodp_qp_dev(qp)->stats,
 				      SODP_STAT_SEQ_NAK_SENT);
@@ -693,8 +790,7 @@ void sodp_resp_rx(struct sodp_qp *qp, struct sk_buff *skb)
 				      resp->epsn);
 		}
 		return;
-	}
-	if (diff < 0) {
+	} else if (diff < 0) {
 		sodp_resp_dup(qp, skb);
 		return;
 	}
@@ -707,7 +803,7 @@ void sodp_resp_rx(struct sodp_qp *qp, struct sk_buff *skb)
 		sodp_resp_fatal(qp, SODP_NAK_INVALID_REQ, pkt->psn);
 		return;
 	}
-	if (info->flags & SODP_OPF_WRITE)
+	if (info->flags & (SODP_OPF_WRITE | SODP_OPF_ATOMIC_WRITE))
 		need = IB_ACCESS_REMOTE_WRITE;
 	else if (info->flags & SODP_OPF_READ)
 		need = IB_ACCESS_REMOTE_READ;
@@ -729,6 +825,8 @@ void sodp_resp_rx(struct sodp_qp *qp, struct sk_buff *skb)
 		ret = sodp_resp_write(qp, skb);
 	else if (info->flags & SODP_OPF_READ)
 		ret = sodp_resp_read(qp, skb);
+	else if (info->flags & SODP_OPF_ATOMIC_WRITE)
+		ret = sodp_resp_atomic_write(qp, skb);
 	else
 		ret = sodp_resp_atomic(qp, skb);
 	if (ret)
@@ -742,8 +840,8 @@ void sodp_resp_rx(struct sodp_qp *qp, struct sk_buff *skb)
 		resp->cur = info->flags & (SODP_OPF_SEND | SODP_OPF_WRITE);
 	}
 	resp->epsn = sodp_psn_add(resp->epsn, 1);
-	/* An ATOMIC ACK already acknowledged the atomic. */
-	if (sodp_bth_ackreq(sodp_pkt_bth(skb)) &&
+	/* An ATOMIC ACK already acknowledged the atomic; UC is never acked. */
+	if (sodp_bth_ackreq(sodp_pkt_bth(skb)) && !sodp_qp_is_uc(qp) &&
 	    !(info->flags & SODP_OPF_ATOMIC))
 		resp->ack_pending = true;
 }
@@ -764,6 +862,7 @@ void sodp_resp_init(struct sodp_qp *qp)
 	resp->msn = 0;
 	resp->cur = 0;
 	resp->nak_sent = false;
+	resp->uc_drop = false;
 	resp->ack_pending = false;
 	resp->have_wqe = false;
 	resp->res_head = 0;

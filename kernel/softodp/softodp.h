@@ -447,6 +447,8 @@ struct sodp_res {
  * @msn: message sequence number (completed messages)
  * @cur: opcode class of the multi-packet message in progress (0: none)
  * @nak_sent: a PSN sequence error NAK was sent for @epsn
+ * @uc_drop: UC: the message in progress was dropped; packets are dropped
+ *	until one starts a new message
  * @ack_pending: an acknowledgement is owed
  * @have_wqe: @rwqe holds a receive WQE being filled
  * @rwqe_from_rq: @rwqe occupies the RQ slot at the ring's consumer index
@@ -465,6 +467,7 @@ struct sodp_resp {
 	u32 msn;
 	u32 cur;
 	bool nak_sent;
+	bool uc_drop;
 	bool ack_pending;
 	bool have_wqe;
 	bool rwqe_from_rq;
@@ -480,7 +483,7 @@ struct sodp_resp {
 };
 
 /**
- * struct sodp_qp - a queue pair (RC, UD, or the GSI QP1)
+ * struct sodp_qp - a queue pair (RC, UC, UD, or the GSI QP1)
  * @ibqp: the ib_qp (allocated by ib_core)
  * @state_lock: see the locking notes at the top
  * @state: current state, written under @state_lock and read locklessly
@@ -655,6 +658,12 @@ static inline struct sodp_dev *sodp_qp_dev(struct sodp_qp *qp)
 static inline bool sodp_qp_is_ud(const struct sodp_qp *qp)
 {
 	return qp->ibqp.qp_type == IB_QPT_UD || qp->ibqp.qp_type == IB_QPT_GSI;
+}
+
+/* Unreliable connected QPs: RC's SEND and WRITE without ACKs or retries. */
+static inline bool sodp_qp_is_uc(const struct sodp_qp *qp)
+{
+	return qp->ibqp.qp_type == IB_QPT_UC;
 }
 
 /*

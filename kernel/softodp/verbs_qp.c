@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * softodp: queue pair verbs (RC, UD and the GSI QP1): create, query,
+ * softodp: queue pair verbs (RC, UC, UD and the GSI QP1): create, query,
  * destroy and post.
  * Processing happens in the QP's work item (engine.c); the state machine
  * is in qp_state.c.
@@ -87,6 +87,7 @@ static int sodp_create_qp(struct ib_qp *ibqp, struct ib_qp_init_attr *init,
 
 	switch (init->qp_type) {
 	case IB_QPT_RC:
+	case IB_QPT_UC:
 	case IB_QPT_UD:
 		break;
 	case IB_QPT_GSI:

@@ -97,11 +97,13 @@ enum sodp_nak_code {
 };
 
 /*
- * BTH opcodes: bits 7:5 select the transport (RC 0, UD 3), bits 4:0 the
- * operation.
+ * BTH opcodes: bits 7:5 select the transport (RC 0, UC 1, UD 3), bits 4:0
+ * the operation.  UC has the SEND and RDMA WRITE operations of RC, with
+ * the same operation codes.
  */
 #define SODP_OP_TRANSPORT_MASK	0xe0
 #define SODP_OP_TRANSPORT_RC	0x00
+#define SODP_OP_TRANSPORT_UC	0x20
 #define SODP_OP_TRANSPORT_UD	0x60
 
 enum sodp_opcode {
@@ -128,6 +130,19 @@ enum sodp_opcode {
 	SODP_OP_FETCH_ADD		= 0x14,
 	SODP_OP_SEND_LAST_INV		= 0x16,
 	SODP_OP_SEND_ONLY_INV		= 0x17,
+	SODP_OP_ATOMIC_WRITE		= 0x1d,	/* IBTA 1.5: RETH + 8 bytes */
+	SODP_OP_UC_SEND_FIRST		= 0x20,
+	SODP_OP_UC_SEND_MIDDLE		= 0x21,
+	SODP_OP_UC_SEND_LAST		= 0x22,
+	SODP_OP_UC_SEND_LAST_IMM	= 0x23,
+	SODP_OP_UC_SEND_ONLY		= 0x24,
+	SODP_OP_UC_SEND_ONLY_IMM	= 0x25,
+	SODP_OP_UC_WRITE_FIRST		= 0x26,
+	SODP_OP_UC_WRITE_MIDDLE		= 0x27,
+	SODP_OP_UC_WRITE_LAST		= 0x28,
+	SODP_OP_UC_WRITE_LAST_IMM	= 0x29,
+	SODP_OP_UC_WRITE_ONLY		= 0x2a,
+	SODP_OP_UC_WRITE_ONLY_IMM	= 0x2b,
 	SODP_OP_UD_SEND_ONLY		= 0x64,
 	SODP_OP_UD_SEND_ONLY_IMM	= 0x65,
 	SODP_OP_NUM			= 0x100, /* the table covers every byte */
@@ -152,6 +167,7 @@ enum sodp_opflag {
 	SODP_OPF_AETH		= BIT(14),
 	SODP_OPF_ATMACK		= BIT(15),
 	SODP_OPF_DETH		= BIT(16),
+	SODP_OPF_ATOMIC_WRITE	= BIT(17),
 	SODP_OPF_ONLY		= SODP_OPF_FIRST | SODP_OPF_LAST,
 };
 

@@ -223,6 +223,8 @@ enum ib_wc_opcode sodp_wr_to_wc_opcode(u32 opcode)
 		return IB_WC_COMP_SWAP;
 	case IB_WR_ATOMIC_FETCH_AND_ADD:
 		return IB_WC_FETCH_ADD;
+	case SODP_WR_ATOMIC_WRITE:
+		return SODP_WC_ATOMIC_WRITE;
 	case IB_WR_LOCAL_INV:
 		return IB_WC_LOCAL_INV;
 	case IB_WR_REG_MR:

@@ -290,6 +290,7 @@ PABI_CMD(get_context, ib_uverbs_get_context);
 PABI_CMD(query_port, ib_uverbs_query_port);
 PABI_CMD(alloc_pd, ib_uverbs_alloc_pd);
 PABI_CMD(reg_mr, ib_uverbs_reg_mr);
+PABI_CMD(rereg_mr, ib_uverbs_rereg_mr);
 PABI_CMD(alloc_mw, ib_uverbs_alloc_mw);
 PABI_CMD(resize_cq, ib_uverbs_resize_cq);
 PABI_CMD(create_srq, ib_uverbs_create_srq);
@@ -329,6 +330,9 @@ int ibv_cmd_dealloc_pd(struct ibv_pd *pd);
 int ibv_cmd_reg_mr(struct ibv_pd *pd, void *addr, size_t length, uint64_t hca_va, int access,
 		   struct pabi_mr *vmr, struct pabi_cmd_reg_mr *cmd, size_t cmd_size,
 		   struct ib_uverbs_reg_mr_resp *resp, size_t resp_size);
+int ibv_cmd_rereg_mr(struct pabi_mr *vmr, uint32_t flags, void *addr, size_t length,
+		     uint64_t hca_va, int access, struct ibv_pd *pd, struct pabi_cmd_rereg_mr *cmd,
+		     size_t cmd_sz, struct ib_uverbs_rereg_mr_resp *resp, size_t resp_sz);
 int ibv_cmd_dereg_mr(struct pabi_mr *vmr);
 int ibv_cmd_advise_mr(struct ibv_pd *pd, enum ibv_advise_mr_advice advice, uint32_t flags,
 		      struct ibv_sge *sg_list, uint32_t num_sge);

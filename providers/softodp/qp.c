@@ -345,6 +345,26 @@ static void sodp_wr_atomic_fetch_add(struct ibv_qp_ex *ibqp, uint32_t rkey, uint
 	sodp_wr_atomic(ibqp, IBV_WR_ATOMIC_FETCH_AND_ADD, rkey, addr, add, 0);
 }
 
+/* RDMA ATOMIC_WRITE: the 8 bytes travel in the WQE, where inline data would. */
+static void sodp_wr_atomic_write(struct ibv_qp_ex *ibqp, uint32_t rkey, uint64_t addr,
+				 const void *value)
+{
+	struct rxe_send_wqe *wqe = sodp_wr_build(ibqp, IBV_WR_ATOMIC_WRITE);
+
+	if (!wqe)
+		return;
+	if (addr & 7) {
+		ex_to_sqp(ibqp)->wr_err = EINVAL;
+		return;
+	}
+	wqe->wr.wr.rdma.remote_addr = addr;
+	wqe->wr.wr.rdma.rkey = rkey;
+	memcpy(wqe->dma.inline_data, value, 8);
+	wqe->dma.length = 8;
+	wqe->dma.resid = 8;
+	wqe->iova = addr;
+}
+
 static void sodp_wr_send(struct ibv_qp_ex *ibqp)
 {
 	sodp_wr_build(ibqp, IBV_WR_SEND);
@@ -492,10 +512,11 @@ static void sodp_wr_abort(struct ibv_qp_ex *ibqp)
 	(IBV_QP_EX_WITH_RDMA_WRITE | IBV_QP_EX_WITH_RDMA_WRITE_WITH_IMM | IBV_QP_EX_WITH_SEND |    \
 	 IBV_QP_EX_WITH_SEND_WITH_IMM | IBV_QP_EX_WITH_RDMA_READ |                                 \
 	 IBV_QP_EX_WITH_ATOMIC_CMP_AND_SWP | IBV_QP_EX_WITH_ATOMIC_FETCH_AND_ADD |                 \
-	 IBV_QP_EX_WITH_LOCAL_INV | IBV_QP_EX_WITH_SEND_WITH_INV)
+	 IBV_QP_EX_WITH_LOCAL_INV | IBV_QP_EX_WITH_SEND_WITH_INV | IBV_QP_EX_WITH_ATOMIC_WRITE)
+/* UC: SEND and RDMA WRITE, with immediate (no SEND with invalidate on UC). */
 #define SODP_UC_SEND_OPS                                                                           \
 	(IBV_QP_EX_WITH_RDMA_WRITE | IBV_QP_EX_WITH_RDMA_WRITE_WITH_IMM | IBV_QP_EX_WITH_SEND |    \
-	 IBV_QP_EX_WITH_SEND_WITH_IMM | IBV_QP_EX_WITH_SEND_WITH_INV)
+	 IBV_QP_EX_WITH_SEND_WITH_IMM)
 #define SODP_UD_SEND_OPS (IBV_QP_EX_WITH_SEND | IBV_QP_EX_WITH_SEND_WITH_IMM)
 
 static int sodp_check_qp_ex(const struct ibv_qp_init_attr_ex *attr)
@@ -539,6 +560,8 @@ static void sodp_set_wr_ops(struct sodp_qp *qp, uint64_t flags)
 		ex->wr_atomic_cmp_swp = sodp_wr_atomic_cmp_swp;
 	if (flags & IBV_QP_EX_WITH_ATOMIC_FETCH_AND_ADD)
 		ex->wr_atomic_fetch_add = sodp_wr_atomic_fetch_add;
+	if (flags & IBV_QP_EX_WITH_ATOMIC_WRITE)
+		ex->wr_atomic_write = sodp_wr_atomic_write;
 	if (flags & IBV_QP_EX_WITH_SEND)
 		ex->wr_send = sodp_wr_send;
 	if (flags & IBV_QP_EX_WITH_SEND_WITH_IMM)

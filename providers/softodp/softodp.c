@@ -131,6 +131,22 @@ static struct ibv_mr *sodp_reg_mr(struct ibv_pd *pd, void *addr, size_t len, uin
 	return &mr->ibv_mr;
 }
 
+/*
+ * ibv_rereg_mr(): the kernel keeps the keys for access and PD changes and
+ * makes a new region (new keys) for a new translation; libibverbs updates
+ * the PD and the range of the ibv_mr, the command the keys.
+ */
+static int sodp_rereg_mr(struct pabi_mr *mr, int flags, struct ibv_pd *pd, void *addr, size_t len,
+			 int access)
+{
+	struct pabi_cmd_rereg_mr cmd;
+	struct ib_uverbs_rereg_mr_resp resp;
+
+	memset(&cmd, 0, sizeof(cmd));
+	return ibv_cmd_rereg_mr(mr, flags, addr, len, (uintptr_t)addr, access, pd, &cmd,
+				sizeof(cmd), &resp, sizeof(resp));
+}
+
 static int sodp_dereg_mr(struct pabi_mr *mr)
 {
 	int ret = ibv_cmd_dereg_mr(mr);
@@ -292,6 +308,7 @@ static const struct pabi_context_ops sodp_ctx_ops = {
 	.query_qp = sodp_query_qp,
 	.query_srq = sodp_query_srq,
 	.reg_mr = sodp_reg_mr,
+	.rereg_mr = sodp_rereg_mr,
 	.req_notify_cq = ibv_cmd_req_notify_cq,
 	.resize_cq = sodp_resize_cq,
 };

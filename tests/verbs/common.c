@@ -326,7 +326,19 @@ int t_side_init(struct t_side *s, struct t_dev *d, const struct t_side_opts *o)
 		if (!s->srq)
 			return -1;
 	}
-	s->qp = t_create_rc_qp(s->pd, s->cq, s->srq, 64, sge, &s->cap);
+	if (o->uc) {
+		struct ibv_qp_cap want = {
+			.max_send_wr = 64,
+			.max_recv_wr = 64,
+			.max_send_sge = sge,
+			.max_recv_sge = sge,
+			.max_inline_data = 128,
+		};
+
+		s->qp = t_create_qp(s->pd, IBV_QPT_UC, s->cq, s->srq, &want, &s->cap);
+	} else {
+		s->qp = t_create_rc_qp(s->pd, s->cq, s->srq, 64, sge, &s->cap);
+	}
 	if (!s->qp)
 		return -1;
 	s->len = o->len;
@@ -422,12 +434,12 @@ static int connect_qp(struct ibv_qp *qp, int sgid_index, const union ibv_gid *dg
 	if (ret)
 		return ret;
 	rtr_attr(&a, sgid_index, dgid, dqpn, mtu);
-	ret = ibv_modify_qp(qp, &a, T_RTR_MASK);
+	ret = ibv_modify_qp(qp, &a, qp->qp_type == IBV_QPT_UC ? T_UC_RTR_MASK : T_RTR_MASK);
 	if (ret)
 		return ret;
 	t_rts_attr(&a, rnr_retry);
 	a.timeout = timeout;
-	return ibv_modify_qp(qp, &a, T_RTS_MASK);
+	return ibv_modify_qp(qp, &a, qp->qp_type == IBV_QPT_UC ? T_UC_RTS_MASK : T_RTS_MASK);
 }
 
 int t_connect_qp(struct ibv_qp *qp, int sgid_index, const union ibv_gid *dgid, uint32_t dqpn,
@@ -701,6 +713,51 @@ int t_advise_mr(struct ibv_pd *pd, uint32_t advice, uint32_t flags, struct ib_uv
 	cmd.attrs[3].data = (uintptr_t)sge;
 	if (ioctl(pd->context->cmd_fd, RDMA_VERBS_IOCTL, &cmd))
 		return errno;
+	return 0;
+}
+
+int t_rereg_mr(struct ibv_mr *mr, int flags, struct ibv_pd *pd, void *addr, size_t len, int access,
+	       int *raw)
+{
+	struct {
+		struct ib_uverbs_cmd_hdr hdr;
+		struct ib_uverbs_rereg_mr cmd;
+	} req;
+	struct ib_uverbs_rereg_mr_resp resp;
+	int ret;
+
+	*raw = 0;
+	errno = 0;
+	ret = ibv_rereg_mr(mr, flags, pd, addr, len, access);
+	if (!ret)
+		return 0;
+	if (errno != EOPNOTSUPP)
+		return errno ? errno : EINVAL;
+	/* The provider has no rereg_mr (librxe): the uverbs command itself. */
+	*raw = 1;
+	memset(&req, 0, sizeof(req));
+	memset(&resp, 0, sizeof(resp));
+	req.hdr.command = IB_USER_VERBS_CMD_REREG_MR;
+	req.hdr.in_words = sizeof(req) / 4;
+	req.hdr.out_words = sizeof(resp) / 4;
+	req.cmd.response = (uintptr_t)&resp;
+	req.cmd.mr_handle = mr->handle;
+	req.cmd.flags = flags;
+	req.cmd.start = (uintptr_t)addr;
+	req.cmd.length = len;
+	req.cmd.hca_va = (uintptr_t)addr;
+	req.cmd.pd_handle = (flags & IBV_REREG_MR_CHANGE_PD) ? pd->handle : 0;
+	req.cmd.access_flags = access;
+	if (write(mr->context->cmd_fd, &req, sizeof(req)) != (ssize_t)sizeof(req))
+		return errno;
+	mr->lkey = resp.lkey;
+	mr->rkey = resp.rkey;
+	if (flags & IBV_REREG_MR_CHANGE_PD)
+		mr->pd = pd;
+	if (flags & IBV_REREG_MR_CHANGE_TRANSLATION) {
+		mr->addr = addr;
+		mr->length = len;
+	}
 	return 0;
 }
 

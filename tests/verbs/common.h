@@ -34,6 +34,9 @@
 	(IBV_QP_STATE | IBV_QP_SQ_PSN | IBV_QP_TIMEOUT | IBV_QP_RETRY_CNT | IBV_QP_RNR_RETRY |     \
 	 IBV_QP_MAX_QP_RD_ATOMIC)
 #define T_INIT_MASK (IBV_QP_STATE | IBV_QP_PKEY_INDEX | IBV_QP_PORT | IBV_QP_ACCESS_FLAGS)
+/* UC QPs: no responder resources, RNR, ACK timeout or retries. */
+#define T_UC_RTR_MASK (IBV_QP_STATE | IBV_QP_AV | IBV_QP_PATH_MTU | IBV_QP_DEST_QPN | IBV_QP_RQ_PSN)
+#define T_UC_RTS_MASK (IBV_QP_STATE | IBV_QP_SQ_PSN)
 
 /* ---- reporting ---------------------------------------------------------- */
 
@@ -150,6 +153,7 @@ struct t_side_opts {
 	uint32_t max_sge;  /* send/recv SGEs (0: 4) */
 	struct ibv_pd *pd; /* use this PD (kept by t_side_fini); NULL: a new one */
 	uint8_t timeout;   /* local ACK timeout of the QP (0: 14, about 67 ms) */
+	int uc;		   /* an unreliable connected QP instead of RC */
 };
 
 int t_side_init(struct t_side *s, struct t_dev *d, const struct t_side_opts *o);
@@ -179,7 +183,7 @@ void t_rtr_attr(struct ibv_qp_attr *a, const struct t_dev *self, const struct t_
 void t_rts_attr(struct ibv_qp_attr *a, int rnr_retry);
 /*
  * RESET -> INIT -> RTR -> RTS towards @peer with path MTU @mtu (and the
- * local ACK timeout of @s's options).
+ * local ACK timeout of @s's options); RC or UC, as the QP is.
  */
 int t_qp_connect(struct t_side *s, struct t_side *peer, enum ibv_mtu mtu, int rnr_retry);
 /*
@@ -280,6 +284,15 @@ int t_xfer(struct t_side *s, enum ibv_wr_opcode op, void *local, uint32_t len, u
  */
 int t_advise_mr(struct ibv_pd *pd, uint32_t advice, uint32_t flags, struct ib_uverbs_sge *sge,
 		unsigned int n);
+/*
+ * ibv_rereg_mr(), or where the provider has no rereg_mr (the stock librxe
+ * of rdma-core 44 answers EOPNOTSUPP without asking the kernel) the
+ * uverbs REREG_MR command written to the context's command fd, with @mr's
+ * keys, PD and range updated as libibverbs would (*@raw set).  0 or an
+ * errno.
+ */
+int t_rereg_mr(struct ibv_mr *mr, int flags, struct ibv_pd *pd, void *addr, size_t len, int access,
+	       int *raw);
 /* The same for the one range @addr/@len of the MR with @lkey. */
 int t_advise(struct ibv_pd *pd, uint32_t advice, uint32_t flags, void *addr, size_t len,
 	     uint32_t lkey);

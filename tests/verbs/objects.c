@@ -375,10 +375,14 @@ static void test_qp_misc(struct ibv_context *ctx, struct ibv_pd *pd)
 	T_CHECK(qp && qp->qp_type == IBV_QPT_UD, "ud_qp_created", "errno %d", errno);
 	if (qp)
 		T_CHECK(!ibv_destroy_qp(qp), "ud_qp_destroyed", "errno %d", errno);
-	/* UC is not supported (yet): refused cleanly. */
 	qp = t_create_qp(pd, IBV_QPT_UC, cq, NULL, &cap, NULL);
-	T_CHECK(!qp && (errno == EOPNOTSUPP || errno == EINVAL), "uc_qp_rejected", "qp %p errno %d",
-		(void *)qp, errno);
+	T_CHECK(qp && qp->qp_type == IBV_QPT_UC, "uc_qp_created", "errno %d", errno);
+	if (qp)
+		T_CHECK(!ibv_destroy_qp(qp), "uc_qp_destroyed", "errno %d", errno);
+	/* RAW_PACKET is not a RoCE transport: refused as rdma_rxe does. */
+	qp = t_create_qp(pd, IBV_QPT_RAW_PACKET, cq, NULL, &cap, NULL);
+	T_CHECK(!qp && errno == EOPNOTSUPP, "raw_packet_qp_rejected", "qp %p errno %d", (void *)qp,
+		errno);
 	if (qp)
 		ibv_destroy_qp(qp);
 
