@@ -1611,6 +1611,7 @@ int main(int argc, char **argv)
 	int opt, seeded = 0;
 	unsigned int i;
 
+	opterr = 0;
 	while ((opt = getopt_long(argc, argv, "d:D:n:i:c:s:f:h", lopts, NULL)) != -1) {
 		switch (opt) {
 		case 'd':
@@ -1644,17 +1645,18 @@ int main(int argc, char **argv)
 			t_set_filter(optarg);
 			break;
 		case 'h':
-			printf("usage: %s\n", usage);
+			printf("Usage: %s\n", usage);
 			return 0;
 		case 'I':
 			return icrc_check(optarg);
 		default:
-			fprintf(stderr, "usage: %s\n", usage);
+			fprintf(stderr, "fuzz: unknown option '%s' (see --help)\n",
+				argv[optind - 1]);
 			return T_EXIT_USAGE;
 		}
 	}
 	if (optind < argc) {
-		fprintf(stderr, "fuzz: unexpected argument '%s'\nusage: %s\n", argv[optind], usage);
+		fprintf(stderr, "fuzz: unexpected argument '%s' (see --help)\n", argv[optind]);
 		return T_EXIT_USAGE;
 	}
 	if (!seeded)
