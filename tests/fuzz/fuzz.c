@@ -1266,7 +1266,8 @@ static int classify(const uint8_t *t, size_t n, const struct qpset *qs)
 			break;
 	if (i == qs->n)
 		return C_NOQP;
-	if (((t[0] & 0xe0) == 0x60) != qs->ud[i])
+	/* Each QP takes its own transport's opcodes (RC 0x00, UC 0x20, UD 0x60). */
+	if ((t[0] & 0xe0) != (qs->ud[i] ? 0x60 : 0x00))
 		return C_TRANSPORT;
 	return C_RX;
 }

@@ -49,6 +49,8 @@ enum {
 	OP_FETCH_ADD = 0x14,
 	OP_SEND_LAST_INV = 0x16,
 	OP_SEND_ONLY_INV = 0x17,
+	OP_ATOMIC_WRITE = 0x1d,
+	OP_UC = 0x20, /* UC opcodes: the RC ones of SEND and WRITE + 0x20 */
 	OP_UD_SEND_ONLY = 0x64,
 	OP_UD_SEND_ONLY_IMM = 0x65,
 };
