@@ -4,7 +4,8 @@
  * moves in or out of a region.
  *
  * Keys are (index << 8) | key byte, with the index allocated from the
- * device's MR xarray and the byte rotating per device; lkey == rkey.
+ * device's MR xarray and the byte rotating per device (even for implicit
+ * ODP regions, see sodp_mr_alloc()); lkey == rkey.
  * Pinned user regions keep a page array built from their ib_umem; ODP
  * regions are registered with the ODP core (kernel/odp/odp.h).  This file
  * is the only user of the ODP core's registration, fault and access API:
@@ -32,6 +33,12 @@
 			 IB_ACCESS_ON_DEMAND | IB_ACCESS_RELAXED_ORDERING | \
 			 IB_ACCESS_HUGETLB)
 
+/* Implicit ODP: the whole address space, registered as start 0, SIZE_MAX. */
+static bool sodp_range_is_implicit(u64 start, u64 length)
+{
+	return !start && length == U64_MAX;
+}
+
 /* ---- ODP core adapter ------------------------------------------------- */
 
 static int sodp_odp_register(struct sodp_mr *mr, u64 start, u64 length)
@@ -46,8 +53,7 @@ static int sodp_odp_register(struct sodp_mr *mr, u64 start, u64 length)
 	omm = odp_mm_get(current->mm);
 	if (IS_ERR(omm))
 		return PTR_ERR(omm);
-	/* Implicit ODP: the whole address space (start 0, length U64_MAX). */
-	if (!start && length == U64_MAX)
+	if (sodp_range_is_implicit(start, length))
 		umem = odp_umem_alloc_implicit(omm, access);
 	else
 		umem = odp_umem_alloc(omm, start, length, access, PAGE_SHIFT);
@@ -65,8 +71,15 @@ static void sodp_odp_unregister(struct sodp_mr *mr)
 
 /* ---- keys ------------------------------------------------------------- */
 
+/*
+ * A region with a fresh index and key.  @even_key clears bit 0 of the key
+ * byte: UCX 1.13 and 1.14 release their implicit ODP region through a call
+ * that reads the region's lkey as a parameter field mask and, with bit 0
+ * set, follow a garbage pointer at exit.  Keys stay unique by their index,
+ * so the lost key bit costs nothing.
+ */
 static struct sodp_mr *sodp_mr_alloc(struct ib_pd *ibpd, enum sodp_mr_type type,
-				     int access)
+				     int access, bool even_key)
 {
 	struct sodp_dev *sdev = to_sdev(ibpd->device);
 	struct sodp_mr *mr;
@@ -91,6 +104,8 @@ static struct sodp_mr *sodp_mr_alloc(struct ib_pd *ibpd, enum sodp_mr_type type,
 	}
 	key = (mr->index << SODP_KEY_INDEX_SHIFT) |
 	      ((u32)atomic_inc_return(&sdev->key_byte) & SODP_KEY_BYTE_MASK);
+	if (even_key)
+		key &= ~1U;
 	mr->ibmr.lkey = key;
 	mr->ibmr.rkey = key;
 	mr->key = key;
@@ -149,7 +164,8 @@ int sodp_mr_check(struct sodp_mr *mr, struct sodp_pd *pd, u64 iova, u64 len,
 		return -EACCES;
 	if (mr->ibmr.pd != &pd->ibpd || (access & ~READ_ONCE(mr->access)))
 		return -EACCES;
-	if (mr->type == SODP_MR_DMA || (mr->odp && mr->ibmr.length == U64_MAX))
+	if (mr->type == SODP_MR_DMA ||
+	    (mr->odp && sodp_range_is_implicit(mr->va, mr->ibmr.length)))
 		return 0;
 	if (iova < mr->ibmr.iova || len > mr->ibmr.length ||
 	    iova - mr->ibmr.iova > mr->ibmr.length - len)
@@ -579,7 +595,7 @@ static struct ib_mr *sodp_get_dma_mr(struct ib_pd *ibpd, int access)
 {
 	struct sodp_mr *mr;
 
-	mr = sodp_mr_alloc(ibpd, SODP_MR_DMA, access);
+	mr = sodp_mr_alloc(ibpd, SODP_MR_DMA, access, false);
 	if (IS_ERR(mr))
 		return ERR_CAST(mr);
 	mr->ibmr.length = U64_MAX;
@@ -669,20 +685,10 @@ sodp_reg_user_mr(struct ib_pd *ibpd, u64 start, u64 length, u64 iova,
 	if (ret)
 		return ERR_PTR(ret);
 
-	mr = sodp_mr_alloc(ibpd, odp ? SODP_MR_ODP : SODP_MR_USER, access);
+	mr = sodp_mr_alloc(ibpd, odp ? SODP_MR_ODP : SODP_MR_USER, access,
+			   sodp_range_is_implicit(start, length));
 	if (IS_ERR(mr))
 		return ERR_CAST(mr);
-	/*
-	 * UCX 1.13 and 1.14 release their implicit ODP MR through a call that
-	 * reads the MR's lkey as a parameter field mask, and with bit 0 set
-	 * follow a garbage pointer at exit.  Keys stay unique by their index,
-	 * so an even key byte for implicit MRs costs nothing.
-	 */
-	if (length == U64_MAX) {
-		mr->key &= ~1U;
-		mr->ibmr.lkey = mr->key;
-		mr->ibmr.rkey = mr->key;
-	}
 	mr->ibmr.device = ibpd->device;
 	mr->ibmr.pd = ibpd;
 	mr->ibmr.iova = iova;
@@ -764,7 +770,7 @@ static struct ib_mr *sodp_alloc_mr(struct ib_pd *ibpd, enum ib_mr_type type,
 		return ERR_PTR(-EOPNOTSUPP);
 	if (!max_num_sg || max_num_sg > SODP_MAX_FAST_REG_PAGES)
 		return ERR_PTR(-EINVAL);
-	mr = sodp_mr_alloc(ibpd, SODP_MR_FAST_REG, 0);
+	mr = sodp_mr_alloc(ibpd, SODP_MR_FAST_REG, 0, false);
 	if (IS_ERR(mr))
 		return ERR_CAST(mr);
 	mr->ibmr.device = ibpd->device;
