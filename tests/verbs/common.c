@@ -633,8 +633,9 @@ int t_post_recv(struct t_side *s, uint64_t id, size_t off, uint32_t len)
 	return ibv_post_recv(s->qp, &wr, &bad);
 }
 
-int t_post_wr(struct ibv_qp *qp, uint64_t id, enum ibv_wr_opcode op, void *local, uint32_t len,
-	      uint32_t lkey, uint64_t raddr, uint32_t rkey, uint64_t compare_add, uint64_t swap)
+static int post_wr(struct ibv_qp *qp, uint64_t id, enum ibv_wr_opcode op, void *local, uint32_t len,
+		   uint32_t lkey, uint64_t raddr, uint32_t rkey, uint64_t compare_add,
+		   uint64_t swap, uint32_t imm)
 {
 	struct ibv_sge sge = {.addr = (uintptr_t)local, .length = len, .lkey = lkey};
 	struct ibv_send_wr wr = {
@@ -643,6 +644,7 @@ int t_post_wr(struct ibv_qp *qp, uint64_t id, enum ibv_wr_opcode op, void *local
 		.num_sge = len ? 1 : 0,
 		.opcode = op,
 		.send_flags = IBV_SEND_SIGNALED,
+		.imm_data = htobe32(imm),
 	};
 	struct ibv_send_wr *bad;
 
@@ -656,6 +658,19 @@ int t_post_wr(struct ibv_qp *qp, uint64_t id, enum ibv_wr_opcode op, void *local
 		wr.wr.rdma.rkey = rkey;
 	}
 	return ibv_post_send(qp, &wr, &bad);
+}
+
+int t_post_wr(struct ibv_qp *qp, uint64_t id, enum ibv_wr_opcode op, void *local, uint32_t len,
+	      uint32_t lkey, uint64_t raddr, uint32_t rkey, uint64_t compare_add, uint64_t swap)
+{
+	return post_wr(qp, id, op, local, len, lkey, raddr, rkey, compare_add, swap, 0);
+}
+
+int t_post_imm(struct t_side *s, uint64_t id, enum ibv_wr_opcode op, size_t off, uint32_t len,
+	       uint64_t raddr, uint32_t rkey, uint32_t imm)
+{
+	return post_wr(s->qp, id, op, s->buf + off, len, s->mr ? s->mr->lkey : 0, raddr, rkey, 0, 0,
+		       imm);
 }
 
 int t_post_one(struct t_side *s, uint64_t id, enum ibv_wr_opcode op, size_t off, uint32_t len,

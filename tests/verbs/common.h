@@ -261,6 +261,12 @@ int t_post_one(struct t_side *s, uint64_t id, enum ibv_wr_opcode op, size_t off,
 int t_post_atomic(struct t_side *s, uint64_t id, enum ibv_wr_opcode op, size_t off, uint64_t raddr,
 		  uint32_t rkey, uint64_t compare_add, uint64_t swap);
 /*
+ * t_post_one() with immediate data @imm (host order; for the _WITH_IMM
+ * opcodes).
+ */
+int t_post_imm(struct t_side *s, uint64_t id, enum ibv_wr_opcode op, size_t off, uint32_t len,
+	       uint64_t raddr, uint32_t rkey, uint32_t imm);
+/*
  * A signaled send work request @op on @qp with one SGE (@len bytes at
  * @local, lkey @lkey; none when @len is 0) to @raddr/@rkey, with
  * @compare_add/@swap for the atomics.  0 or the errno of ibv_post_send.

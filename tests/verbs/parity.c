@@ -691,25 +691,6 @@ static void test_rereg(int odp)
 
 /* ---- UC ------------------------------------------------------------------------ */
 
-static int post_imm(struct t_side *s, uint64_t id, enum ibv_wr_opcode op, uint32_t off,
-		    uint32_t len, uint64_t raddr, uint32_t rkey, uint32_t imm)
-{
-	struct ibv_sge sge = {.addr = (uintptr_t)s->buf + off, .length = len, .lkey = s->mr->lkey};
-	struct ibv_send_wr wr = {
-		.wr_id = id,
-		.sg_list = &sge,
-		.num_sge = len ? 1 : 0,
-		.opcode = op,
-		.send_flags = IBV_SEND_SIGNALED,
-		.imm_data = htobe32(imm),
-	};
-	struct ibv_send_wr *bad;
-
-	wr.wr.rdma.remote_addr = raddr;
-	wr.wr.rdma.rkey = rkey;
-	return ibv_post_send(s->qp, &wr, &bad);
-}
-
 static void uc_data(int odp)
 {
 	char name[64];
@@ -750,8 +731,8 @@ static void uc_data(int odp)
 				t_result(0, name, "post_recv failed");
 				goto out;
 			}
-			st = post_imm(&p.a, i, ops[op], 0, len, (uintptr_t)p.b.buf, p.b.mr->rkey,
-				      0xab000000 + seed);
+			st = t_post_imm(&p.a, i, ops[op], 0, len, (uintptr_t)p.b.buf, p.b.mr->rkey,
+					0xab000000 + seed);
 			if (st || (st = t_wait_wc(p.a.cq, &wc, T_POLL_MS)) != IBV_WC_SUCCESS) {
 				t_result(0, name, "op %d len %u: sender %s", op, len, wc_str(st));
 				goto out;
@@ -833,8 +814,8 @@ static void uc_drops(int odp)
 	/* And the QP still carries a WRITE with immediate. */
 	t_post_recv(&p.b, 10, 0, 0);
 	t_fill(p.a.buf, 2000, 33);
-	st = post_imm(&p.a, 1, IBV_WR_RDMA_WRITE_WITH_IMM, 0, 2000, (uintptr_t)p.b.buf + 2048,
-		      p.b.mr->rkey, 7);
+	st = t_post_imm(&p.a, 1, IBV_WR_RDMA_WRITE_WITH_IMM, 0, 2000, (uintptr_t)p.b.buf + 2048,
+			p.b.mr->rkey, 7);
 	if (!st)
 		st = t_wait_wc(p.a.cq, &wc, T_POLL_MS);
 	T_CHECK(st == IBV_WC_SUCCESS && !t_wait_wc(p.b.cq, &wc, T_POLL_MS) && wc.wr_id == 10 &&
@@ -872,7 +853,7 @@ static void uc_loss(int odp)
 		t_post_recv(&p.b, i % 60, (i % 60) * slot, slot);
 	for (i = 0; i < n && ok; i++) {
 		t_fill(p.a.buf + (i % 8) * slot, msg, 1000 + i);
-		st = post_imm(&p.a, i, IBV_WR_SEND_WITH_IMM, (i % 8) * slot, msg, 0, 0, i);
+		st = t_post_imm(&p.a, i, IBV_WR_SEND_WITH_IMM, (i % 8) * slot, msg, 0, 0, i);
 		if (!st)
 			st = t_wait_wc(p.a.cq, &wc, T_POLL_MS);
 		if (st != IBV_WC_SUCCESS) {
