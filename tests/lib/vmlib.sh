@@ -138,26 +138,50 @@ $(grep -v '^PASS' <<<"$PROG_OUT")"
 	echo "# $prog $*: $(tail -n 1 <<<"$PROG_OUT") ($((SECONDS - t0)) s)"
 }
 
-# two_netns: softodp afresh (reset_softodp sodpa sodpb) with sodp0 on v0
-# (192.0.2.1/24) in namespace sodpa and sodp1 on its peer v1 (192.0.2.2/24)
-# in namespace sodpb, loopback up in both, both RoCEv2 GIDs in place.
+# two_netns [--peer softodp|rxe] [--mtu N]: softodp afresh
+# (reset_softodp sodpa sodpb) with sodp0 on v0 (192.0.2.1/24) in namespace
+# sodpa, loopback up; v0's veth peer v1 (192.0.2.2/24) is in namespace
+# sodpb with sodp1 on it (--peer softodp, the default), or in init_net with
+# stock rdma_rxe's rxe0 (--peer rxe: rdma_rxe of 6.1/6.12 works in init_net
+# only).  Both veth ends get MTU N (default veth's 1500).  Both RoCEv2 GIDs
+# are in place on return.
 two_netns() {
+	local peer=softodp mtu=
+	while [ $# -gt 0 ]; do
+		case "$1" in
+		--peer) peer=$2; shift 2 ;;
+		--mtu) mtu=$2; shift 2 ;;
+		*) fail "two_netns: unknown argument '$1'" ;;
+		esac
+	done
 	reset_softodp sodpa sodpb
 	ip netns add sodpa
-	ip netns add sodpb
-	ip link add v0 type veth peer name v1
+	ip link add v0 ${mtu:+mtu "$mtu"} type veth peer name v1 ${mtu:+mtu "$mtu"}
 	ip link set v0 netns sodpa
-	ip link set v1 netns sodpb
 	ip -n sodpa addr add 192.0.2.1/24 dev v0
-	ip -n sodpb addr add 192.0.2.2/24 dev v1
 	ip -n sodpa link set v0 up
-	ip -n sodpb link set v1 up
 	ip -n sodpa link set lo up
-	ip -n sodpb link set lo up
 	ip netns exec sodpa rdma link add sodp0 type softodp netdev v0
-	ip netns exec sodpb rdma link add sodp1 type softodp netdev v1
+	case "$peer" in
+	softodp)
+		ip netns add sodpb
+		ip link set v1 netns sodpb
+		ip -n sodpb addr add 192.0.2.2/24 dev v1
+		ip -n sodpb link set v1 up
+		ip -n sodpb link set lo up
+		ip netns exec sodpb rdma link add sodp1 type softodp netdev v1
+		wait_gid sodp1 192.0.2.2
+		;;
+	rxe)
+		ip addr add 192.0.2.2/24 dev v1
+		ip link set v1 up
+		modprobe rdma_rxe || fail "rdma_rxe does not load"
+		rdma link add rxe0 type rxe netdev v1
+		wait_gid rxe0 192.0.2.2
+		;;
+	*) fail "two_netns: --peer softodp or rxe, not '$peer'" ;;
+	esac
 	wait_gid sodp0 192.0.2.1
-	wait_gid sodp1 192.0.2.2
 }
 
 # hw_counter DEV NAME: the value of port 1's hardware counter NAME of DEV.
