@@ -125,11 +125,15 @@ server: $(cat /tmp/perf-server.log)"
 # PROG_TIMEOUT seconds (900): fails the test on a non-zero exit (a skip
 # included) or a SKIP line; else prints the program's "# " notes and its
 # summary line with the time it took.  Its output is left in PROG_OUT.
+# With PROG_ROOT set, the program runs chrooted there (DIR is a path
+# inside that root).
 run_prog() {
 	local dir=$1 prog=$2 t0=$SECONDS
+	local -a wrap=()
 	shift 2
-	[ -x "$dir/$prog" ] || fail "$dir/$prog not built"
-	PROG_OUT=$(timeout "${PROG_TIMEOUT:-900}" "$dir/$prog" "$@" 2>&1) ||
+	[ -z "${PROG_ROOT:-}" ] || wrap=(chroot "$PROG_ROOT")
+	[ -x "${PROG_ROOT:-}$dir/$prog" ] || fail "${PROG_ROOT:-}$dir/$prog not built"
+	PROG_OUT=$(timeout "${PROG_TIMEOUT:-900}" "${wrap[@]}" "$dir/$prog" "$@" 2>&1) ||
 		fail "$prog $* failed (exit $?):
 $(grep -v '^PASS' <<<"$PROG_OUT")"
 	! grep -q '^SKIP' <<<"$PROG_OUT" ||
