@@ -784,27 +784,46 @@ int t_advise(struct ibv_pd *pd, uint32_t advice, uint32_t flags, void *addr, siz
 	return t_advise_mr(pd, advice, flags, &s, 1);
 }
 
+/* The number after @key in @rec if @rec names @match and device @dev. */
+static void rdma_record_value(const char *rec, const char *dev, const char *match, const char *key,
+			      long long *val)
+{
+	const char *p;
+
+	if (!strstr(rec, match) || !strstr(rec, dev))
+		return;
+	p = strstr(rec, key);
+	if (p)
+		*val = strtoll(p + strlen(key), NULL, 10);
+}
+
 /*
- * The number after @key on the last line of `@cmd` that contains @match
- * and device @dev; -1 if there is none.
+ * The number after @key in the last record of `@cmd` that contains @match
+ * and device @dev; -1 if there is none.  A record is a line plus the
+ * indented lines after it: iproute2 6.1 prints an object on one line,
+ * newer versions (Debian 13's 6.15) wrap its attributes onto indented ones.
  */
 static long long rdma_tool_value(const char *cmd, const char *dev, const char *match,
 				 const char *key)
 {
-	char line[4096], *p;
+	char line[4096], rec[16384] = "";
 	long long val = -1;
+	size_t n;
 	FILE *f;
 
 	f = popen(cmd, "r");
 	if (!f)
 		return -1;
 	while (fgets(line, sizeof(line), f)) {
-		if (!strstr(line, match) || !strstr(line, dev))
-			continue;
-		p = strstr(line, key);
-		if (p)
-			val = strtoll(p + strlen(key), NULL, 10);
+		line[strcspn(line, "\n")] = ' ';
+		if (line[0] != ' ' && line[0] != '\t') {
+			rdma_record_value(rec, dev, match, key, &val);
+			rec[0] = '\0';
+		}
+		n = strlen(rec);
+		snprintf(rec + n, sizeof(rec) - n, " %s", line);
 	}
+	rdma_record_value(rec, dev, match, key, &val);
 	pclose(f);
 	return val;
 }
