@@ -120,6 +120,15 @@ server: $(cat /tmp/perf-server.log)"
 	fail "$*: clock calibration failed 3 times: $PERF_OUT"
 }
 
+# perf_row LABEL [SIZE]: the first result row of PERF_OUT (message size
+# SIZE, or any size) into PERF_ROW; no such row fails the test, naming LABEL.
+perf_row() {
+	PERF_ROW=$(awk -v s="${2:-}" \
+		'(s == "" ? $1 ~ /^[0-9]+$/ : $1 == s) && $2 ~ /^[0-9]+$/ && NF >= 4' \
+		<<<"$PERF_OUT" | head -n 1)
+	[ -n "$PERF_ROW" ] || fail "$1: no result row: $PERF_OUT"
+}
+
 # run_prog DIR PROGRAM ARGS...: a C test program (exit statuses of
 # tests/lib/t_status.h) that is expected to run, under a timeout of
 # PROG_TIMEOUT seconds (900): fails the test on a non-zero exit (a skip
@@ -191,4 +200,22 @@ two_netns() {
 # hw_counter DEV NAME: the value of port 1's hardware counter NAME of DEV.
 hw_counter() {
 	cat "/sys/class/infiniband/$1/ports/1/hw_counters/$2"
+}
+
+# The softodp provider, switched the way an administrator does it: the
+# softodp-provider script SELECT enables the library PROVIDER_LIB (its path
+# without -rdmavNN.so) or disables it again, in the guest's root or, with
+# IN_ROOT set to a command prefix (a chroot), in that root.  fw_of DEV is
+# DEV's firmware string as libibverbs reports it: "softodp 0.1" (the
+# kernel's string) from the provider, "0.0.0" from librxe.
+provider_on() {
+	"${IN_ROOT[@]}" "$SELECT" enable --lib "$PROVIDER_LIB" >/dev/null ||
+		fail "softodp-provider enable --lib $PROVIDER_LIB failed${IN_ROOT:+ in ${IN_ROOT[*]}}"
+}
+provider_off() {
+	"${IN_ROOT[@]}" "$SELECT" disable >/dev/null ||
+		fail "softodp-provider disable failed${IN_ROOT:+ in ${IN_ROOT[*]}}"
+}
+fw_of() {	# DEV
+	"${IN_ROOT[@]}" ibv_devinfo -d "$1" | sed -n 's/^[[:space:]]*fw_ver:[[:space:]]*//p'
 }
