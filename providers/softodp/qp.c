@@ -64,12 +64,13 @@ static int sodp_post_recv_ring(struct sodp_wq *rq, struct ibv_recv_wr *wr, struc
 		uint32_t len = 0;
 		int i;
 
-		if (wr->num_sge < 0 || (unsigned int)wr->num_sge > rq->max_sge) {
-			ret = EINVAL;
-			break;
-		}
+		/* A full ring first, as librxe reports it. */
 		if (ring_full_at(b, prod)) {
 			ret = ENOMEM;
+			break;
+		}
+		if (wr->num_sge < 0 || (unsigned int)wr->num_sge > rq->max_sge) {
+			ret = EINVAL;
 			break;
 		}
 		wqe = ring_elem(b, prod);
@@ -351,12 +352,12 @@ static void sodp_wr_atomic_write(struct ibv_qp_ex *ibqp, uint32_t rkey, uint64_t
 {
 	struct rxe_send_wqe *wqe = sodp_wr_build(ibqp, IBV_WR_ATOMIC_WRITE);
 
+	/*
+	 * A misaligned address is posted as it is: the responder rejects it
+	 * and the WR completes in error, as with librxe.
+	 */
 	if (!wqe)
 		return;
-	if (addr & 7) {
-		ex_to_sqp(ibqp)->wr_err = EINVAL;
-		return;
-	}
 	wqe->wr.wr.rdma.remote_addr = addr;
 	wqe->wr.wr.rdma.rkey = rkey;
 	memcpy(wqe->dma.inline_data, value, 8);
