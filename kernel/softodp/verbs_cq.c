@@ -101,12 +101,23 @@ static int sodp_resize_cq(struct ib_cq *ibcq, unsigned int cqe,
 {
 	struct sodp_cq *cq = to_scq(ibcq);
 	struct rxe_resize_cq_resp resp = {};
-	u32 num = cqe;
+	unsigned long flags;
+	u32 num = cqe, held;
 	int ret;
 
 	ret = cqe > INT_MAX ? -EINVAL : sodp_cq_check_size(cqe);
 	if (ret)
 		return ret;
+	/*
+	 * Fewer entries than the CQ holds is refused even where the rounded-up
+	 * ring would take them (as rxe does).  A completion added after this
+	 * check still has to fit the new ring (sodp_queue_resize()).
+	 */
+	spin_lock_irqsave(&cq->lock, flags);
+	held = sodp_queue_count(&cq->q);
+	spin_unlock_irqrestore(&cq->lock, flags);
+	if (cqe < held)
+		return -EINVAL;
 	if (udata && udata->outlen < sizeof(resp))
 		return -EINVAL;
 	ret = sodp_queue_resize(&cq->q, &num,

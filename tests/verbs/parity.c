@@ -24,6 +24,8 @@
  *               or to a bad rkey is dropped silently and the QP carries on
  *   uc_loss     (-l N) N multi-packet SENDs over a lossy link: every
  *               message that arrives is intact, none arrives twice
+ *   cq_resize   ibv_resize_cq: sizes reported, a resize below the held
+ *               completions refused, held completions kept in order
  *   atomic_write_*  RDMA ATOMIC_WRITE (ibv_wr_atomic_write) where the
  *               responder reports the capability (softodp always): the
  *               8 bytes stored whole, misaligned and bad-rkey requests
@@ -451,6 +453,74 @@ static void bad_post_state(void)
 		out("bad_post_recv_err_wc", "%s", wc_str(ret));
 	}
 	t_pass("bad_post_state");
+out:
+	bare_fini(qp, mr, cq, pd, buf);
+}
+
+/* The CQ of cq_resize: ten flushed receives (wr_id 100..109) waiting in it. */
+static void cq_resize_body(struct t_dev *d, struct ibv_cq *cq, struct ibv_qp *qp, struct ibv_mr *mr,
+			   uint8_t *buf)
+{
+	struct ibv_qp_attr a = {.qp_state = IBV_QPS_ERR};
+	struct ibv_wc wc[16];
+	int i, n, in_order = 1;
+
+	out("cq_resize_create_16", "cqe=%d", cq->cqe);
+	for (i = 0; i < 10; i++) {
+		struct ibv_sge sge = {.addr = (uintptr_t)buf, .length = 8, .lkey = mr->lkey};
+		struct ibv_recv_wr wr = {.wr_id = 100 + i, .sg_list = &sge, .num_sge = 1};
+		struct ibv_recv_wr *bad;
+
+		T_REQUIRE(!ibv_post_recv(qp, &wr, &bad), "cq_resize", "post_recv %d", i);
+	}
+	T_REQUIRE(!ibv_modify_qp(qp, &a, IBV_QP_STATE), "cq_resize", "err: errno %d", errno);
+	/* The flush completions are made asynchronously: give them time. */
+	usleep(500 * 1000);
+	out("cq_resize_below_held", "%s cqe=%d", err_str(ibv_resize_cq(cq, 4)), cq->cqe);
+	/* 8 < 10 held, though a ring rounded up for 8 entries would take 10. */
+	out("cq_resize_below_held_fits", "%s cqe=%d", err_str(ibv_resize_cq(cq, 8)), cq->cqe);
+	out("cq_resize_to_held", "%s cqe=%d", err_str(ibv_resize_cq(cq, 10)), cq->cqe);
+	out("cq_resize_up", "%s cqe=%d", err_str(ibv_resize_cq(cq, 100)), cq->cqe);
+	n = t_poll_n(cq, wc, 16, 2000);
+	for (i = 0; i < n; i++)
+		if (wc[i].wr_id != 100u + i || wc[i].status != IBV_WC_WR_FLUSH_ERR)
+			in_order = 0;
+	out("cq_resize_kept", "n=%d in_order=%d", n, in_order);
+	T_CHECK(n == 10 && in_order, "cq_resize_kept", "%d completions, in order %d", n, in_order);
+	out("cq_resize_down_empty", "%s cqe=%d", err_str(ibv_resize_cq(cq, 1)), cq->cqe);
+	out("cq_resize_zero", "%s", err_str(ibv_resize_cq(cq, 0)));
+	out("cq_resize_over_max", "%s", err_str(ibv_resize_cq(cq, d->attr.max_cqe + 1)));
+	out("cq_resize_at_max", "%s", err_str(ibv_resize_cq(cq, d->attr.max_cqe)));
+	t_pass("cq_resize");
+}
+
+/*
+ * ibv_resize_cq: the size a CQ reports after create and each resize, a
+ * resize below the completions it holds, and those completions kept, in
+ * order, across resizes down to what it holds and up.
+ */
+static void cq_resize(void)
+{
+	struct t_dev *d = &devs[0];
+	struct ibv_qp_cap cap = {4, 16, 1, 1, 0}, got;
+	struct ibv_pd *pd = ibv_alloc_pd(d->ctx);
+	struct ibv_cq *cq = pd ? ibv_create_cq(d->ctx, 16, NULL, NULL, 0) : NULL;
+	uint8_t *buf = t_map(4096);
+	struct ibv_mr *mr = buf && pd ? ibv_reg_mr(pd, buf, 4096, T_MR_ACCESS) : NULL;
+	struct ibv_qp *qp = NULL;
+
+	if (!t_want("cq_resize"))
+		goto out;
+	if (!mr) {
+		t_result(0, "cq_resize", "setup: errno %d", errno);
+		goto out;
+	}
+	qp = t_create_qp(pd, IBV_QPT_RC, cq, NULL, &cap, &got);
+	if (!qp || t_qp_init(qp)) {
+		t_result(0, "cq_resize", "qp: errno %d", errno);
+		goto out;
+	}
+	cq_resize_body(d, cq, qp, mr, buf);
 out:
 	bare_fini(qp, mr, cq, pd, buf);
 }
@@ -1073,6 +1143,7 @@ int main(int argc, char **argv)
 	bad_create();
 	bad_post_state();
 	bad_send_queue();
+	cq_resize();
 	t_each_mode(devs, "parity", each_mode);
 	return t_summary();
 }
