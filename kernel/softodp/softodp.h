@@ -582,6 +582,8 @@ enum sodp_mr_state {
  * @fr_pages: page addresses of a fast-reg region (map_mr_sg)
  * @fr_max: capacity of @fr_pages
  * @fr_npages: entries used in @fr_pages
+ * @nr_mw: memory windows bound to it (each holds a reference); -1 once
+ *	dereg_mr has begun, after which no window binds to it
  * @rcu: frees the MR after lookups under RCU are done with it
  */
 struct sodp_mr {
@@ -602,6 +604,7 @@ struct sodp_mr {
 	u64 *fr_pages;
 	u32 fr_max;
 	u32 fr_npages;
+	atomic_t nr_mw;
 	struct rcu_head rcu;
 };
 
