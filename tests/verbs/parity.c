@@ -1213,6 +1213,21 @@ static const char *mw_res(int ret, int st, const struct ibv_wc *wc, int opcode)
 }
 
 /*
+ * A local operation that must fail at completion: compared is that it is
+ * posted and fails; its status is a NOTE.  softodp completes the failing
+ * WR with its IBTA status (MW_BIND_ERR for a bind, LOC_QP_OP_ERR for an
+ * invalidation of a type 1 window), rdma_rxe 6.12 with WR_FLUSH_ERR.
+ */
+static void mw_out_failed(const char *name, int ret, int st, const struct ibv_wc *wc, int opcode)
+{
+	out(name, "post=%s wc=%s", ret ? err_str(ret) : "ok",
+	    ret			   ? "none"
+	    : st == IBV_WC_SUCCESS ? "success"
+				   : "error");
+	printf("NOTE %s %s\n", name, mw_res(ret, st, wc, opcode));
+}
+
+/*
  * ibv_bind_mw() of a type 1 window on @s's QP, signaled: the errno of the
  * post (0: the completion's status in *@st).
  */
@@ -1502,7 +1517,7 @@ static void mw_bind_refused(int odp, int what)
 	else
 		ret = mw_bind1(&p.b, mw, mr, mw_addr(&p, MW_OFF), MW_WIN,
 			       what ? IBV_ACCESS_REMOTE_WRITE : MW_RW, &st, &wc);
-	out(name, "%s", mw_res(ret, st, &wc, IBV_WC_BIND_MW));
+	mw_out_failed(name, ret, st, &wc, IBV_WC_BIND_MW);
 	T_CHECK(!ret && st == IBV_WC_MW_BIND_ERR, name, "bind: %s", mw_buf);
 out:
 	mw_dealloc(&mw);
@@ -1598,7 +1613,7 @@ static void mw_type2_busy(int odp)
 	mw->rkey = rkey;
 	ret = mw_bind2(&p.b, mw, ibv_inc_rkey(rkey), p.b.mr, mw_addr(&p, MW_OFF), 4096, MW_RW, &st,
 		       &wc);
-	out(name, "%s", mw_res(ret, st, &wc, IBV_WC_BIND_MW));
+	mw_out_failed(name, ret, st, &wc, IBV_WC_BIND_MW);
 	T_CHECK(!ret && st == IBV_WC_MW_BIND_ERR, name, "second bind: %s", mw_buf);
 	ret = ibv_dealloc_mw(mw);
 	mw = NULL;
@@ -1698,7 +1713,7 @@ static void mw_type1_local_inv(int odp)
 		goto out;
 	}
 	ret = mw_local_inv(&p.b, mw->rkey, &st, &wc);
-	out(name, "%s", mw_res(ret, st, &wc, IBV_WC_LOCAL_INV));
+	mw_out_failed(name, ret, st, &wc, IBV_WC_LOCAL_INV);
 	T_CHECK(!ret && st == IBV_WC_LOC_QP_OP_ERR, name, "LOCAL_INV: %s", mw_buf);
 out:
 	mw_dealloc(&mw);
