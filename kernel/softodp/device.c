@@ -41,12 +41,17 @@ static void sodp_init_attr(struct sodp_dev *sdev)
 	a->vendor_id = SODP_VENDOR_ID;
 	a->max_qp = SODP_MAX_QP;
 	a->max_qp_wr = SODP_MAX_QP_WR;
-	/* MEM_MGT_EXTENSIONS: FRWR, local and remote invalidate (no MWs). */
+	/*
+	 * MEM_MGT_EXTENSIONS: FRWR, local and remote invalidate; memory
+	 * windows of type 1 and 2B (mw.c), as rdma_rxe reports them.
+	 */
 	a->device_cap_flags = IB_DEVICE_BAD_PKEY_CNTR |
 			      IB_DEVICE_SYS_IMAGE_GUID |
 			      IB_DEVICE_RC_RNR_NAK_GEN |
 			      IB_DEVICE_SRQ_RESIZE |
 			      IB_DEVICE_MEM_MGT_EXTENSIONS |
+			      IB_DEVICE_MEM_WINDOW |
+			      IB_DEVICE_MEM_WINDOW_TYPE_2B |
 			      SODP_DEVICE_ATOMIC_WRITE;
 	a->kernel_cap_flags = IBK_ON_DEMAND_PAGING | IBK_ALLOW_USER_UNREG;
 	a->max_send_sge = SODP_MAX_SGE;
@@ -55,6 +60,7 @@ static void sodp_init_attr(struct sodp_dev *sdev)
 	a->max_cq = SODP_MAX_CQ;
 	a->max_cqe = SODP_MAX_CQE;
 	a->max_mr = SODP_MAX_MR;
+	a->max_mw = SODP_MAX_MW;
 	a->max_pd = SODP_MAX_PD;
 	a->max_qp_rd_atom = SODP_MAX_RD_ATOMIC;
 	a->max_qp_init_rd_atom = SODP_MAX_RD_ATOMIC;
@@ -224,10 +230,12 @@ static void sodp_dealloc_driver(struct ib_device *ibdev)
 		destroy_workqueue(sdev->wq);
 	mutex_destroy(&sdev->atomic_lock);
 	WARN_ON(!xa_empty(&sdev->qps) || !xa_empty(&sdev->mrs) ||
-		!xa_empty(&sdev->srqs) || !xa_empty(&sdev->ahs));
+		!xa_empty(&sdev->mws) || !xa_empty(&sdev->srqs) ||
+		!xa_empty(&sdev->ahs));
 	xa_destroy(&sdev->qps);
 	xa_destroy(&sdev->srqs);
 	xa_destroy(&sdev->mrs);
+	xa_destroy(&sdev->mws);
 	xa_destroy(&sdev->ahs);
 	dev_put(sdev->ndev);
 }
@@ -301,6 +309,7 @@ int sodp_dev_add(const char *name, struct net_device *ndev)
 	ib_set_device_ops(ibdev, &sodp_srq_ops);
 	ib_set_device_ops(ibdev, &sodp_qp_ops);
 	ib_set_device_ops(ibdev, &sodp_mr_ops);
+	ib_set_device_ops(ibdev, &sodp_mw_ops);
 	ib_set_device_ops(ibdev, &sodp_prefetch_ops);
 	ib_set_device_ops(ibdev, &sodp_stats_ops);
 	dev_hold(ndev);
@@ -309,6 +318,7 @@ int sodp_dev_add(const char *name, struct net_device *ndev)
 	xa_init_flags(&sdev->qps, XA_FLAGS_ALLOC);
 	xa_init_flags(&sdev->srqs, XA_FLAGS_ALLOC1);
 	xa_init_flags(&sdev->mrs, XA_FLAGS_ALLOC1);
+	xa_init_flags(&sdev->mws, XA_FLAGS_ALLOC);
 	xa_init_flags(&sdev->ahs, XA_FLAGS_ALLOC1);
 	sdev->next_qpn = SODP_FIRST_QPN;
 	sdev->port_active = sodp_port_is_active(sdev);

@@ -31,7 +31,7 @@
 #define SODP_MR_ACCESS	(IB_ACCESS_LOCAL_WRITE | IB_ACCESS_REMOTE_WRITE | \
 			 IB_ACCESS_REMOTE_READ | IB_ACCESS_REMOTE_ATOMIC | \
 			 IB_ACCESS_ON_DEMAND | IB_ACCESS_RELAXED_ORDERING | \
-			 IB_ACCESS_HUGETLB)
+			 IB_ACCESS_HUGETLB | IB_ACCESS_MW_BIND)
 
 /* Implicit ODP: the whole address space, registered as start 0, SIZE_MAX. */
 static bool sodp_range_is_implicit(u64 start, u64 length)
@@ -750,6 +750,11 @@ static struct ib_mr *sodp_rereg_user_mr(struct ib_mr *ibmr, int flags,
 			    access, ibpd != ibmr->pd ? ", new PD" : "");
 		return NULL;
 	}
+	/* The old region goes away once the new one exists. */
+	if (atomic_read(&mr->nr_mw)) {
+		sodp_mr_dbg(mr, "rereg refused: memory windows are bound\n");
+		return ERR_PTR(-EINVAL);
+	}
 	if (!(flags & IB_MR_REREG_TRANS)) {
 		start = mr->va;
 		length = ibmr->length;
@@ -810,6 +815,15 @@ static int sodp_dereg_mr(struct ib_mr *ibmr, struct ib_udata *udata)
 {
 	struct sodp_mr *mr = to_smr(ibmr);
 
+	/*
+	 * IBA 10.6.7.2.6: not while memory windows are bound to it (EINVAL,
+	 * as rdma_rxe).  From here on no window binds to it.
+	 */
+	if (atomic_cmpxchg(&mr->nr_mw, 0, -1)) {
+		sodp_mr_dbg(mr, "dereg refused: %d memory windows bound\n",
+			    atomic_read(&mr->nr_mw));
+		return -EINVAL;
+	}
 	sodp_mr_dbg(mr, "deregistered\n");
 	sodp_mr_retire(to_sdev(ibmr->device), mr);
 	if (mr->type == SODP_MR_ODP)

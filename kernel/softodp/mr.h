@@ -8,6 +8,10 @@
  * calls for DMA, pinned, fast-reg and ODP regions - and drop the reference
  * with sodp_mr_put().  Only mr.c talks to the ODP core.
  *
+ * Memory windows (mw.c) hold a reference on the region they are bound to
+ * and count themselves in sodp_mr.nr_mw (sodp_mr_bind_get()); dereg_mr
+ * refuses a region that windows are bound to.
+ *
  * Fast-reg regions (alloc_mr) start FREE; the send queue's local
  * operations (IB_WR_REG_MR, IB_WR_LOCAL_INV) and a received SEND with
  * invalidate change their state and key with sodp_mr_fast_reg() and
@@ -24,6 +28,31 @@ static inline void sodp_mr_put(struct sodp_mr *mr)
 {
 	if (refcount_dec_and_test(&mr->ref))
 		complete(&mr->done);
+}
+
+/* Another reference to a region the caller holds one of. */
+static inline void sodp_mr_get(struct sodp_mr *mr)
+{
+	refcount_inc(&mr->ref);
+}
+
+/*
+ * A memory window binds to @mr (the caller holds a reference): count it
+ * and take the window's own reference.  False once dereg_mr has begun.
+ */
+static inline bool sodp_mr_bind_get(struct sodp_mr *mr)
+{
+	if (!atomic_inc_unless_negative(&mr->nr_mw))
+		return false;
+	sodp_mr_get(mr);
+	return true;
+}
+
+/* A window bound to @mr is unbound: drop its count and reference. */
+static inline void sodp_mr_bind_put(struct sodp_mr *mr)
+{
+	atomic_dec(&mr->nr_mw);
+	sodp_mr_put(mr);
 }
 
 int sodp_mr_check(struct sodp_mr *mr, struct sodp_pd *pd, u64 iova, u64 len,

@@ -25,6 +25,7 @@
  */
 #include "engine.h"
 #include "mr.h"
+#include "mw.h"
 #include "pkt.h"
 #include "qp.h"
 #include "queue.h"
@@ -99,6 +100,18 @@ static void sodp_req_copy(struct sodp_qp *qp, struct rxe_send_wqe *w,
 		s->reg_access = w->wr.wr.reg.access;
 		s->state = SODP_SWQE_PENDING;
 		return;
+	case IB_WR_BIND_MW:
+		/* Memory windows are user objects: user rings only. */
+		if (!qp->is_user)
+			goto bad_opcode;
+		s->bind_addr = READ_ONCE(w->wr.wr.mw.addr);
+		s->bind_length = READ_ONCE(w->wr.wr.mw.length);
+		s->bind_mr_lkey = READ_ONCE(w->wr.wr.mw.mr_lkey);
+		s->bind_mw_rkey = READ_ONCE(w->wr.wr.mw.mw_rkey);
+		s->rkey = READ_ONCE(w->wr.wr.mw.rkey);
+		s->reg_access = READ_ONCE(w->wr.wr.mw.access);
+		s->state = SODP_SWQE_PENDING;
+		return;
 	default:
 bad_opcode:
 		s->status = IB_WC_LOC_QP_OP_ERR;
@@ -159,18 +172,36 @@ static void sodp_req_local(struct sodp_qp *qp, struct sodp_swqe *s)
 {
 	struct sodp_dev *sdev = sodp_qp_dev(qp);
 	struct sodp_pd *pd = to_spd(qp->ibqp.pd);
+	const char *what;
+	u32 key;
 	int ret;
 
-	if (s->opcode == IB_WR_LOCAL_INV)
-		ret = sodp_mr_invalidate(sdev, pd, s->ex);
-	else
-		ret = sodp_mr_fast_reg(sdev, pd, s->reg_mr, s->rkey,
+	switch (s->opcode) {
+	case IB_WR_LOCAL_INV:
+		what = "LOCAL_INV";
+		key = s->ex;
+		if (sodp_key_is_mw(key))
+			ret = sodp_mw_invalidate(qp, key, false);
+		else
+			ret = sodp_mr_invalidate(sdev, pd, key);
+		break;
+	case IB_WR_BIND_MW:
+		what = "BIND_MW";
+		key = s->bind_mw_rkey;
+		ret = sodp_mw_bind(qp, s);
+		break;
+	default:
+		what = "REG_MR";
+		key = s->rkey;
+		ret = sodp_mr_fast_reg(sdev, pd, s->reg_mr, key,
 				       s->reg_access);
+		break;
+	}
 	if (ret) {
-		sodp_qp_dbg(qp, "%s of key 0x%x failed: %d\n",
-			    s->opcode == IB_WR_LOCAL_INV ? "LOCAL_INV" : "REG_MR",
-			    s->opcode == IB_WR_LOCAL_INV ? s->ex : s->rkey, ret);
-		s->status = IB_WC_LOC_QP_OP_ERR;
+		sodp_qp_dbg(qp, "%s of key 0x%x failed: %d\n", what, key, ret);
+		/* As rdma_rxe: a failed bind has a status of its own. */
+		s->status = s->opcode == IB_WR_BIND_MW ? IB_WC_MW_BIND_ERR :
+							 IB_WC_LOC_QP_OP_ERR;
 		s->state = SODP_SWQE_ERROR;
 		return;
 	}

@@ -21,6 +21,9 @@
  * UC QPs share these paths without acknowledgements, RNR or NAKs: a
  * message that cannot be taken is dropped (sodp_resp_uc_drop()).
  *
+ * Remote keys name a region or a memory window: sodp_rkey_lookup() (mw.c)
+ * resolves both to the region whose bytes are accessed.
+ *
  * Errors: bad rkey/range/rights -> NAK remote access error; malformed or
  * unsupported requests -> NAK invalid request; a receive WQE that cannot
  * take the data -> its completion in error and NAK remote operation error
@@ -29,6 +32,7 @@
 #include "cq.h"
 #include "engine.h"
 #include "mr.h"
+#include "mw.h"
 #include "pkt.h"
 #include "qp.h"
 #include "queue.h"
@@ -275,13 +279,18 @@ static void sodp_resp_wc_ext(struct sk_buff *skb, struct ib_wc *wc)
 
 /*
  * SEND with invalidate: the rkey must name a valid fast-reg region of the
- * QP's PD.  Return: 0 or a negative errno (the request is invalid).
+ * QP's PD, or a type 2 memory window bound to this QP.  Return: 0 or a
+ * negative errno (the request is invalid).
  */
 static int sodp_resp_invalidate(struct sodp_qp *qp, u32 rkey)
 {
-	int ret = sodp_mr_invalidate(sodp_qp_dev(qp), to_spd(qp->ibqp.pd),
-				     rkey);
+	int ret;
 
+	if (sodp_key_is_mw(rkey))
+		ret = sodp_mw_invalidate(qp, rkey, true);
+	else
+		ret = sodp_mr_invalidate(sodp_qp_dev(qp), to_spd(qp->ibqp.pd),
+					 rkey);
 	if (ret)
 		sodp_qp_dbg(qp, "SEND with invalidate of rkey 0x%x: %d\n",
 			    rkey, ret);
@@ -332,8 +341,6 @@ static int sodp_resp_write(struct sodp_qp *qp, struct sk_buff *skb)
 {
 	struct sodp_pkt *pkt = sodp_pkt(skb);
 	const struct sodp_opinfo *info = pkt->info;
-	struct sodp_dev *sdev = sodp_qp_dev(qp);
-	struct sodp_pd *pd = to_spd(qp->ibqp.pd);
 	struct sodp_resp *resp = &qp->resp;
 	struct sodp_mr *mr;
 	int ret;
@@ -353,9 +360,8 @@ static int sodp_resp_write(struct sodp_qp *qp, struct sk_buff *skb)
 		resp->write_len = len;
 		/* The whole message is checked at its first packet. */
 		if (len) {
-			mr = sodp_mr_lookup_checked(sdev, pd, resp->write_rkey,
-						    va, len,
-						    IB_ACCESS_REMOTE_WRITE);
+			mr = sodp_rkey_lookup(qp, resp->write_rkey, va, len,
+					      IB_ACCESS_REMOTE_WRITE);
 			if (IS_ERR(mr)) {
 				sodp_resp_fatal(qp, SODP_NAK_REM_ACCESS_ERR,
 						pkt->psn);
@@ -374,9 +380,8 @@ static int sodp_resp_write(struct sodp_qp *qp, struct sk_buff *skb)
 		return -EAGAIN;
 	if (pkt->paylen) {
 		/* The key may have gone since the first packet. */
-		mr = sodp_mr_lookup_checked(sdev, pd, resp->write_rkey,
-					    resp->write_va, pkt->paylen,
-					    IB_ACCESS_REMOTE_WRITE);
+		mr = sodp_rkey_lookup(qp, resp->write_rkey, resp->write_va,
+				      pkt->paylen, IB_ACCESS_REMOTE_WRITE);
 		if (IS_ERR(mr)) {
 			sodp_resp_fatal(qp, SODP_NAK_REM_ACCESS_ERR, pkt->psn);
 			return PTR_ERR(mr);
@@ -428,10 +433,8 @@ static bool sodp_resp_reply_some(struct sodp_qp *qp, struct sodp_res *res,
 
 	if (len) {
 		/* The key may have gone since the request was checked. */
-		mr = sodp_mr_lookup_checked(sodp_qp_dev(qp),
-					    to_spd(qp->ibqp.pd),
-					    res->reply_rkey, res->reply_va, len,
-					    IB_ACCESS_REMOTE_READ);
+		mr = sodp_rkey_lookup(qp, res->reply_rkey, res->reply_va, len,
+				      IB_ACCESS_REMOTE_READ);
 		if (IS_ERR(mr)) {
 			mr = NULL;
 			goto fail;
@@ -541,8 +544,7 @@ static int sodp_resp_read_check(struct sodp_qp *qp, struct sk_buff *skb,
 	}
 	if (!*len)
 		return 0;
-	mr = sodp_mr_lookup_checked(sodp_qp_dev(qp), to_spd(qp->ibqp.pd),
-				    *rkey, *va, *len, IB_ACCESS_REMOTE_READ);
+	mr = sodp_rkey_lookup(qp, *rkey, *va, *len, IB_ACCESS_REMOTE_READ);
 	if (IS_ERR(mr)) {
 		sodp_resp_fatal(qp, SODP_NAK_REM_ACCESS_ERR, sodp_pkt(skb)->psn);
 		return PTR_ERR(mr);
@@ -599,7 +601,6 @@ static int sodp_resp_atomic(struct sodp_qp *qp, struct sk_buff *skb)
 {
 	struct sodp_pkt *pkt = sodp_pkt(skb);
 	struct sodp_atmeth *a = sodp_pkt_hdr(skb, pkt->info->off_atmeth);
-	struct sodp_dev *sdev = sodp_qp_dev(qp);
 	u64 va = be64_to_cpu(a->va), orig = 0;
 	struct sodp_res *res;
 	struct sodp_mr *mr;
@@ -609,9 +610,8 @@ static int sodp_resp_atomic(struct sodp_qp *qp, struct sk_buff *skb)
 		sodp_resp_fatal(qp, SODP_NAK_INVALID_REQ, pkt->psn);
 		return -EINVAL;
 	}
-	mr = sodp_mr_lookup_checked(sdev, to_spd(qp->ibqp.pd),
-				    be32_to_cpu(a->rkey), va, sizeof(u64),
-				    IB_ACCESS_REMOTE_ATOMIC);
+	mr = sodp_rkey_lookup(qp, be32_to_cpu(a->rkey), va, sizeof(u64),
+			      IB_ACCESS_REMOTE_ATOMIC);
 	if (IS_ERR(mr)) {
 		ret = PTR_ERR(mr);
 	} else {
@@ -658,9 +658,8 @@ static int sodp_resp_atomic_write(struct sodp_qp *qp, struct sk_buff *skb)
 		sodp_resp_fatal(qp, SODP_NAK_INVALID_REQ, pkt->psn);
 		return -EINVAL;
 	}
-	mr = sodp_mr_lookup_checked(sodp_qp_dev(qp), to_spd(qp->ibqp.pd),
-				    be32_to_cpu(reth->rkey), va, sizeof(u64),
-				    IB_ACCESS_REMOTE_WRITE);
+	mr = sodp_rkey_lookup(qp, be32_to_cpu(reth->rkey), va, sizeof(u64),
+			      IB_ACCESS_REMOTE_WRITE);
 	if (IS_ERR(mr)) {
 		sodp_resp_fatal(qp, SODP_NAK_REM_ACCESS_ERR, pkt->psn);
 		return PTR_ERR(mr);

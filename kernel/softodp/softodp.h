@@ -14,6 +14,12 @@
  * - sodp_dev xarrays (qps, srqs, mrs, ahs): their own xa_lock for insert
  *   and erase; the RX path and the engines look up under RCU and take a
  *   reference on the object (QPs: sodp_qp_get(), MRs: sodp_mr_get_key()).
+ * - sodp_dev.mws xa_lock (spinlock, process context only): memory windows.
+ *   Held across every use of a window found by its rkey - bind,
+ *   invalidate, the responder's lookup (mw.c) - and by dealloc_mw while it
+ *   erases and unbinds the window, so it protects every field of struct
+ *   sodp_mw and no window is freed while in use.  Taken under proc_lock;
+ *   inside it only MR references are taken and dropped.
  * - sodp_qp.state_lock (mutex): the QP state, attributes and address
  *   vector; held by modify/query/destroy.  Never taken by post verbs.
  * - sodp_qp.proc_lock (mutex): serializes all processing of a QP's work
@@ -46,6 +52,7 @@
  * Lock order:
  *   state_lock -> proc_lock -> atomic_lock -> ODP core (imp->sem ->
  *                                              mmap_lock -> umem->lock)
+ *   proc_lock -> sodp_dev.mws xa_lock
  *   proc_lock -> {wq.lock, srq.lock} -> cq.lock
  *   proc_lock -> sodp_qp.rxq.lock (skb queue lock; also taken in softirq)
  * sodp_devices_lock is never held with any of them.  Completion and event
@@ -108,6 +115,20 @@
 /* MR/MW keys: (index << 8) | key byte; index 0 is never handed out. */
 #define SODP_KEY_INDEX_SHIFT	8
 #define SODP_KEY_BYTE_MASK	0xff
+
+/*
+ * Memory windows take key indices from SODP_MW_INDEX_MIN on, far above
+ * every MR index (SODP_MAX_MR): bit 31 of a key says whether it names a
+ * window or a region, and the two never collide.
+ */
+#define SODP_MAX_MW		0x10000
+#define SODP_MW_INDEX_MIN	0x800000
+#define SODP_MW_INDEX_MAX	(SODP_MW_INDEX_MIN + SODP_MAX_MW - 1)
+
+static inline bool sodp_key_is_mw(u32 key)
+{
+	return (key >> SODP_KEY_INDEX_SHIFT) >= SODP_MW_INDEX_MIN;
+}
 
 /* Device packet counters (sodp_dev.stats). */
 enum sodp_stat {
@@ -178,12 +199,15 @@ struct sodp_mmap_entry {
  * @qps: QPs by QP number
  * @srqs: SRQs by SRQ number
  * @mrs: MRs by key index (key >> 8)
+ * @mws: memory windows by key index (key >> 8, from SODP_MW_INDEX_MIN)
  * @ahs: user AHs by AH number
  * @next_qpn: cyclic allocation hint for @qps
  * @next_srq: cyclic allocation hint for @srqs
  * @next_mr: cyclic allocation hint for @mrs
+ * @next_mw: cyclic allocation hint for @mws
  * @next_ah: cyclic allocation hint for @ahs
- * @key_byte: rotates the low byte of new MR keys
+ * @key_byte: rotates the low byte of new MR and MW keys
+ * @qp_uids: the last sodp_qp.uid handed out
  * @nr_pd: PD count, for the limit
  * @nr_cq: CQ count, for the limit
  * @port_active: last port state reported to ib_core (netdev notifier)
@@ -205,12 +229,15 @@ struct sodp_dev {
 	struct xarray qps;
 	struct xarray srqs;
 	struct xarray mrs;
+	struct xarray mws;
 	struct xarray ahs;
 	u32 next_qpn;
 	u32 next_srq;
 	u32 next_mr;
+	u32 next_mw;
 	u32 next_ah;
 	atomic_t key_byte;
+	atomic64_t qp_uids;
 	atomic_t nr_pd;
 	atomic_t nr_cq;
 	bool port_active;
@@ -293,9 +320,14 @@ struct sodp_wq {
  * @send_flags: IB_SEND_*
  * @ex: immediate data (network order) or rkey to invalidate
  * @remote_addr: RDMA/atomic remote address
- * @rkey: remote key; IB_WR_REG_MR: the key to make current
+ * @rkey: remote key; IB_WR_REG_MR and IB_WR_BIND_MW: the key to make
+ *	current (of a window: only its key byte counts)
  * @reg_mr: IB_WR_REG_MR (kernel QPs only): the fast-reg region
- * @reg_access: IB_WR_REG_MR: the access rights to grant
+ * @reg_access: IB_WR_REG_MR and IB_WR_BIND_MW: the access rights to grant
+ * @bind_mw_rkey: IB_WR_BIND_MW: the window's current rkey
+ * @bind_mr_lkey: IB_WR_BIND_MW: the lkey of the region to bind it to
+ * @bind_addr: IB_WR_BIND_MW: first byte of the window (region iova)
+ * @bind_length: IB_WR_BIND_MW: bytes in the window (0: unbind a type 1)
  * @compare_add: atomic compare or add operand
  * @swap: atomic swap operand
  * @remote_qpn: UD: destination QP
@@ -321,6 +353,10 @@ struct sodp_swqe {
 	u32 rkey;
 	struct ib_mr *reg_mr;
 	int reg_access;
+	u32 bind_mw_rkey;
+	u32 bind_mr_lkey;
+	u64 bind_addr;
+	u64 bind_length;
 	u64 compare_add;
 	u64 swap;
 	u32 remote_qpn;
@@ -512,6 +548,8 @@ struct sodp_resp {
  * @rnr_timer: RNR back-off timer (sets SODP_EV_RNR)
  * @events: SODP_EV_* bits
  * @need_err: an engine hit a fatal error: move to ERR after the work
+ * @uid: unique on the device for its lifetime (never reused, unlike QP
+ *	numbers): names the QP a type 2 window is bound to
  * @req: requester/completer state
  * @resp: responder state
  */
@@ -541,6 +579,7 @@ struct sodp_qp {
 	struct timer_list rnr_timer;
 	unsigned long events;
 	bool need_err;
+	u64 uid;
 	struct sodp_req req;
 	struct sodp_resp resp;
 };
@@ -582,6 +621,8 @@ enum sodp_mr_state {
  * @fr_pages: page addresses of a fast-reg region (map_mr_sg)
  * @fr_max: capacity of @fr_pages
  * @fr_npages: entries used in @fr_pages
+ * @nr_mw: memory windows bound to it (each holds a reference); -1 once
+ *	dereg_mr has begun, after which no window binds to it
  * @rcu: frees the MR after lookups under RCU are done with it
  */
 struct sodp_mr {
@@ -602,7 +643,41 @@ struct sodp_mr {
 	u64 *fr_pages;
 	u32 fr_max;
 	u32 fr_npages;
+	atomic_t nr_mw;
 	struct rcu_head rcu;
+};
+
+enum sodp_mw_state {
+	SODP_MW_INVALID,	/* being deallocated */
+	SODP_MW_FREE,		/* type 2: not bound, every access fails */
+	SODP_MW_VALID,		/* type 1: always; type 2: bound */
+};
+
+/**
+ * struct sodp_mw - memory window (type 1 or type 2B)
+ * @ibmw: the ib_mw (type, PD; rkey as allocated)
+ * @index: index in sodp_dev.mws (rkey >> 8)
+ * @state: enum sodp_mw_state
+ * @rkey: the current rkey; a bind changes its key byte
+ * @access: IB_ACCESS_* rights the last bind granted
+ * @addr: first byte of the window (an iova of @mr)
+ * @length: bytes in the window; 0 when unbound
+ * @mr: the region it is bound to (a reference, counted in sodp_mr.nr_mw)
+ *	or NULL
+ * @qp_uid: type 2: sodp_qp.uid of the QP it is bound to (0: none)
+ *
+ * Every field after @index is protected by the xa_lock of sodp_dev.mws.
+ */
+struct sodp_mw {
+	struct ib_mw ibmw;
+	u32 index;
+	int state;
+	u32 rkey;
+	int access;
+	u64 addr;
+	u64 length;
+	struct sodp_mr *mr;
+	u64 qp_uid;
 };
 
 static inline struct sodp_dev *to_sdev(struct ib_device *ibdev)
@@ -638,6 +713,11 @@ static inline struct sodp_qp *to_sqp(struct ib_qp *ibqp)
 static inline struct sodp_mr *to_smr(struct ib_mr *ibmr)
 {
 	return container_of(ibmr, struct sodp_mr, ibmr);
+}
+
+static inline struct sodp_mw *to_smw(struct ib_mw *ibmw)
+{
+	return container_of(ibmw, struct sodp_mw, ibmw);
 }
 
 /* The user context of a verb called from user space (@udata != NULL). */
@@ -685,6 +765,9 @@ static inline bool sodp_qp_is_uc(const struct sodp_qp *qp)
 #define sodp_mr_dbg(mr, fmt, ...)					\
 	ibdev_dbg((mr)->ibmr.device, "MR[0x%x]: " fmt,			\
 		  (mr)->ibmr.lkey, ##__VA_ARGS__)
+#define sodp_mw_dbg(mw, fmt, ...)					\
+	ibdev_dbg((mw)->ibmw.device, "MW[%u]: " fmt,			\
+		  (mw)->index - SODP_MW_INDEX_MIN, ##__VA_ARGS__)
 
 /* Verb tables, one per concern; device.c merges them. */
 extern const struct ib_device_ops sodp_dev_ops;
@@ -693,6 +776,7 @@ extern const struct ib_device_ops sodp_cq_ops;
 extern const struct ib_device_ops sodp_srq_ops;
 extern const struct ib_device_ops sodp_qp_ops;
 extern const struct ib_device_ops sodp_mr_ops;
+extern const struct ib_device_ops sodp_mw_ops;
 extern const struct ib_device_ops sodp_prefetch_ops;
 
 /* device.c: device life cycle, used by main.c */

@@ -114,6 +114,7 @@ static int sodp_create_qp(struct ib_qp *ibqp, struct ib_qp_init_attr *init,
 	init_completion(&qp->ref_done);
 	sodp_qp_engine_init(qp);
 	qp->is_user = !!udata;
+	qp->uid = atomic64_inc_return(&sdev->qp_uids);
 	qp->sig_all = init->sq_sig_type == IB_SIGNAL_ALL_WR;
 	qp->scq = to_scq(init->send_cq);
 	qp->rcq = init->recv_cq ? to_scq(init->recv_cq) : NULL;

@@ -58,7 +58,8 @@ static inline bool sodp_wr_is_atomic(u32 opcode)
 /* Executed by the requester itself, without a packet. */
 static inline bool sodp_wr_is_local(u32 opcode)
 {
-	return opcode == IB_WR_LOCAL_INV || opcode == IB_WR_REG_MR;
+	return opcode == IB_WR_LOCAL_INV || opcode == IB_WR_REG_MR ||
+	       opcode == IB_WR_BIND_MW;
 }
 
 /* The requester's shadow of SQ slot @index (struct sodp_req). */

@@ -22,6 +22,7 @@ int sodp_modify_qp(struct ibv_qp *qp, struct ibv_qp_attr *attr, int mask);
 int sodp_destroy_qp(struct ibv_qp *qp);
 int sodp_post_send(struct ibv_qp *qp, struct ibv_send_wr *wr, struct ibv_send_wr **bad);
 int sodp_post_recv(struct ibv_qp *qp, struct ibv_recv_wr *wr, struct ibv_recv_wr **bad);
+int sodp_bind_mw(struct ibv_qp *qp, struct ibv_mw *mw, struct ibv_mw_bind *bind);
 struct ibv_srq *sodp_create_srq(struct ibv_pd *pd, struct ibv_srq_init_attr *attr);
 struct ibv_srq *sodp_create_srq_ex(struct ibv_context *ctx, struct ibv_srq_init_attr_ex *attr);
 int sodp_modify_srq(struct ibv_srq *srq, struct ibv_srq_attr *attr, int mask);

@@ -148,6 +148,22 @@ static void sodp_set_ud(struct rxe_send_wqe *wqe, struct ibv_ah *ibah, uint32_t 
 		wqe->wr.wr.ud.av = ah->av;
 }
 
+/*
+ * A memory window bind as librxe writes it: the window's current rkey to
+ * find it, the new one (the kernel takes its key byte), the region's lkey
+ * (0 for an unbind without a region), the range and the rights.
+ */
+static void sodp_set_bind(struct rxe_send_wqe *wqe, const struct ibv_mw *mw, uint32_t rkey,
+			  const struct ibv_mw_bind_info *info)
+{
+	wqe->wr.wr.mw.addr = info->addr;
+	wqe->wr.wr.mw.length = info->length;
+	wqe->wr.wr.mw.mr_lkey = info->mr ? info->mr->lkey : 0;
+	wqe->wr.wr.mw.mw_rkey = mw->rkey;
+	wqe->wr.wr.mw.rkey = rkey;
+	wqe->wr.wr.mw.access = info->mw_access_flags;
+}
+
 static int sodp_fill_send(struct sodp_qp *qp, struct rxe_send_wqe *wqe,
 			  const struct ibv_send_wr *wr)
 {
@@ -162,6 +178,11 @@ static int sodp_fill_send(struct sodp_qp *qp, struct rxe_send_wqe *wqe,
 	if ((wr->send_flags & IBV_SEND_INLINE) && len > sq->max_inline)
 		return EINVAL;
 	if (sodp_wr_is_atomic(wr->opcode) && (len < 8 || (wr->wr.atomic.remote_addr & 7)))
+		return EINVAL;
+	/* librxe's checks of a bind: no data, no immediate, RC or UC only. */
+	if (wr->opcode == IBV_WR_BIND_MW &&
+	    (len || wr->num_sge || wr->imm_data ||
+	     (qp->vqp.qp.qp_type != IBV_QPT_RC && qp->vqp.qp.qp_type != IBV_QPT_UC)))
 		return EINVAL;
 
 	sodp_send_hdr(qp, wqe, wr->wr_id, wr->opcode, wr->send_flags);
@@ -187,6 +208,9 @@ static int sodp_fill_send(struct sodp_qp *qp, struct rxe_send_wqe *wqe,
 	case IBV_WR_SEND_WITH_IMM:
 		if (qp->vqp.qp.qp_type == IBV_QPT_UD)
 			sodp_set_ud(wqe, wr->wr.ud.ah, wr->wr.ud.remote_qpn, wr->wr.ud.remote_qkey);
+		break;
+	case IBV_WR_BIND_MW:
+		sodp_set_bind(wqe, wr->bind_mw.mw, wr->bind_mw.rkey, &wr->bind_mw.bind_info);
 		break;
 	default:
 		break;
@@ -247,6 +271,37 @@ int sodp_post_send(struct ibv_qp *ibqp, struct ibv_send_wr *wr, struct ibv_send_
 	/* Nothing new in the ring: no system call. */
 	db = posted ? sodp_doorbell(ibqp) : 0;
 	return ret ? ret : db;
+}
+
+/*
+ * ibv_bind_mw() (type 1 windows; libibverbs checked the type and the PD):
+ * a BIND_MW work request with the next key byte, as librxe posts it.  The
+ * window's rkey changes at once; the consumer restores it if the bind
+ * completes in error.
+ */
+int sodp_bind_mw(struct ibv_qp *qp, struct ibv_mw *mw, struct ibv_mw_bind *bind)
+{
+	struct ibv_send_wr wr, *bad;
+	int ret;
+
+	if (bind->bind_info.mw_access_flags & IBV_ACCESS_ZERO_BASED) {
+		errno = EINVAL;
+		return EINVAL;
+	}
+	memset(&wr, 0, sizeof(wr));
+	wr.opcode = IBV_WR_BIND_MW;
+	wr.wr_id = bind->wr_id;
+	wr.send_flags = bind->send_flags;
+	wr.bind_mw.mw = mw;
+	wr.bind_mw.rkey = ibv_inc_rkey(mw->rkey);
+	wr.bind_mw.bind_info = bind->bind_info;
+	ret = sodp_post_send(qp, &wr, &bad);
+	if (ret) {
+		errno = ret;
+		return ret;
+	}
+	mw->rkey = wr.bind_mw.rkey;
+	return 0;
 }
 
 /* ---- send ring: ibv_wr_*() ------------------------------------------------------ */
@@ -387,6 +442,16 @@ static void sodp_wr_send_inv(struct ibv_qp_ex *ibqp, uint32_t rkey)
 		wqe->wr.ex.invalidate_rkey = rkey;
 }
 
+/* ibv_wr_bind_mw() (type 2 windows): no checks here, as in librxe. */
+static void sodp_wr_bind_mw(struct ibv_qp_ex *ibqp, struct ibv_mw *mw, uint32_t rkey,
+			    const struct ibv_mw_bind_info *info)
+{
+	struct rxe_send_wqe *wqe = sodp_wr_build(ibqp, IBV_WR_BIND_MW);
+
+	if (wqe)
+		sodp_set_bind(wqe, mw, rkey, info);
+}
+
 static void sodp_wr_local_inv(struct ibv_qp_ex *ibqp, uint32_t rkey)
 {
 	struct rxe_send_wqe *wqe = sodp_wr_build(ibqp, IBV_WR_LOCAL_INV);
@@ -513,11 +578,15 @@ static void sodp_wr_abort(struct ibv_qp_ex *ibqp)
 	(IBV_QP_EX_WITH_RDMA_WRITE | IBV_QP_EX_WITH_RDMA_WRITE_WITH_IMM | IBV_QP_EX_WITH_SEND |    \
 	 IBV_QP_EX_WITH_SEND_WITH_IMM | IBV_QP_EX_WITH_RDMA_READ |                                 \
 	 IBV_QP_EX_WITH_ATOMIC_CMP_AND_SWP | IBV_QP_EX_WITH_ATOMIC_FETCH_AND_ADD |                 \
-	 IBV_QP_EX_WITH_LOCAL_INV | IBV_QP_EX_WITH_SEND_WITH_INV | IBV_QP_EX_WITH_ATOMIC_WRITE)
-/* UC: SEND and RDMA WRITE, with immediate (no SEND with invalidate on UC). */
+	 IBV_QP_EX_WITH_LOCAL_INV | IBV_QP_EX_WITH_SEND_WITH_INV | IBV_QP_EX_WITH_ATOMIC_WRITE |   \
+	 IBV_QP_EX_WITH_BIND_MW)
+/*
+ * UC: SEND and RDMA WRITE, with immediate, and memory window binds (no
+ * SEND with invalidate on UC).
+ */
 #define SODP_UC_SEND_OPS                                                                           \
 	(IBV_QP_EX_WITH_RDMA_WRITE | IBV_QP_EX_WITH_RDMA_WRITE_WITH_IMM | IBV_QP_EX_WITH_SEND |    \
-	 IBV_QP_EX_WITH_SEND_WITH_IMM)
+	 IBV_QP_EX_WITH_SEND_WITH_IMM | IBV_QP_EX_WITH_BIND_MW)
 #define SODP_UD_SEND_OPS (IBV_QP_EX_WITH_SEND | IBV_QP_EX_WITH_SEND_WITH_IMM)
 
 static int sodp_check_qp_ex(const struct ibv_qp_init_attr_ex *attr)
@@ -571,6 +640,8 @@ static void sodp_set_wr_ops(struct sodp_qp *qp, uint64_t flags)
 		ex->wr_send_inv = sodp_wr_send_inv;
 	if (flags & IBV_QP_EX_WITH_LOCAL_INV)
 		ex->wr_local_inv = sodp_wr_local_inv;
+	if (flags & IBV_QP_EX_WITH_BIND_MW)
+		ex->wr_bind_mw = sodp_wr_bind_mw;
 	ex->wr_set_ud_addr = sodp_wr_set_ud_addr;
 	ex->wr_set_sge = sodp_wr_set_sge;
 	ex->wr_set_sge_list = sodp_wr_set_sge_list;

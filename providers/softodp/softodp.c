@@ -281,6 +281,7 @@ static const struct pabi_context_ops sodp_ctx_ops = {
 	.alloc_mw = sodp_alloc_mw,
 	.alloc_pd = sodp_alloc_pd,
 	.attach_mcast = ibv_cmd_attach_mcast,
+	.bind_mw = sodp_bind_mw,
 	.create_ah = sodp_create_ah,
 	.create_cq = sodp_create_cq,
 	.create_cq_ex = sodp_create_cq_ex,

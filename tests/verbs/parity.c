@@ -29,6 +29,17 @@
  *   atomic_write_*  RDMA ATOMIC_WRITE (ibv_wr_atomic_write) where the
  *               responder reports the capability (softodp always): the
  *               8 bytes stored whole, misaligned and bad-rkey requests
+ *   mw_*        memory windows: the device caps; type 1 (ibv_bind_mw) and
+ *               type 2 (ibv_wr_bind_mw) bound on the responder, WRITE and
+ *               READ through the window's rkey (bytes checked), rebind
+ *               with the next key and unbind, accesses outside the MR or
+ *               beyond the window's rights, binds the MR refuses (no
+ *               MW_BIND, remote write without local write, range beyond
+ *               the MR: MW_BIND_ERR), LOCAL_INV (type 2; refused for type
+ *               1) and SEND with invalidate, dealloc, dereg of an MR with
+ *               a bound window (EINVAL).  An access outside the window but
+ *               inside the MR is a NOTE: softodp refuses it, stock rxe
+ *               checks only the MR's range
  */
 #define _GNU_SOURCE
 #include <endian.h>
@@ -998,8 +1009,8 @@ static int atomic_write_ok(void)
 	return 1;
 }
 
-/* A requester QP with the ibv_wr_* API (ATOMIC_WRITE and READ). */
-static struct ibv_qp *create_qp_ex(struct t_side *s)
+/* An RC QP with the ibv_wr_* API for the operations @ops. */
+static struct ibv_qp *create_qp_ex(struct t_side *s, uint64_t ops)
 {
 	struct ibv_qp_init_attr_ex ia = {
 		.send_cq = s->cq,
@@ -1008,7 +1019,7 @@ static struct ibv_qp *create_qp_ex(struct t_side *s)
 		.cap = {.max_send_wr = 64, .max_recv_wr = 64, .max_send_sge = 4, .max_recv_sge = 4},
 		.comp_mask = IBV_QP_INIT_ATTR_PD | IBV_QP_INIT_ATTR_SEND_OPS_FLAGS,
 		.pd = s->pd,
-		.send_ops_flags = IBV_QP_EX_WITH_ATOMIC_WRITE | IBV_QP_EX_WITH_RDMA_READ,
+		.send_ops_flags = ops,
 	};
 
 	return ibv_create_qp_ex(s->dev->ctx, &ia);
@@ -1023,7 +1034,7 @@ static int aw_pair(struct t_pair *p, const struct t_side_opts *o)
 	if (t_side_init(&p->a, &devs[0], o) || t_side_init(&p->b, &devs[1], o))
 		return -1;
 	ibv_destroy_qp(p->a.qp);
-	p->a.qp = create_qp_ex(&p->a);
+	p->a.qp = create_qp_ex(&p->a, IBV_QP_EX_WITH_ATOMIC_WRITE | IBV_QP_EX_WITH_RDMA_READ);
 	if (!p->a.qp || t_qp_connect(&p->a, &p->b, mtu, 7) || t_qp_connect(&p->b, &p->a, mtu, 7))
 		return -1;
 	return 0;
@@ -1114,6 +1125,672 @@ out:
 	t_pair_fini(&p);
 }
 
+/* ---- memory windows ------------------------------------------------------------- */
+
+/*
+ * The responder's buffer is MW_LEN bytes, one MR with MW_BIND; windows
+ * start MW_OFF bytes into it and are MW_WIN long (not page-aligned ends).
+ */
+#define MW_LEN (8 * 4096)
+#define MW_OFF 4096
+#define MW_WIN (3 * 4096 + 512)
+#define MW_RW  (IBV_ACCESS_REMOTE_WRITE | IBV_ACCESS_REMOTE_READ)
+/* What the responder's QP posts: binds, local invalidation, SEND. */
+#define MW_OPS (IBV_QP_EX_WITH_BIND_MW | IBV_QP_EX_WITH_LOCAL_INV | IBV_QP_EX_WITH_SEND)
+
+/* "@base_<mode>": the suite drops the mode, pinned and ODP compare alike. */
+static void mw_name(char name[64], const char *base, int odp)
+{
+	snprintf(name, 64, "%s_%s", base, t_mem_name(odp));
+}
+
+/* The same in a static buffer, for one use at a time. */
+static const char *mwn(const char *base, int odp)
+{
+	static char buf[64];
+
+	mw_name(buf, base, odp);
+	return buf;
+}
+
+static void mw_caps(void)
+{
+	struct ibv_device_attr *a = &devs[1].attr;
+
+	if (!t_want("mw_caps"))
+		return;
+	out("mw_caps", "window=%d type2b=%d max_mw=%s",
+	    !!(a->device_cap_flags & IBV_DEVICE_MEM_WINDOW),
+	    !!(a->device_cap_flags & IBV_DEVICE_MEM_WINDOW_TYPE_2B), a->max_mw ? "yes" : "0");
+	t_pass("mw_caps");
+}
+
+/*
+ * A connected pair whose responder (b) has an MR with MW_BIND over its
+ * whole buffer and a QP with the ibv_wr_* API for binds; 0 or -1.
+ */
+static int mw_pair(struct t_pair *p, int odp, const char *name)
+{
+	struct t_side_opts o = {
+		.len = MW_LEN, .odp = odp, .access = T_MR_ACCESS | IBV_ACCESS_MW_BIND};
+	enum ibv_mtu mtu = t_min_mtu(&devs[0], &devs[1]);
+
+	memset(p, 0, sizeof(*p));
+	if (t_side_init(&p->a, &devs[0], &o) || t_side_init(&p->b, &devs[1], &o))
+		goto err;
+	ibv_destroy_qp(p->b.qp);
+	p->b.qp = create_qp_ex(&p->b, MW_OPS);
+	if (!p->b.qp || t_qp_connect(&p->a, &p->b, mtu, 7) || t_qp_connect(&p->b, &p->a, mtu, 7))
+		goto err;
+	memset(p->b.buf, 0, MW_LEN);
+	return 0;
+err:
+	t_result(0, name, "pair: errno %d", errno);
+	return -1;
+}
+
+/* An MR over the responder's buffer with @access (+ ODP in ODP mode). */
+static struct ibv_mr *mw_reg(struct t_side *s, int odp, int access)
+{
+	if (odp && s->dev->odp_ok)
+		access |= IBV_ACCESS_ON_DEMAND;
+	return ibv_reg_mr(s->pd, s->buf, s->len, access);
+}
+
+static char mw_buf[128];
+
+/* "post=<errno> wc=<status> opcode=<ok|n>" of a bind or invalidation. */
+static const char *mw_res(int ret, int st, const struct ibv_wc *wc, int opcode)
+{
+	if (ret)
+		snprintf(mw_buf, sizeof(mw_buf), "post=%s", err_str(ret));
+	else if (st != IBV_WC_SUCCESS)
+		snprintf(mw_buf, sizeof(mw_buf), "post=ok wc=%s", wc_str(st));
+	else
+		snprintf(mw_buf, sizeof(mw_buf), "post=ok wc=%s opcode=%s", wc_str(st),
+			 (int)wc->opcode == opcode ? "ok" : "wrong");
+	return mw_buf;
+}
+
+/*
+ * A local operation that must fail at completion: compared is that it is
+ * posted and fails; its status is a NOTE.  softodp completes the failing
+ * WR with its IBTA status (MW_BIND_ERR for a bind, LOC_QP_OP_ERR for an
+ * invalidation of a type 1 window), rdma_rxe 6.12 with WR_FLUSH_ERR.
+ */
+static void mw_out_failed(const char *name, int ret, int st, const struct ibv_wc *wc, int opcode)
+{
+	out(name, "post=%s wc=%s", ret ? err_str(ret) : "ok",
+	    ret			   ? "none"
+	    : st == IBV_WC_SUCCESS ? "success"
+				   : "error");
+	printf("NOTE %s %s\n", name, mw_res(ret, st, wc, opcode));
+}
+
+/*
+ * ibv_bind_mw() of a type 1 window on @s's QP, signaled: the errno of the
+ * post (0: the completion's status in *@st).
+ */
+static int mw_bind1(struct t_side *s, struct ibv_mw *mw, struct ibv_mr *mr, uint64_t addr,
+		    uint64_t len, unsigned int access, int *st, struct ibv_wc *wc)
+{
+	struct ibv_mw_bind b = {
+		.wr_id = 51,
+		.send_flags = IBV_SEND_SIGNALED,
+		.bind_info = {.mr = mr, .addr = addr, .length = len, .mw_access_flags = access},
+	};
+	int ret = ibv_bind_mw(s->qp, mw, &b);
+
+	*st = ret ? -1 : t_wait_wc(s->cq, wc, T_POLL_MS);
+	return ret;
+}
+
+/* ibv_wr_bind_mw() of a type 2 window with @rkey; as mw_bind1(). */
+static int mw_bind2(struct t_side *s, struct ibv_mw *mw, uint32_t rkey, struct ibv_mr *mr,
+		    uint64_t addr, uint64_t len, unsigned int access, int *st, struct ibv_wc *wc)
+{
+	struct ibv_qp_ex *qx = ibv_qp_to_qp_ex(s->qp);
+	struct ibv_mw_bind_info bi = {
+		.mr = mr, .addr = addr, .length = len, .mw_access_flags = access};
+	int ret;
+
+	ibv_wr_start(qx);
+	qx->wr_id = 52;
+	qx->wr_flags = IBV_SEND_SIGNALED;
+	ibv_wr_bind_mw(qx, mw, rkey, &bi);
+	ret = ibv_wr_complete(qx);
+	*st = ret ? -1 : t_wait_wc(s->cq, wc, T_POLL_MS);
+	return ret;
+}
+
+/* ibv_wr_local_inv() of @rkey on @s's QP; as mw_bind1(). */
+static int mw_local_inv(struct t_side *s, uint32_t rkey, int *st, struct ibv_wc *wc)
+{
+	struct ibv_qp_ex *qx = ibv_qp_to_qp_ex(s->qp);
+	int ret;
+
+	ibv_wr_start(qx);
+	qx->wr_id = 53;
+	qx->wr_flags = IBV_SEND_SIGNALED;
+	ibv_wr_local_inv(qx, rkey);
+	ret = ibv_wr_complete(qx);
+	*st = ret ? -1 : t_wait_wc(s->cq, wc, T_POLL_MS);
+	return ret;
+}
+
+/* The responder's address @off bytes into its buffer. */
+static uint64_t mw_addr(const struct t_pair *p, size_t off)
+{
+	return (uintptr_t)p->b.buf + off;
+}
+
+/* WRITE @len bytes of pattern @seed at @off of the responder through @rkey. */
+static int mw_write(struct t_pair *p, size_t off, uint32_t len, uint32_t rkey, unsigned int seed)
+{
+	t_fill(p->a.buf, len, seed);
+	return t_xfer(&p->a, IBV_WR_RDMA_WRITE, p->a.buf, len, p->a.mr->lkey, mw_addr(p, off), rkey,
+		      0, 0);
+}
+
+/* READ @len bytes at @off of the responder through @rkey into a.buf + MW_LEN / 2. */
+static int mw_read(struct t_pair *p, size_t off, uint32_t len, uint32_t rkey)
+{
+	memset(p->a.buf + MW_LEN / 2, 0, len);
+	return t_xfer(&p->a, IBV_WR_RDMA_READ, p->a.buf + MW_LEN / 2, len, p->a.mr->lkey,
+		      mw_addr(p, off), rkey, 0, 0);
+}
+
+/* Zero outside [@off, @off + @len) of the responder's buffer. */
+static int mw_untouched_around(const struct t_pair *p, size_t off, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < MW_LEN; i++)
+		if ((i < off || i >= off + len) && p->b.buf[i])
+			return 0;
+	return 1;
+}
+
+static void mw_dealloc(struct ibv_mw **mw)
+{
+	if (*mw)
+		ibv_dealloc_mw(*mw);
+	*mw = NULL;
+}
+
+/*
+ * Type 1: ibv_bind_mw(), WRITE and READ through the window's rkey (bytes
+ * checked, nothing outside the window touched), a zero-based window
+ * refused in user space, a rebind with the next key (the old key then
+ * reaches nothing), deallocation.
+ */
+static void mw_type1(int odp)
+{
+	char name[64];
+	struct ibv_mw *mw = NULL;
+	uint32_t rkey0, rkey1;
+	struct ibv_wc wc;
+	struct t_pair p;
+	int ret, st;
+
+	mw_name(name, "mw_type1", odp);
+	if (!t_want(name))
+		return;
+	if (mw_pair(&p, odp, name))
+		goto out;
+	mw = ibv_alloc_mw(p.b.pd, IBV_MW_TYPE_1);
+	out(mwn("mw_type1_alloc", odp), "%s", mw ? "ok" : err_str(errno));
+	if (!mw) {
+		t_result(0, name, "alloc_mw: errno %d", errno);
+		goto out;
+	}
+	rkey0 = mw->rkey;
+	ret = mw_bind1(&p.b, mw, p.b.mr, mw_addr(&p, MW_OFF), MW_WIN, MW_RW | IBV_ACCESS_ZERO_BASED,
+		       &st, &wc);
+	out(mwn("mw_type1_zero_based", odp), "%s rkey_kept=%d",
+	    mw_res(ret, st, &wc, IBV_WC_BIND_MW), mw->rkey == rkey0);
+	ret = mw_bind1(&p.b, mw, p.b.mr, mw_addr(&p, MW_OFF), MW_WIN, MW_RW, &st, &wc);
+	out(mwn("mw_type1_bind", odp), "%s next_key=%d", mw_res(ret, st, &wc, IBV_WC_BIND_MW),
+	    mw->rkey == ibv_inc_rkey(rkey0));
+	if (ret || st != IBV_WC_SUCCESS) {
+		t_result(0, name, "bind: %s", mw_buf);
+		goto out;
+	}
+	st = mw_write(&p, MW_OFF, MW_WIN, mw->rkey, 61);
+	out(mwn("mw_type1_write", odp), "%s", wc_str(st));
+	T_CHECK(st == IBV_WC_SUCCESS && t_is_fill(p.b.buf + MW_OFF, MW_WIN, 61) &&
+			mw_untouched_around(&p, MW_OFF, MW_WIN),
+		mwn("mw_type1_write_data", odp), "WRITE %s, data %s", wc_str(st),
+		t_is_fill(p.b.buf + MW_OFF, MW_WIN, 61) ? "ok" : "differs");
+	st = mw_read(&p, MW_OFF, MW_WIN, mw->rkey);
+	out(mwn("mw_type1_read", odp), "%s", wc_str(st));
+	T_CHECK(st == IBV_WC_SUCCESS && t_is_fill(p.a.buf + MW_LEN / 2, MW_WIN, 61),
+		mwn("mw_type1_read_data", odp), "READ %s", wc_str(st));
+	/* A narrower, read-only window with the next key. */
+	rkey1 = mw->rkey;
+	ret = mw_bind1(&p.b, mw, p.b.mr, mw_addr(&p, 2 * MW_OFF), 4096, IBV_ACCESS_REMOTE_READ, &st,
+		       &wc);
+	out(mwn("mw_type1_rebind", odp), "%s next_key=%d", mw_res(ret, st, &wc, IBV_WC_BIND_MW),
+	    mw->rkey == ibv_inc_rkey(rkey1));
+	st = mw_read(&p, 2 * MW_OFF, 4096, mw->rkey);
+	out(mwn("mw_type1_rebind_read", odp), "%s", wc_str(st));
+	T_CHECK(st == IBV_WC_SUCCESS && !memcmp(p.a.buf + MW_LEN / 2, p.b.buf + 2 * MW_OFF, 4096),
+		mwn("mw_type1_rebind_data", odp), "READ %s", wc_str(st));
+	/* The key of the first binding reaches nothing any more. */
+	st = mw_read(&p, MW_OFF, 64, rkey1);
+	out(mwn("mw_type1_old_key", odp), "%s", wc_str(st));
+	T_CHECK(st == IBV_WC_REM_ACCESS_ERR, name, "READ through the old key: %s", wc_str(st));
+	ret = ibv_dealloc_mw(mw);
+	mw = NULL;
+	out(mwn("mw_type1_dealloc", odp), "%s", err_str(ret));
+	t_pass(name);
+out:
+	mw_dealloc(&mw);
+	t_pair_fini(&p);
+}
+
+/* Type 1 unbound (a bind of length 0): its rkey reaches nothing. */
+static void mw_type1_unbind(int odp)
+{
+	char name[64];
+	struct ibv_mw *mw = NULL;
+	struct ibv_wc wc;
+	struct t_pair p;
+	int ret, st;
+
+	mw_name(name, "mw_type1_unbind", odp);
+	if (!t_want(name))
+		return;
+	if (mw_pair(&p, odp, name))
+		goto out;
+	mw = ibv_alloc_mw(p.b.pd, IBV_MW_TYPE_1);
+	if (!mw) {
+		t_result(0, name, "alloc_mw: errno %d", errno);
+		goto out;
+	}
+	ret = mw_bind1(&p.b, mw, p.b.mr, mw_addr(&p, MW_OFF), MW_WIN, MW_RW, &st, &wc);
+	if (ret || st != IBV_WC_SUCCESS) {
+		t_result(0, name, "bind: %s", mw_res(ret, st, &wc, IBV_WC_BIND_MW));
+		goto out;
+	}
+	/* librxe reads the MR's lkey even for an unbind: one is given. */
+	ret = mw_bind1(&p.b, mw, p.b.mr, 0, 0, 0, &st, &wc);
+	out(name, "%s", mw_res(ret, st, &wc, IBV_WC_BIND_MW));
+	st = mw_read(&p, MW_OFF, 64, mw->rkey);
+	out(mwn("mw_type1_unbound_read", odp), "%s", wc_str(st));
+	T_CHECK(st == IBV_WC_REM_ACCESS_ERR, name, "READ through an unbound window: %s",
+		wc_str(st));
+out:
+	mw_dealloc(&mw);
+	t_pair_fini(&p);
+}
+
+/*
+ * Accesses a window does not allow: outside the window but inside the MR
+ * (softodp refuses; stock rxe checks only the MR's range: NOTE), beyond
+ * the MR, and a WRITE through a read-only window.
+ */
+static void mw_access(int odp, int what)
+{
+	static const char *const names[] = {"mw_outside_window", "mw_outside_mr", "mw_rights"};
+	char name[64];
+	struct ibv_mw *mw = NULL;
+	struct ibv_wc wc;
+	struct t_pair p;
+	int ret, st;
+
+	mw_name(name, names[what], odp);
+	if (!t_want(name))
+		return;
+	if (mw_pair(&p, odp, name))
+		goto out;
+	mw = ibv_alloc_mw(p.b.pd, IBV_MW_TYPE_1);
+	if (!mw) {
+		t_result(0, name, "alloc_mw: errno %d", errno);
+		goto out;
+	}
+	if (what == 1)
+		ret = mw_bind1(&p.b, mw, p.b.mr, mw_addr(&p, 0), MW_LEN, MW_RW, &st, &wc);
+	else
+		ret = mw_bind1(&p.b, mw, p.b.mr, mw_addr(&p, MW_OFF), MW_WIN,
+			       what ? IBV_ACCESS_REMOTE_READ : MW_RW, &st, &wc);
+	if (ret || st != IBV_WC_SUCCESS) {
+		t_result(0, name, "bind: %s", mw_res(ret, st, &wc, IBV_WC_BIND_MW));
+		goto out;
+	}
+	if (what == 0) {
+		/* The page before the window: inside the MR. */
+		st = mw_write(&p, 0, 256, mw->rkey, 62);
+		printf("NOTE %s %s\n", name, wc_str(st));
+		if (devs[1].is_softodp)
+			T_CHECK(st == IBV_WC_REM_ACCESS_ERR && mw_untouched_around(&p, 0, 0), name,
+				"WRITE before the window: %s", wc_str(st));
+	} else if (what == 1) {
+		st = mw_read(&p, MW_LEN - 100, 200, mw->rkey);
+		out(name, "%s", wc_str(st));
+		T_CHECK(st == IBV_WC_REM_ACCESS_ERR, name, "READ beyond the MR: %s", wc_str(st));
+	} else {
+		st = mw_write(&p, MW_OFF, 256, mw->rkey, 63);
+		out(name, "%s", wc_str(st));
+		T_CHECK(st == IBV_WC_REM_ACCESS_ERR && mw_untouched_around(&p, 0, 0), name,
+			"WRITE through a read-only window: %s", wc_str(st));
+	}
+out:
+	mw_dealloc(&mw);
+	t_pair_fini(&p);
+}
+
+/*
+ * Binds the MR does not allow: registered without MW_BIND, remote write
+ * through a window on an MR without local write, a range beyond the MR.
+ * The bind completes with MW_BIND_ERR.
+ */
+static void mw_bind_refused(int odp, int what)
+{
+	static const char *const names[] = {"mw_bind_no_mw_bind", "mw_bind_no_local_write",
+					    "mw_bind_outside_mr"};
+	char name[64];
+	struct ibv_mr *mr = NULL;
+	struct ibv_mw *mw = NULL;
+	struct ibv_wc wc;
+	struct t_pair p;
+	int ret, st;
+
+	mw_name(name, names[what], odp);
+	if (!t_want(name))
+		return;
+	if (mw_pair(&p, odp, name))
+		goto out;
+	if (what == 0)
+		mr = mw_reg(&p.b, odp, T_MR_ACCESS);
+	else if (what == 1)
+		mr = mw_reg(&p.b, odp, IBV_ACCESS_REMOTE_READ | IBV_ACCESS_MW_BIND);
+	else
+		mr = mw_reg(&p.b, odp, T_MR_ACCESS | IBV_ACCESS_MW_BIND);
+	mw = mr ? ibv_alloc_mw(p.b.pd, IBV_MW_TYPE_1) : NULL;
+	if (!mw) {
+		t_result(0, name, "setup: errno %d", errno);
+		goto out;
+	}
+	if (what == 2)
+		ret = mw_bind1(&p.b, mw, mr, mw_addr(&p, MW_LEN - 4096), 8192, MW_RW, &st, &wc);
+	else
+		ret = mw_bind1(&p.b, mw, mr, mw_addr(&p, MW_OFF), MW_WIN,
+			       what ? IBV_ACCESS_REMOTE_WRITE : MW_RW, &st, &wc);
+	mw_out_failed(name, ret, st, &wc, IBV_WC_BIND_MW);
+	T_CHECK(!ret && st == IBV_WC_MW_BIND_ERR, name, "bind: %s", mw_buf);
+out:
+	mw_dealloc(&mw);
+	if (mr)
+		ibv_dereg_mr(mr);
+	t_pair_fini(&p);
+}
+
+/*
+ * Type 2: ibv_wr_bind_mw() to the responder's QP, WRITE and READ through
+ * it, LOCAL_INV of its rkey, then an access fails.
+ */
+static void mw_type2(int odp)
+{
+	char name[64];
+	struct ibv_mw *mw = NULL;
+	struct ibv_wc wc;
+	struct t_pair p;
+	uint32_t rkey;
+	int ret, st;
+
+	mw_name(name, "mw_type2", odp);
+	if (!t_want(name))
+		return;
+	if (mw_pair(&p, odp, name))
+		goto out;
+	mw = ibv_alloc_mw(p.b.pd, IBV_MW_TYPE_2);
+	out(mwn("mw_type2_alloc", odp), "%s", mw ? "ok" : err_str(errno));
+	if (!mw) {
+		t_result(0, name, "alloc_mw: errno %d", errno);
+		goto out;
+	}
+	/* Not bound yet: nothing is reached. */
+	rkey = ibv_inc_rkey(mw->rkey);
+	ret = mw_bind2(&p.b, mw, rkey, p.b.mr, mw_addr(&p, MW_OFF), MW_WIN, MW_RW, &st, &wc);
+	out(mwn("mw_type2_bind", odp), "%s", mw_res(ret, st, &wc, IBV_WC_BIND_MW));
+	if (ret || st != IBV_WC_SUCCESS) {
+		t_result(0, name, "bind: %s", mw_buf);
+		goto out;
+	}
+	mw->rkey = rkey;
+	st = mw_write(&p, MW_OFF, MW_WIN, rkey, 64);
+	out(mwn("mw_type2_write", odp), "%s", wc_str(st));
+	T_CHECK(st == IBV_WC_SUCCESS && t_is_fill(p.b.buf + MW_OFF, MW_WIN, 64) &&
+			mw_untouched_around(&p, MW_OFF, MW_WIN),
+		mwn("mw_type2_write_data", odp), "WRITE %s", wc_str(st));
+	st = mw_read(&p, MW_OFF, MW_WIN, rkey);
+	out(mwn("mw_type2_read", odp), "%s", wc_str(st));
+	T_CHECK(st == IBV_WC_SUCCESS && t_is_fill(p.a.buf + MW_LEN / 2, MW_WIN, 64),
+		mwn("mw_type2_read_data", odp), "READ %s", wc_str(st));
+	ret = mw_local_inv(&p.b, rkey, &st, &wc);
+	out(mwn("mw_type2_local_inv", odp), "%s", mw_res(ret, st, &wc, IBV_WC_LOCAL_INV));
+	st = mw_read(&p, MW_OFF, 64, rkey);
+	out(mwn("mw_type2_invalidated_read", odp), "%s", wc_str(st));
+	T_CHECK(st == IBV_WC_REM_ACCESS_ERR, name, "READ after LOCAL_INV: %s", wc_str(st));
+	ret = ibv_dealloc_mw(mw);
+	mw = NULL;
+	out(mwn("mw_type2_dealloc", odp), "%s", err_str(ret));
+out:
+	mw_dealloc(&mw);
+	t_pair_fini(&p);
+}
+
+/*
+ * A bound type 2 window is bound again (refused: MW_BIND_ERR), then
+ * deallocated while bound; its MR can be deregistered after that.
+ */
+static void mw_type2_busy(int odp)
+{
+	char name[64];
+	struct ibv_mw *mw = NULL;
+	struct ibv_wc wc;
+	struct t_pair p;
+	uint32_t rkey;
+	int ret, st;
+
+	mw_name(name, "mw_type2_rebind", odp);
+	if (!t_want(name))
+		return;
+	if (mw_pair(&p, odp, name))
+		goto out;
+	mw = ibv_alloc_mw(p.b.pd, IBV_MW_TYPE_2);
+	if (!mw) {
+		t_result(0, name, "alloc_mw: errno %d", errno);
+		goto out;
+	}
+	rkey = ibv_inc_rkey(mw->rkey);
+	ret = mw_bind2(&p.b, mw, rkey, p.b.mr, mw_addr(&p, MW_OFF), MW_WIN, MW_RW, &st, &wc);
+	if (ret || st != IBV_WC_SUCCESS) {
+		t_result(0, name, "bind: %s", mw_res(ret, st, &wc, IBV_WC_BIND_MW));
+		goto out;
+	}
+	mw->rkey = rkey;
+	ret = mw_bind2(&p.b, mw, ibv_inc_rkey(rkey), p.b.mr, mw_addr(&p, MW_OFF), 4096, MW_RW, &st,
+		       &wc);
+	mw_out_failed(name, ret, st, &wc, IBV_WC_BIND_MW);
+	T_CHECK(!ret && st == IBV_WC_MW_BIND_ERR, name, "second bind: %s", mw_buf);
+	ret = ibv_dealloc_mw(mw);
+	mw = NULL;
+	out(mwn("mw_type2_dealloc_bound", odp), "%s", err_str(ret));
+	ret = ibv_dereg_mr(p.b.mr);
+	if (!ret)
+		p.b.mr = NULL;
+	out(mwn("mw_type2_dereg_after_dealloc", odp), "%s", err_str(ret));
+out:
+	mw_dealloc(&mw);
+	t_pair_fini(&p);
+}
+
+/*
+ * SEND with invalidate carrying a type 2 window's rkey: the receive
+ * completion reports it, and the window reaches nothing afterwards.
+ */
+static void mw_send_inv(int odp)
+{
+	char name[64];
+	struct ibv_mw *mw = NULL;
+	struct ibv_send_wr wr, *bad;
+	struct ibv_sge sge;
+	struct ibv_wc wc;
+	struct t_pair p;
+	uint32_t rkey;
+	int ret, st;
+
+	mw_name(name, "mw_send_inv", odp);
+	if (!t_want(name))
+		return;
+	if (mw_pair(&p, odp, name))
+		goto out;
+	mw = ibv_alloc_mw(p.b.pd, IBV_MW_TYPE_2);
+	if (!mw) {
+		t_result(0, name, "alloc_mw: errno %d", errno);
+		goto out;
+	}
+	rkey = ibv_inc_rkey(mw->rkey);
+	ret = mw_bind2(&p.b, mw, rkey, p.b.mr, mw_addr(&p, MW_OFF), MW_WIN, MW_RW, &st, &wc);
+	if (ret || st != IBV_WC_SUCCESS) {
+		t_result(0, name, "bind: %s", mw_res(ret, st, &wc, IBV_WC_BIND_MW));
+		goto out;
+	}
+	mw->rkey = rkey;
+	if (t_post_recv(&p.b, 71, MW_LEN - 1024, 1024)) {
+		t_result(0, name, "post_recv: errno %d", errno);
+		goto out;
+	}
+	t_fill(p.a.buf, 100, 65);
+	sge = (struct ibv_sge){.addr = (uintptr_t)p.a.buf, .length = 100, .lkey = p.a.mr->lkey};
+	memset(&wr, 0, sizeof(wr));
+	wr.wr_id = 72;
+	wr.sg_list = &sge;
+	wr.num_sge = 1;
+	wr.opcode = IBV_WR_SEND_WITH_INV;
+	wr.send_flags = IBV_SEND_SIGNALED;
+	wr.invalidate_rkey = rkey;
+	ret = ibv_post_send(p.a.qp, &wr, &bad);
+	st = ret ? -1 : t_wait_wc(p.a.cq, &wc, T_POLL_MS);
+	out(mwn("mw_send_inv_sender", odp), "post=%s wc=%s", err_str(ret), wc_str(st));
+	st = t_wait_wc(p.b.cq, &wc, T_POLL_MS);
+	out(mwn("mw_send_inv_receiver", odp), "%s with_inv=%d rkey=%s", wc_str(st),
+	    !!(wc.wc_flags & IBV_WC_WITH_INV), wc.invalidated_rkey == rkey ? "window" : "other");
+	T_CHECK(st == IBV_WC_SUCCESS && t_is_fill(p.b.buf + MW_LEN - 1024, 100, 65), name,
+		"receive: %s", wc_str(st));
+	st = mw_read(&p, MW_OFF, 64, rkey);
+	out(mwn("mw_send_inv_read", odp), "%s", wc_str(st));
+	T_CHECK(st == IBV_WC_REM_ACCESS_ERR, name, "READ after the invalidation: %s", wc_str(st));
+out:
+	mw_dealloc(&mw);
+	t_pair_fini(&p);
+}
+
+/* LOCAL_INV of a type 1 window's rkey: refused (type 1 is not invalidated). */
+static void mw_type1_local_inv(int odp)
+{
+	char name[64];
+	struct ibv_mw *mw = NULL;
+	struct ibv_wc wc;
+	struct t_pair p;
+	int ret, st;
+
+	mw_name(name, "mw_type1_local_inv", odp);
+	if (!t_want(name))
+		return;
+	if (mw_pair(&p, odp, name))
+		goto out;
+	mw = ibv_alloc_mw(p.b.pd, IBV_MW_TYPE_1);
+	if (!mw) {
+		t_result(0, name, "alloc_mw: errno %d", errno);
+		goto out;
+	}
+	ret = mw_bind1(&p.b, mw, p.b.mr, mw_addr(&p, MW_OFF), MW_WIN, MW_RW, &st, &wc);
+	if (ret || st != IBV_WC_SUCCESS) {
+		t_result(0, name, "bind: %s", mw_res(ret, st, &wc, IBV_WC_BIND_MW));
+		goto out;
+	}
+	ret = mw_local_inv(&p.b, mw->rkey, &st, &wc);
+	mw_out_failed(name, ret, st, &wc, IBV_WC_LOCAL_INV);
+	T_CHECK(!ret && st == IBV_WC_LOC_QP_OP_ERR, name, "LOCAL_INV: %s", mw_buf);
+out:
+	mw_dealloc(&mw);
+	t_pair_fini(&p);
+}
+
+/*
+ * ibv_dereg_mr() of an MR with a bound window: refused (EINVAL), the
+ * window still works; after ibv_dealloc_mw() its rkey reaches nothing and
+ * the MR can be deregistered.
+ */
+static void mw_dereg_bound(int odp)
+{
+	char name[64];
+	struct ibv_mw *mw = NULL;
+	struct ibv_wc wc;
+	struct t_pair p;
+	uint32_t rkey;
+	int ret, st;
+
+	mw_name(name, "mw_dereg_bound", odp);
+	if (!t_want(name))
+		return;
+	if (mw_pair(&p, odp, name))
+		goto out;
+	mw = ibv_alloc_mw(p.b.pd, IBV_MW_TYPE_1);
+	if (!mw) {
+		t_result(0, name, "alloc_mw: errno %d", errno);
+		goto out;
+	}
+	ret = mw_bind1(&p.b, mw, p.b.mr, mw_addr(&p, MW_OFF), MW_WIN, MW_RW, &st, &wc);
+	if (ret || st != IBV_WC_SUCCESS) {
+		t_result(0, name, "bind: %s", mw_res(ret, st, &wc, IBV_WC_BIND_MW));
+		goto out;
+	}
+	ret = ibv_dereg_mr(p.b.mr);
+	if (!ret)
+		p.b.mr = NULL;
+	out(name, "%s", err_str(ret));
+	T_CHECK(ret == EINVAL, name, "dereg with a bound window: %s", err_str(ret));
+	st = mw_write(&p, MW_OFF, 4096, mw->rkey, 66);
+	out(mwn("mw_dereg_refused_write", odp), "%s", wc_str(st));
+	T_CHECK(st == IBV_WC_SUCCESS && t_is_fill(p.b.buf + MW_OFF, 4096, 66), name,
+		"WRITE after the refused dereg: %s", wc_str(st));
+	rkey = mw->rkey;
+	ret = ibv_dealloc_mw(mw);
+	mw = NULL;
+	out(mwn("mw_dealloc_bound", odp), "%s", err_str(ret));
+	st = mw_read(&p, MW_OFF, 64, rkey);
+	out(mwn("mw_dealloc_read", odp), "%s", wc_str(st));
+	T_CHECK(st == IBV_WC_REM_ACCESS_ERR, name, "READ after dealloc: %s", wc_str(st));
+	ret = p.b.mr ? ibv_dereg_mr(p.b.mr) : 0;
+	if (!ret)
+		p.b.mr = NULL;
+	out(mwn("mw_dereg_after_dealloc", odp), "%s", err_str(ret));
+out:
+	mw_dealloc(&mw);
+	t_pair_fini(&p);
+}
+
+static void test_mw(int odp)
+{
+	int i;
+
+	mw_type1(odp);
+	mw_type1_unbind(odp);
+	for (i = 0; i < 3; i++)
+		mw_access(odp, i);
+	for (i = 0; i < 3; i++)
+		mw_bind_refused(odp, i);
+	mw_type2(odp);
+	mw_type2_busy(odp);
+	mw_send_inv(odp);
+	mw_type1_local_inv(odp);
+	mw_dereg_bound(odp);
+}
+
 static void each_mode(int odp)
 {
 	access_data(odp);
@@ -1122,6 +1799,7 @@ static void each_mode(int odp)
 	test_uc(odp);
 	atomic_write_test(odp);
 	atomic_write_bad_rkey(odp);
+	test_mw(odp);
 	access_enforced(odp);
 }
 
@@ -1144,6 +1822,7 @@ int main(int argc, char **argv)
 	bad_post_state();
 	bad_send_queue();
 	cq_resize();
+	mw_caps();
 	t_each_mode(devs, "parity", each_mode);
 	return t_summary();
 }
