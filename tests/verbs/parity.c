@@ -1284,6 +1284,40 @@ static uint64_t mw_addr(const struct t_pair *p, size_t off)
 	return (uintptr_t)p->b.buf + off;
 }
 
+/*
+ * mw_pair() plus a window of @type allocated on the responder and bound
+ * (type 2: to its QP, with the next key) over MW_WIN bytes at MW_OFF with
+ * remote read and write: 0, or -1 with @name failed.
+ */
+static int mw_ready(struct t_pair *p, int odp, const char *name, enum ibv_mw_type type,
+		    struct ibv_mw **mw)
+{
+	struct ibv_wc wc;
+	uint32_t rkey;
+	int ret, st;
+
+	if (mw_pair(p, odp, name))
+		return -1;
+	*mw = ibv_alloc_mw(p->b.pd, type);
+	if (!*mw) {
+		t_result(0, name, "alloc_mw: errno %d", errno);
+		return -1;
+	}
+	rkey = ibv_inc_rkey((*mw)->rkey);
+	if (type == IBV_MW_TYPE_1)
+		ret = mw_bind1(&p->b, *mw, p->b.mr, mw_addr(p, MW_OFF), MW_WIN, MW_RW, &st, &wc);
+	else
+		ret = mw_bind2(&p->b, *mw, rkey, p->b.mr, mw_addr(p, MW_OFF), MW_WIN, MW_RW, &st,
+			       &wc);
+	if (ret || st != IBV_WC_SUCCESS) {
+		t_result(0, name, "bind: %s", mw_res(ret, st, &wc, IBV_WC_BIND_MW));
+		return -1;
+	}
+	if (type == IBV_MW_TYPE_2)
+		(*mw)->rkey = rkey;
+	return 0;
+}
+
 /* WRITE @len bytes of pattern @seed at @off of the responder through @rkey. */
 static int mw_write(struct t_pair *p, size_t off, uint32_t len, uint32_t rkey, unsigned int seed)
 {
@@ -1401,18 +1435,8 @@ static void mw_type1_unbind(int odp)
 	mw_name(name, "mw_type1_unbind", odp);
 	if (!t_want(name))
 		return;
-	if (mw_pair(&p, odp, name))
+	if (mw_ready(&p, odp, name, IBV_MW_TYPE_1, &mw))
 		goto out;
-	mw = ibv_alloc_mw(p.b.pd, IBV_MW_TYPE_1);
-	if (!mw) {
-		t_result(0, name, "alloc_mw: errno %d", errno);
-		goto out;
-	}
-	ret = mw_bind1(&p.b, mw, p.b.mr, mw_addr(&p, MW_OFF), MW_WIN, MW_RW, &st, &wc);
-	if (ret || st != IBV_WC_SUCCESS) {
-		t_result(0, name, "bind: %s", mw_res(ret, st, &wc, IBV_WC_BIND_MW));
-		goto out;
-	}
 	/* librxe reads the MR's lkey even for an unbind: one is given. */
 	ret = mw_bind1(&p.b, mw, p.b.mr, 0, 0, 0, &st, &wc);
 	out(name, "%s", mw_res(ret, st, &wc, IBV_WC_BIND_MW));
@@ -1597,20 +1621,9 @@ static void mw_type2_busy(int odp)
 	mw_name(name, "mw_type2_rebind", odp);
 	if (!t_want(name))
 		return;
-	if (mw_pair(&p, odp, name))
+	if (mw_ready(&p, odp, name, IBV_MW_TYPE_2, &mw))
 		goto out;
-	mw = ibv_alloc_mw(p.b.pd, IBV_MW_TYPE_2);
-	if (!mw) {
-		t_result(0, name, "alloc_mw: errno %d", errno);
-		goto out;
-	}
-	rkey = ibv_inc_rkey(mw->rkey);
-	ret = mw_bind2(&p.b, mw, rkey, p.b.mr, mw_addr(&p, MW_OFF), MW_WIN, MW_RW, &st, &wc);
-	if (ret || st != IBV_WC_SUCCESS) {
-		t_result(0, name, "bind: %s", mw_res(ret, st, &wc, IBV_WC_BIND_MW));
-		goto out;
-	}
-	mw->rkey = rkey;
+	rkey = mw->rkey;
 	ret = mw_bind2(&p.b, mw, ibv_inc_rkey(rkey), p.b.mr, mw_addr(&p, MW_OFF), 4096, MW_RW, &st,
 		       &wc);
 	mw_out_failed(name, ret, st, &wc, IBV_WC_BIND_MW);
@@ -1645,20 +1658,9 @@ static void mw_send_inv(int odp)
 	mw_name(name, "mw_send_inv", odp);
 	if (!t_want(name))
 		return;
-	if (mw_pair(&p, odp, name))
+	if (mw_ready(&p, odp, name, IBV_MW_TYPE_2, &mw))
 		goto out;
-	mw = ibv_alloc_mw(p.b.pd, IBV_MW_TYPE_2);
-	if (!mw) {
-		t_result(0, name, "alloc_mw: errno %d", errno);
-		goto out;
-	}
-	rkey = ibv_inc_rkey(mw->rkey);
-	ret = mw_bind2(&p.b, mw, rkey, p.b.mr, mw_addr(&p, MW_OFF), MW_WIN, MW_RW, &st, &wc);
-	if (ret || st != IBV_WC_SUCCESS) {
-		t_result(0, name, "bind: %s", mw_res(ret, st, &wc, IBV_WC_BIND_MW));
-		goto out;
-	}
-	mw->rkey = rkey;
+	rkey = mw->rkey;
 	if (t_post_recv(&p.b, 71, MW_LEN - 1024, 1024)) {
 		t_result(0, name, "post_recv: errno %d", errno);
 		goto out;
@@ -1700,18 +1702,8 @@ static void mw_type1_local_inv(int odp)
 	mw_name(name, "mw_type1_local_inv", odp);
 	if (!t_want(name))
 		return;
-	if (mw_pair(&p, odp, name))
+	if (mw_ready(&p, odp, name, IBV_MW_TYPE_1, &mw))
 		goto out;
-	mw = ibv_alloc_mw(p.b.pd, IBV_MW_TYPE_1);
-	if (!mw) {
-		t_result(0, name, "alloc_mw: errno %d", errno);
-		goto out;
-	}
-	ret = mw_bind1(&p.b, mw, p.b.mr, mw_addr(&p, MW_OFF), MW_WIN, MW_RW, &st, &wc);
-	if (ret || st != IBV_WC_SUCCESS) {
-		t_result(0, name, "bind: %s", mw_res(ret, st, &wc, IBV_WC_BIND_MW));
-		goto out;
-	}
 	ret = mw_local_inv(&p.b, mw->rkey, &st, &wc);
 	mw_out_failed(name, ret, st, &wc, IBV_WC_LOCAL_INV);
 	T_CHECK(!ret && st == IBV_WC_LOC_QP_OP_ERR, name, "LOCAL_INV: %s", mw_buf);
@@ -1729,7 +1721,6 @@ static void mw_dereg_bound(int odp)
 {
 	char name[64];
 	struct ibv_mw *mw = NULL;
-	struct ibv_wc wc;
 	struct t_pair p;
 	uint32_t rkey;
 	int ret, st;
@@ -1737,18 +1728,8 @@ static void mw_dereg_bound(int odp)
 	mw_name(name, "mw_dereg_bound", odp);
 	if (!t_want(name))
 		return;
-	if (mw_pair(&p, odp, name))
+	if (mw_ready(&p, odp, name, IBV_MW_TYPE_1, &mw))
 		goto out;
-	mw = ibv_alloc_mw(p.b.pd, IBV_MW_TYPE_1);
-	if (!mw) {
-		t_result(0, name, "alloc_mw: errno %d", errno);
-		goto out;
-	}
-	ret = mw_bind1(&p.b, mw, p.b.mr, mw_addr(&p, MW_OFF), MW_WIN, MW_RW, &st, &wc);
-	if (ret || st != IBV_WC_SUCCESS) {
-		t_result(0, name, "bind: %s", mw_res(ret, st, &wc, IBV_WC_BIND_MW));
-		goto out;
-	}
 	ret = ibv_dereg_mr(p.b.mr);
 	if (!ret)
 		p.b.mr = NULL;
