@@ -461,7 +461,12 @@ static void bad_post_state(void)
 		struct ibv_wc wc;
 
 		ret = t_wait_wc(cq, &wc, 2000);
-		out("bad_post_recv_err_wc", "%s", wc_str(ret));
+		/*
+		 * Not compared: a receive posted through the mapped ring of a
+		 * QP already in ERR is flushed when the device next looks at
+		 * the QP, on rxe 6.12 as on softodp - within the 2 s or not.
+		 */
+		printf("NOTE bad_post_recv_err_wc %s\n", wc_str(ret));
 	}
 	t_pass("bad_post_state");
 out:
