@@ -234,7 +234,8 @@ static struct sodp_mr *sodp_mw_lookup(struct sodp_qp *qp, u32 rkey, u64 va,
 
 	xa_lock(&sdev->mws);
 	mw = sodp_mw_find(sdev, rkey);
-	if (!mw || mw->state != SODP_MW_VALID || !mw->length || !mw->mr ||
+	/* An unbound type 1 window (length 0) has no region. */
+	if (!mw || mw->state != SODP_MW_VALID || !mw->mr ||
 	    mw->ibmw.pd != qp->ibqp.pd || (access & ~mw->access) ||
 	    (mw->ibmw.type == IB_MW_TYPE_2 && mw->qp_uid != qp->uid))
 		goto out;
