@@ -20,12 +20,13 @@ wait_for() {
 	return 1
 }
 
-# wait_listen PORT: until a server listens on TCP port PORT, for up to 30 s
-# (TCG start-up is slow).
+# wait_listen PORT [NETNS]: until a server listens on TCP port PORT (in
+# network namespace NETNS), for up to 30 s (TCG start-up is slow).
 wait_listen() {
-	local i
+	local i ns=()
+	[ -z "${2:-}" ] || ns=(ip netns exec "$2")
 	for i in $(seq 300); do
-		ss -ltn "sport = :$1" 2>/dev/null | grep -q LISTEN && return 0
+		"${ns[@]}" ss -ltn "sport = :$1" 2>/dev/null | grep -q LISTEN && return 0
 		sleep 0.1
 	done
 	return 1
