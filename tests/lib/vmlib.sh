@@ -42,6 +42,18 @@ make_veth() {
 	ip link set "$2" up
 }
 
+# wait_cm_listen PORT: until an rdma_cm ID listens on port PORT (rdma
+# resource show cm_id); 0, or 1 after 60 s.
+wait_cm_listen() {
+	local end=$((SECONDS + 60))
+	while [ "$SECONDS" -lt "$end" ]; do
+		rdma resource show cm_id 2>/dev/null |
+			grep -qE "state LISTEN .*src-addr [^ ]*:$1( |\$)" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
 # wait_gid DEV ADDR: until DEV has the RoCEv2 GID of IPv4 address ADDR
 # (ib_core fills it in from the netdev's addresses); fails after 10 s.
 wait_gid() {
