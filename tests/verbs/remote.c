@@ -21,6 +21,14 @@
  * server checks what lands in its memory and answers with the offset of
  * the first wrong byte; the client compares what lands in its own.
  *
+ * With -P SECONDS the client runs one test instead, link_pulled: it
+ * streams WRITEs (8 in flight) into the server's first buffer, says
+ * "# streaming" once 16 have completed, and expects the link to be taken
+ * down within SECONDS: the WRITE in flight must complete with
+ * RETRY_EXC_ERR, every later one with WR_FLUSH_ERR, and the QP must be in
+ * ERR.  The server, given -P too, takes the end of the control connection
+ * (or none at all) as the end.
+ *
  * Usage: remote -d DEV [-m pinned|odp|both] [-S] [-M MTU] [-s SIZE]
  *               [-f FILTER] -l PORT | -c HOST:PORT
  */
@@ -59,6 +67,7 @@ static struct t_dev devs[2];
 static const char *listen_port, *connect_to;
 static size_t size = 1 << 20;
 static int mtu_bytes;
+static int pull_secs;
 static size_t buf_len;
 static struct ibv_pd *pd;
 static struct ibv_cq *cq;
@@ -80,6 +89,9 @@ static int opt_cb(int opt, const char *arg)
 	case 'c':
 		connect_to = arg;
 		return 0;
+	case 'P':
+		pull_secs = atoi(arg);
+		return pull_secs <= 0;
 	case 'M':
 		mtu_bytes = atoi(arg);
 		return mtu_bytes < 256 || mtu_bytes > 4096 || (mtu_bytes & (mtu_bytes - 1));
@@ -344,6 +356,10 @@ static int serve(void)
 			ctl_send("BAD\n");
 		}
 	}
+	if (pull_secs) {
+		printf("# server: the client went away after %ld requests (-P)\n", served);
+		return 0;
+	}
 	fprintf(stderr, "remote: the client went away after %ld requests\n", served);
 	return 1;
 }
@@ -545,6 +561,72 @@ static void t_atomic(const char *name, int lk, int rk, unsigned int seed)
 	t_pass(name);
 }
 
+/*
+ * link_pulled: WRITEs stream until the link goes away; the first failed one
+ * must say RETRY_EXC_ERR, the rest WR_FLUSH_ERR, and the QP be in ERR.
+ */
+static int run_pull(void)
+{
+	const char *name = "link_pulled";
+	unsigned long done = 0, flushed = 0, posted = 0;
+	int rk = theirs[0].rkey ? 0 : 1, lk = mine[0].mr ? 0 : 1, inflight = 0, st, n, i;
+	enum ibv_wc_status first = IBV_WC_SUCCESS;
+	double end = t_now_ms() + pull_secs * 1000.0;
+	uint32_t len = size < 65536 ? (uint32_t)size : 65536;
+	struct ibv_wc wc[8];
+
+	while (first == IBV_WC_SUCCESS || inflight) {
+		while (first == IBV_WC_SUCCESS && inflight < 8) {
+			st = t_post_wr(qp, posted, IBV_WR_RDMA_WRITE, mine[lk].buf, len,
+				       mine[lk].mr->lkey, theirs[rk].addr, theirs[rk].rkey, 0, 0);
+			if (st) {
+				t_result(0, name, "posting WRITE %lu: %s", posted, strerror(st));
+				return t_summary();
+			}
+			posted++;
+			inflight++;
+		}
+		n = ibv_poll_cq(cq, 8, wc);
+		if (n < 0) {
+			t_result(0, name, "polling: %d", n);
+			return t_summary();
+		}
+		for (i = 0; i < n; i++, inflight--) {
+			if (wc[i].status == IBV_WC_SUCCESS) {
+				if (++done == 16)
+					printf("# streaming\n");
+				continue;
+			}
+			if (first == IBV_WC_SUCCESS)
+				first = wc[i].status;
+			else if (wc[i].status == IBV_WC_WR_FLUSH_ERR)
+				flushed++;
+			else
+				t_result(0, name, "WRITE %" PRIu64 " after the first error: %s",
+					 wc[i].wr_id, ibv_wc_status_str(wc[i].status));
+		}
+		if (t_now_ms() > end) {
+			if (first == IBV_WC_SUCCESS)
+				t_result(0, name, "%lu WRITEs in %d s and no error: link still up?",
+					 done, pull_secs);
+			else
+				t_result(0, name,
+					 "%d WRITEs never completed after the first error (%s)",
+					 inflight, ibv_wc_status_str(first));
+			return t_summary();
+		}
+		if (!n)
+			usleep(200);
+	}
+	st = t_qp_state(qp);
+	printf("# link pulled after %lu WRITEs: %s, %lu flushed, QP state %d\n", done,
+	       ibv_wc_status_str(first), flushed, st);
+	T_CHECK(first == IBV_WC_RETRY_EXC_ERR && st == IBV_QPS_ERR, name,
+		"first error %s, QP state %d (want RETRY_EXC_ERR and ERR, %d)",
+		ibv_wc_status_str(first), st, IBV_QPS_ERR);
+	return t_summary();
+}
+
 static int run_client(void)
 {
 	static const struct {
@@ -586,7 +668,7 @@ int main(int argc, char **argv)
 {
 	int ret;
 
-	ret = t_start(argc, argv, USAGE, "l:c:M:s:", opt_cb, devs);
+	ret = t_start(argc, argv, USAGE, "l:c:M:s:P:", opt_cb, devs);
 	if (ret)
 		return ret;
 	if (!listen_port == !connect_to) {
@@ -595,7 +677,7 @@ int main(int argc, char **argv)
 	}
 	ret = setup() || ctl_open() || hello();
 	if (!ret)
-		ret = listen_port ? serve() : run_client();
+		ret = listen_port ? serve() : pull_secs ? run_pull() : run_client();
 	else
 		ret = 1;
 	teardown();
