@@ -666,7 +666,7 @@ static long odpt_hog(struct odpt_file *f, void __user *arg)
 	h->memcg = get_mem_cgroup_from_mm(current->mm);
 	ret = -EOPNOTSUPP;
 	/* Only a child cgroup: never push the whole machine into OOM. */
-	if (!h->memcg || !h->memcg->css.parent)
+	if (!h->memcg || mem_cgroup_is_root(h->memcg))
 		goto err;
 	mutex_lock(&f->lock);
 	ret = -EBUSY;
