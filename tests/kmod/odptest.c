@@ -648,6 +648,20 @@ static int odpt_hog_fn(void *data)
 	return 0;
 }
 
+/*
+ * Whether @memcg is a memory cgroup below the root one (never without
+ * memory cgroups).  mem_cgroup_is_root() reads root_mem_cgroup, which 6.1
+ * does not export to modules.
+ */
+static bool odpt_memcg_is_child(struct mem_cgroup *memcg)
+{
+#ifdef CONFIG_MEMCG
+	return memcg && memcg->css.parent;
+#else
+	return false;
+#endif
+}
+
 static long odpt_hog(struct odpt_file *f, void __user *arg)
 {
 	struct odpt_hog_thread *h;
@@ -666,7 +680,7 @@ static long odpt_hog(struct odpt_file *f, void __user *arg)
 	h->memcg = get_mem_cgroup_from_mm(current->mm);
 	ret = -EOPNOTSUPP;
 	/* Only a child cgroup: never push the whole machine into OOM. */
-	if (!h->memcg || mem_cgroup_is_root(h->memcg))
+	if (!odpt_memcg_is_child(h->memcg))
 		goto err;
 	mutex_lock(&f->lock);
 	ret = -EBUSY;
