@@ -85,6 +85,7 @@ pair_rsh_serve() {
 	done
 	return $bad
 }
+
 # The commands below work with the caller's globals SIDE (a or b), DEV,
 # DRIVER (softodp or rxe), PORT (a TCP port for servers), SRV (the serving
 # side) and set GIDX (DEV's GID index) and LAST (the client's output).
@@ -124,6 +125,15 @@ device_up() {
 	esac || fail "cannot create $DEV on pair0"
 	wait_gid "$DEV" "$PAIR_ADDR"
 	GIDX=$(gid_index) || fail "no RoCEv2 IPv4 GID index on $DEV"
+}
+
+# device_down: DEV deleted and its driver's module unloaded.
+device_down() {
+	rdma link delete "$DEV" || fail "rdma link delete $DEV"
+	case "$DRIVER" in
+	softodp) rmmod softodp ;;
+	rxe) rmmod rdma_rxe ;;
+	esac || fail "cannot unload the $DRIVER module"
 }
 
 # both NAME SERVER-CMD CLIENT-CMD: side $SRV runs SERVER-CMD in the

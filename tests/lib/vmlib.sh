@@ -215,6 +215,19 @@ hw_counter() {
 	cat "/sys/class/infiniband/$1/ports/1/hw_counters/$2"
 }
 
+# faults_rose DEV BEFORE WHAT: DEV's odp_page_faults went up from BEFORE.
+faults_rose() {
+	local now
+	now=$(hw_counter "$1" odp_page_faults)
+	[ "$now" -gt "$2" ] || fail "$3: odp_page_faults of $1 stayed at $2: not served by ODP"
+	echo "# $3: $((now - $2)) ODP page faults on $1"
+}
+
+# mpirun options for Open MPI over UCX on a device it ranks low (anything
+# but mlx5): pml and osc ucx on any device, no openib/ofi components.
+MPI_UCX_ARGS=(--mca pml ucx --mca pml_ucx_devices any --mca osc ucx
+	--mca btl ^openib,ofi --mca mtl ^ofi -x UCX_WARN_UNUSED_ENV_VARS=n)
+
 # The softodp provider, switched the way an administrator does it: the
 # softodp-provider script SELECT enables the library PROVIDER_LIB (its path
 # without -rdmavNN.so) or disables it again, in the guest's root or, with

@@ -398,12 +398,11 @@ static int remote_has(const char *name, int rk, size_t off, size_t len, unsigned
 static int xfer(const char *name, enum ibv_wr_opcode op, int lk, size_t loff, uint32_t len, int rk,
 		size_t roff, uint64_t cmp, uint64_t swap)
 {
-	struct ibv_wc wc;
+	struct t_side me = {.qp = qp, .cq = cq};
 	int st;
 
-	st = t_post_wr(qp, op, op, mine[lk].buf + loff, len, mine[lk].mr->lkey,
-		       theirs[rk].addr + roff, theirs[rk].rkey, cmp, swap);
-	st = st ? -st : t_wait_wc(cq, &wc, T_POLL_MS);
+	st = t_xfer(&me, op, mine[lk].buf + loff, len, mine[lk].mr->lkey, theirs[rk].addr + roff,
+		    theirs[rk].rkey, cmp, swap);
 	if (st) {
 		t_result(0, name, "%u bytes: %s", len,
 			 st < 0 ? strerror(-st) : ibv_wc_status_str((enum ibv_wc_status)st));
