@@ -330,6 +330,9 @@ struct sodp_wq {
  * @bind_length: IB_WR_BIND_MW: bytes in the window (0: unbind a type 1)
  * @compare_add: atomic compare or add operand
  * @swap: atomic swap operand
+ * @flush_len: FLUSH: bytes in the range (the RETH's length)
+ * @flush_type: FLUSH: placement type (SODP_FLUSH_GLOBAL, _PERSISTENT)
+ * @flush_level: FLUSH: selectivity level (SODP_FLUSH_RANGE or _MR)
  * @remote_qpn: UD: destination QP
  * @qkey: UD: the Q_Key to send (the WR's, or the QP's for a privileged one)
  * @av: UD: the address vector of the WR's address handle
@@ -359,6 +362,9 @@ struct sodp_swqe {
 	u64 bind_length;
 	u64 compare_add;
 	u64 swap;
+	u32 flush_len;
+	u8 flush_type;
+	u8 flush_level;
 	u32 remote_qpn;
 	u32 qkey;
 	struct sodp_av av;
