@@ -711,7 +711,7 @@ static int sodp_resp_flush(struct sodp_qp *qp, struct sk_buff *skb)
 		access |= SODP_ACCESS_FLUSH_GLOBAL;
 	if (plt & SODP_FLUSH_PERSISTENT)
 		access |= SODP_ACCESS_FLUSH_PERSISTENT;
-	if (pkt->paylen || (access & ~qp->attr.qp_access_flags)) {
+	if (access & ~qp->attr.qp_access_flags) {
 		sodp_resp_fatal(qp, SODP_NAK_INVALID_REQ, pkt->psn);
 		return -EINVAL;
 	}
