@@ -552,6 +552,9 @@ struct sodp_resp {
  * @path_dqpn: UD: the destination QP @path was last set up for
  * @retrans_timer: retransmission timer (sets SODP_EV_RETRANS)
  * @rnr_timer: RNR back-off timer (sets SODP_EV_RNR)
+ * @err_timer: user QP in ERR without SRQ: looks for receives posted to the
+ *	mapped ring since (sodp_qp_err_timer())
+ * @err_poll: @err_timer's current period, in jiffies
  * @events: SODP_EV_* bits
  * @need_err: an engine hit a fatal error: move to ERR after the work
  * @uid: unique on the device for its lifetime (never reused, unlike QP
@@ -583,6 +586,8 @@ struct sodp_qp {
 	u32 path_dqpn;
 	struct timer_list retrans_timer;
 	struct timer_list rnr_timer;
+	struct timer_list err_timer;
+	unsigned long err_poll;
 	unsigned long events;
 	bool need_err;
 	u64 uid;
