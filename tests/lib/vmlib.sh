@@ -210,6 +210,22 @@ two_netns() {
 	wait_gid sodp0 192.0.2.1
 }
 
+# memory_pressure BIN SECONDS: memory pressure for SECONDS - BIN/odp_traffic
+# --pressure mapping, touching and unmapping 64 MiB chunks, drop_caches and
+# compaction (which migrates pages and so invalidates ODP MRs on them);
+# its status is odp_traffic's.
+memory_pressure() {
+	local end=$((SECONDS + $2)) pid
+	"$1/odp_traffic" --pressure "$2" &
+	pid=$!
+	while [ "$SECONDS" -lt "$end" ]; do
+		echo 3 >/proc/sys/vm/drop_caches
+		[ -w /proc/sys/vm/compact_memory ] && echo 1 >/proc/sys/vm/compact_memory
+		sleep 0.2
+	done
+	wait "$pid"
+}
+
 # hw_counter DEV NAME: the value of port 1's hardware counter NAME of DEV.
 hw_counter() {
 	cat "/sys/class/infiniband/$1/ports/1/hw_counters/$2"

@@ -248,21 +248,26 @@ static int objs_traffic(struct objs *o)
 /* Destroy everything; the number of calls that failed. */
 static int objs_destroy(struct objs *o)
 {
+	double t0 = t_now_ms(), t1, t2;
 	int i, bad = 0;
 
 	for (i = 0; i < o->nqp; i++)
 		if (o->qp[i] && ibv_destroy_qp(o->qp[i]))
 			bad++;
+	t1 = t_now_ms();
 	for (i = 0; i < o->nmr; i++)
 		if (o->mr[i] && ibv_dereg_mr(o->mr[i]))
 			bad++;
 	if (o->src_mr && ibv_dereg_mr(o->src_mr))
 		bad++;
+	t2 = t_now_ms();
 	for (i = 0; i < o->ncq; i++)
 		if (o->cq[i] && ibv_destroy_cq(o->cq[i]))
 			bad++;
 	if (o->pd && ibv_dealloc_pd(o->pd))
 		bad++;
+	printf("# teardown: QPs %.1f s, MRs %.1f s, CQs and PD %.1f s\n", (t1 - t0) / 1e3,
+	       (t2 - t1) / 1e3, (t_now_ms() - t2) / 1e3);
 	return bad;
 }
 
