@@ -13,7 +13,7 @@
  *     checked; with -H the program instead writes FILE when everything is
  *     in place and waits to be killed (the kernel must clean up).
  *
- * soak traffic [-t SECONDS] [-e EPOCH] [-s SEED] -d DEV [-D DEV2]
+ * soak traffic [-t SECONDS] [-e EPOCH] [-s SEED] [-r RATE] -d DEV [-D DEV2]
  *     A soak client: an RC pair from DEV to DEV2 (default DEV: loopback)
  *     streams generation-stamped RDMA WRITEs (DEPTH outstanding) into
  *     slots of three regions on DEV2 - pinned, explicit ODP, implicit ODP -
@@ -29,8 +29,9 @@
  *     changed by each one); or lost with its device (IBV_EVENT_DEVICE_FATAL:
  *     the device was deleted), after which the client opens the devices
  *     again as soon as they are back.  Without -e every error is a failure.
- *     Runs SECONDS (0: until SIGTERM/SIGINT), then drains, checks and
- *     prints its accounting.
+ *     Runs SECONDS (0: until SIGTERM/SIGINT), at most RATE WRITEs a second
+ *     (0: as fast as it goes), then drains, checks and prints its
+ *     accounting.
  *
  * soak oom -d DEV
  *     Memory pressure up to the OOM killer with an implicit MR in use: sets
@@ -66,20 +67,22 @@ static long page_size;
 
 static void usage(FILE *f)
 {
-	fprintf(f, "Usage: soak objects [-q QPS] [-m MRS] [-c CQS] [-H FILE] DEVICE\n"
-		   "       soak traffic [-t SECONDS] [-e EPOCH] [-s SEED] -d DEV [-D DEV2]\n"
-		   "       soak oom -d DEV\n"
-		   "The programs of the load and fault soak (tests/vm/suites/soak):\n"
-		   "  objects  QPS RC QPs (1000) in loopback pairs on CQS CQs (64), MRS one-page\n"
-		   "           MRs (10000: pinned, explicit and implicit ODP), a WRITE into each\n"
-		   "           checked; then torn down, or with -H FILE kept (FILE written once\n"
-		   "           all is in place) until the process is killed\n"
-		   "  traffic  generation-stamped WRITE/READ traffic DEV -> DEV2 (default DEV)\n"
-		   "           into pinned, explicit and implicit ODP memory, checked, surviving\n"
-		   "           the disruptions announced in the file EPOCH (odd: under way) and\n"
-		   "           device removal; SECONDS (0: until SIGTERM), SEED for the choices\n"
-		   "  oom      an implicit ODP MR in use while memory is taken until the OOM\n"
-		   "           killer ends the process (oom_score_adj 1000)\n");
+	fprintf(f,
+		"Usage: soak objects [-q QPS] [-m MRS] [-c CQS] [-H FILE] DEVICE\n"
+		"       soak traffic [-t SECONDS] [-e EPOCH] [-s SEED] [-r RATE] -d DEV [-D DEV2]\n"
+		"       soak oom -d DEV\n"
+		"The programs of the load and fault soak (tests/vm/suites/soak):\n"
+		"  objects  QPS RC QPs (1000) in loopback pairs on CQS CQs (64), MRS one-page\n"
+		"           MRs (10000: pinned, explicit and implicit ODP), a WRITE into each\n"
+		"           checked; then torn down, or with -H FILE kept (FILE written once\n"
+		"           all is in place) until the process is killed\n"
+		"  traffic  generation-stamped WRITE/READ traffic DEV -> DEV2 (default DEV)\n"
+		"           into pinned, explicit and implicit ODP memory, checked, surviving\n"
+		"           the disruptions announced in the file EPOCH (odd: under way) and\n"
+		"           device removal; SECONDS (0: until SIGTERM), SEED for the choices,\n"
+		"           at most RATE WRITEs a second (0: no limit)\n"
+		"  oom      an implicit ODP MR in use while memory is taken until the OOM\n"
+		"           killer ends the process (oom_score_adj 1000)\n");
 }
 
 static int reg_fail(const char *what)
@@ -245,28 +248,33 @@ static int objs_traffic(struct objs *o)
 	return o->nmr;
 }
 
-/* Destroy everything; the number of calls that failed. */
+/*
+ * Destroy everything; the number of calls that failed.  MRs first: while
+ * 3 333 implicit MRs have a child around the QPs' ring mappings, every
+ * munmap() of a ring (two per destroyed QP) runs 3 333 notifier callbacks
+ * (10 s for the QPs under TCG, 1 s with the MRs gone).
+ */
 static int objs_destroy(struct objs *o)
 {
 	double t0 = t_now_ms(), t1, t2;
 	int i, bad = 0;
 
-	for (i = 0; i < o->nqp; i++)
-		if (o->qp[i] && ibv_destroy_qp(o->qp[i]))
-			bad++;
-	t1 = t_now_ms();
 	for (i = 0; i < o->nmr; i++)
 		if (o->mr[i] && ibv_dereg_mr(o->mr[i]))
 			bad++;
 	if (o->src_mr && ibv_dereg_mr(o->src_mr))
 		bad++;
+	t1 = t_now_ms();
+	for (i = 0; i < o->nqp; i++)
+		if (o->qp[i] && ibv_destroy_qp(o->qp[i]))
+			bad++;
 	t2 = t_now_ms();
 	for (i = 0; i < o->ncq; i++)
 		if (o->cq[i] && ibv_destroy_cq(o->cq[i]))
 			bad++;
 	if (o->pd && ibv_dealloc_pd(o->pd))
 		bad++;
-	printf("# teardown: QPs %.1f s, MRs %.1f s, CQs and PD %.1f s\n", (t1 - t0) / 1e3,
+	printf("# teardown: MRs %.1f s, QPs %.1f s, CQs and PD %.1f s\n", (t1 - t0) / 1e3,
 	       (t2 - t1) / 1e3, (t_now_ms() - t2) / 1e3);
 	return bad;
 }
@@ -369,7 +377,7 @@ struct cl {
 	/* options */
 	const char *dname[2];
 	const char *epoch_file;
-	double secs;
+	double secs, rate, start;
 	unsigned int seed;
 	/* memory, kept across sessions */
 	uint8_t *src, *rd, *region[NKIND];
@@ -574,19 +582,30 @@ fail:
 	return -1;
 }
 
-/* Whether a device of the session is gone (IBV_EVENT_DEVICE_FATAL). */
-static int device_gone(struct cl *c)
+/*
+ * Whether a device of the session is gone: IBV_EVENT_DEVICE_FATAL within
+ * @ms (a verb that failed because of it may precede the event).
+ */
+static int device_gone_within(struct cl *c, int ms)
 {
+	double end = t_now_ms() + ms;
 	int i, ev;
 
-	for (i = 0; i < 2; i++) {
-		if (!c->dev[i].ctx || (i == 1 && c->dev[1].ctx == c->dev[0].ctx))
-			continue;
-		while ((ev = t_async_event(c->dev[i].ctx, 0, NULL)) >= 0)
-			if (ev == IBV_EVENT_DEVICE_FATAL)
-				return 1;
-	}
+	do {
+		for (i = 0; i < 2; i++) {
+			if (!c->dev[i].ctx || (i == 1 && c->dev[1].ctx == c->dev[0].ctx))
+				continue;
+			while ((ev = t_async_event(c->dev[i].ctx, ms ? 10 : 0, NULL)) >= 0)
+				if (ev == IBV_EVENT_DEVICE_FATAL)
+					return 1;
+		}
+	} while (t_now_ms() < end);
 	return 0;
+}
+
+static int device_gone(struct cl *c)
+{
+	return device_gone_within(c, 0);
 }
 
 static int pair_open(struct cl *c)
@@ -722,7 +741,7 @@ static int reap(struct cl *c, int left)
 				WC_MS / 1000, pair_disrupted(c) ? "disrupted" : "never disrupted");
 			return -1;
 		}
-		usleep(200);
+		usleep(1000);
 	}
 	return c->failed ? -1 : 0;
 }
@@ -766,7 +785,7 @@ static int post(struct cl *c, enum ibv_wr_opcode op, int k, int s, void *local, 
 			c->mr[k]->rkey, 0, 0);
 	if (ret) {
 		/* A QP in ERR still takes WRs; a gone device does not. */
-		if (device_gone(c))
+		if (device_gone_within(c, 2000))
 			return 1;
 		cl_fail(c, "ibv_post_send: %s", strerror(ret));
 		return -1;
@@ -794,7 +813,7 @@ static int drained_extras(struct cl *c)
 		ret = t_post_wr(c->pair.a.qp, id, IBV_WR_RDMA_READ, c->rd, SLOT, c->rd_mr->lkey,
 				(uintptr_t)slot_addr(c, k, s), c->mr[k]->rkey, 0, 0);
 		if (ret) {
-			if (device_gone(c))
+			if (device_gone_within(c, 2000))
 				return 1;
 			cl_fail(c, "ibv_post_send (READ): %s", strerror(ret));
 			return -1;
@@ -826,6 +845,14 @@ static int round_once(struct cl *c)
 {
 	int k, s, tries, ret;
 
+	/* At most -r WRITEs a second: the soak is about disruptions, not speed. */
+	if (c->rate && c->writes >= (t_now_ms() - c->start) * c->rate / 1e3) {
+		if (!c->inflight) {
+			usleep(2000);
+			return 0;
+		}
+		return reap(c, c->inflight - 1);
+	}
 	while (c->inflight < DEPTH && !c->pair_err) {
 		for (tries = 0; tries < 64; tries++) {
 			k = rand_r(&c->seed) % NKIND;
@@ -876,10 +903,13 @@ static int traffic_main(int argc, char **argv)
 	if (!c)
 		return T_EXIT_FAIL;
 	c->seed = (unsigned int)getpid();
-	while ((opt = getopt(argc, argv, "t:e:s:d:D:")) != -1) {
+	while ((opt = getopt(argc, argv, "t:e:s:d:D:r:")) != -1) {
 		switch (opt) {
 		case 't':
 			c->secs = atof(optarg);
+			break;
+		case 'r':
+			c->rate = atof(optarg);
 			break;
 		case 'e':
 			c->epoch_file = optarg;
@@ -898,7 +928,7 @@ static int traffic_main(int argc, char **argv)
 			return T_EXIT_USAGE;
 		}
 	}
-	if (optind != argc || !c->dname[0] || c->secs < 0) {
+	if (optind != argc || !c->dname[0] || c->secs < 0 || c->rate < 0) {
 		usage(stderr);
 		return T_EXIT_USAGE;
 	}
@@ -918,7 +948,8 @@ static int traffic_main(int argc, char **argv)
 	for (k = 0; k < NKIND; k++)
 		for (ret = 0; ret < NSLOT; ret++)
 			c->st[k][ret] = S_ZERO;
-	end = c->secs ? t_now_ms() + c->secs * 1e3 : 0;
+	c->start = t_now_ms();
+	end = c->secs ? c->start + c->secs * 1e3 : 0;
 	while (!stop_flag && !c->failed && (!end || t_now_ms() < end)) {
 		if (!c->up) {
 			if (session_open(c)) {
@@ -989,6 +1020,7 @@ static int oom_main(int argc, char **argv)
 	struct ibv_mr *imr, *smr;
 	unsigned long mib = 0, n = 0;
 	uint8_t *src, *c;
+	double t0;
 	FILE *f;
 	int opt, ret;
 	const char *dname = NULL;
@@ -1024,8 +1056,8 @@ static int oom_main(int argc, char **argv)
 		return reg_fail("ibv_reg_mr");
 	if (t_pair_loop(&p, &dev, &o, IBV_MTU_1024, 7))
 		return reg_fail("RC pair");
+	t0 = t_now_ms();
 	printf("# oom: implicit MR in use, taking memory\n");
-	fflush(stdout);
 	for (;;) {
 		c = mmap(NULL, chunk, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 		if (c == MAP_FAILED) {
@@ -1045,10 +1077,8 @@ static int oom_main(int argc, char **argv)
 		}
 		n++;
 		mib += chunk >> 20;
-		if (mib % 256 == 0) {
-			printf("# oom: %lu MiB\n", mib);
-			fflush(stdout);
-		}
+		if (mib % 32 == 0)
+			printf("# oom: %lu MiB after %.1f s\n", mib, (t_now_ms() - t0) / 1e3);
 	}
 }
 
