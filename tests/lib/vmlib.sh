@@ -54,11 +54,22 @@ wait_cm_listen() {
 	return 1
 }
 
+# has_gid DEV ADDR: DEV's GID table (sysfs) holds the RoCEv2 GID of IPv4
+# address ADDR.
+has_gid() {
+	local port=/sys/class/infiniband/$1/ports/1 f
+	# shellcheck disable=SC2086
+	for f in $(grep -l ":ffff:$(printf '%02x%02x:%02x%02x' ${2//./ })\$" \
+		"$port"/gids/* 2>/dev/null); do
+		[ "$(cat "$port/gid_attrs/types/${f##*/}" 2>/dev/null)" = "RoCE v2" ] && return 0
+	done
+	return 1
+}
+
 # wait_gid DEV ADDR: until DEV has the RoCEv2 GID of IPv4 address ADDR
 # (ib_core fills it in from the netdev's addresses); fails after 10 s.
 wait_gid() {
-	wait_for eval "ibv_devinfo -v -d $1 2>/dev/null | grep -q '::ffff:$2.*v2'" ||
-		fail "no RoCEv2 GID for $2 on $1"
+	wait_for has_gid "$1" "$2" || fail "no RoCEv2 GID for $2 on $1"
 }
 
 # reset_softodp [NETNS...]: the clean slate - rdma_rxe and softodp unloaded
