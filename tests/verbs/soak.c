@@ -53,6 +53,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <unistd.h>
 #include <infiniband/verbs.h>
 
@@ -737,8 +738,18 @@ static int reap(struct cl *c, int left)
 		if (device_gone(c))
 			return 1;
 		if (t_now_ms() > end) {
-			cl_fail(c, "%d WRs without a completion for %d s (pair %s)", c->inflight,
-				WC_MS / 1000, pair_disrupted(c) ? "disrupted" : "never disrupted");
+			struct timespec ts;
+
+			clock_gettime(CLOCK_REALTIME, &ts);
+			cl_fail(c,
+				"%d WRs without a completion for %d s (pair %s: epoch %ld at its "
+				"creation, %ld now; QP %#x state %d -> QP %#x state %d; at "
+				"%lld.%03ld)",
+				c->inflight, WC_MS / 1000,
+				pair_disrupted(c) ? "disrupted" : "never disrupted", c->pair_epoch,
+				read_epoch(c), c->pair.a.qp->qp_num, t_qp_state(c->pair.a.qp),
+				c->pair.b.qp->qp_num, t_qp_state(c->pair.b.qp),
+				(long long)ts.tv_sec, ts.tv_nsec / 1000000);
 			return -1;
 		}
 		usleep(1000);
