@@ -356,11 +356,11 @@ static int objects_main(int argc, char **argv)
 
 /* ---- traffic ---------------------------------------------------------------- */
 
-#define NKIND 3	   /* pinned, explicit ODP, implicit ODP */
-#define NSLOT 16   /* slots per region */
-#define SLOT  8192 /* bytes per slot: several packets, two pages */
-#define DEPTH 8	   /* WRITEs outstanding */
-#define WC_MS 10000
+#define NKIND 3	    /* pinned, explicit ODP, implicit ODP */
+#define NSLOT 16    /* slots per region */
+#define SLOT  8192  /* bytes per slot: several packets, two pages */
+#define DEPTH 8	    /* WRITEs outstanding */
+#define WC_MS 30000 /* a completion later than this is a hang (not a slow TCG guest) */
 
 static const char *const kind_name[NKIND] = {"pinned", "explicit ODP", "implicit ODP"};
 
