@@ -18,3 +18,4 @@ ccflags-y += $(call sodp_probe,[*]resize_user_cq\b,rdma/ib_verbs.h,SOFTODP_HAVE_
 ccflags-y += $(call sodp_probe,\bib_resize_cq\b,rdma/ib_verbs.h,SOFTODP_HAVE_IB_RESIZE_CQ)
 ccflags-y += $(call sodp_probe,\bib_umem_get_va\b,rdma/ib_umem.h,SOFTODP_HAVE_IB_UMEM_GET_VA)
 ccflags-y += $(call sodp_probe,\bIB_DEVICE_ATOMIC_WRITE\b,rdma/ib_verbs.h,SOFTODP_HAVE_ATOMIC_WRITE)
+ccflags-y += $(call sodp_probe,\bIB_DEVICE_FLUSH_GLOBAL\b,rdma/ib_verbs.h,SOFTODP_HAVE_FLUSH)

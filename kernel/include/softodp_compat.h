@@ -165,13 +165,35 @@ static inline struct ib_umem *ib_umem_get_va(struct ib_device *device,
 static_assert(IB_WR_ATOMIC_WRITE == SODP_WR_ATOMIC_WRITE);
 static_assert(IB_WC_ATOMIC_WRITE == SODP_WC_ATOMIC_WRITE);
 #define SODP_DEVICE_ATOMIC_WRITE	IB_DEVICE_ATOMIC_WRITE
-#define SODP_ACCESS_FLUSH	(IB_ACCESS_FLUSH_GLOBAL | \
-				 IB_ACCESS_FLUSH_PERSISTENT)
 #else
 #define SODP_DEVICE_ATOMIC_WRITE	0
-/* IB_UVERBS_ACCESS_FLUSH_GLOBAL and _PERSISTENT (6.2+). */
-#define SODP_ACCESS_FLUSH	(3 << 8)
 #endif
+
+/*
+ * RDMA FLUSH (IBTA 1.5), also 6.2+ in ib_core: the work request and
+ * completion opcodes are uverbs ABI (librxe of rdma-core 45+ posts 14 and
+ * polls 8), the MR access bits and the capability bit exist from 6.2 on.
+ * ib_core refuses the access bits where the device does not report the
+ * matching capability, and 6.1 refuses them altogether: there no region
+ * can be the target of a FLUSH.  softodp reports global visibility only:
+ * it has no persistent memory to make a persistence promise about.
+ */
+#define SODP_WR_FLUSH		14	/* IB_UVERBS_WR_FLUSH */
+#define SODP_WC_FLUSH		8	/* IB_UVERBS_WC_FLUSH */
+#ifdef SOFTODP_HAVE_FLUSH
+static_assert(IB_WR_FLUSH == SODP_WR_FLUSH);
+static_assert(IB_WC_FLUSH == SODP_WC_FLUSH);
+#define SODP_DEVICE_FLUSH		IB_DEVICE_FLUSH_GLOBAL
+#define SODP_ACCESS_FLUSH_GLOBAL	IB_ACCESS_FLUSH_GLOBAL
+#define SODP_ACCESS_FLUSH_PERSISTENT	IB_ACCESS_FLUSH_PERSISTENT
+#else
+#define SODP_DEVICE_FLUSH		0
+/* IB_UVERBS_ACCESS_FLUSH_GLOBAL and _PERSISTENT. */
+#define SODP_ACCESS_FLUSH_GLOBAL	BIT(8)
+#define SODP_ACCESS_FLUSH_PERSISTENT	BIT(9)
+#endif
+#define SODP_ACCESS_FLUSH	(SODP_ACCESS_FLUSH_GLOBAL | \
+				 SODP_ACCESS_FLUSH_PERSISTENT)
 
 /*
  * In-kernel consumers can resize a CQ with ib_resize_cq() up to 6.x; 7.x

@@ -52,7 +52,8 @@ static void sodp_init_attr(struct sodp_dev *sdev)
 			      IB_DEVICE_MEM_MGT_EXTENSIONS |
 			      IB_DEVICE_MEM_WINDOW |
 			      IB_DEVICE_MEM_WINDOW_TYPE_2B |
-			      SODP_DEVICE_ATOMIC_WRITE;
+			      SODP_DEVICE_ATOMIC_WRITE |
+			      SODP_DEVICE_FLUSH;
 	a->kernel_cap_flags = IBK_ON_DEMAND_PAGING | IBK_ALLOW_USER_UNREG;
 	a->max_send_sge = SODP_MAX_SGE;
 	a->max_recv_sge = SODP_MAX_SGE;

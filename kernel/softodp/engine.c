@@ -10,9 +10,18 @@
 #include "engine.h"
 #include "pkt.h"
 #include "qp.h"
+#include "queue.h"
 
 /* Received packets handled per work run before yielding. */
 #define SODP_RX_BUDGET	256
+
+/*
+ * A user QP in ERR looks at its receive ring this often: soon after it
+ * entered ERR or last found a receive there, doubling up to once a second
+ * while none comes (sodp_qp_err_timer()).
+ */
+#define SODP_ERR_POLL_MIN	msecs_to_jiffies(10)
+#define SODP_ERR_POLL_MAX	msecs_to_jiffies(1000)
 
 /* Queued packets per QP before the RX path drops (the peer retransmits). */
 #define SODP_RXQ_MAX	4096
@@ -135,6 +144,44 @@ static void sodp_qp_rnr_timer(struct timer_list *t)
 	sodp_qp_kick(qp);
 }
 
+/*
+ * Receives a user posts into the mapped ring make no system call, so a
+ * user QP in ERR would flush a late one only when something else woke its
+ * work item (rdma_rxe has the same gap).  This timer keeps looking while
+ * the QP is in ERR and kicks the work item, which flushes, when the ring
+ * holds a receive.  Pairs with sodp_qp_arm_err_poll(); it stops by itself
+ * once the QP leaves ERR.
+ */
+static void sodp_qp_err_timer(struct timer_list *t)
+{
+	struct sodp_qp *qp = from_timer(qp, t, err_timer);
+	unsigned long next = READ_ONCE(qp->err_poll);
+
+	if (READ_ONCE(qp->state) != IB_QPS_ERR)
+		return;
+	if (sodp_queue_count(&qp->rq.q)) {
+		next = SODP_ERR_POLL_MIN;
+		sodp_qp_kick(qp);
+	} else {
+		next = min_t(unsigned long, next * 2, SODP_ERR_POLL_MAX);
+	}
+	WRITE_ONCE(qp->err_poll, next);
+	mod_timer(&qp->err_timer, jiffies + next);
+}
+
+/**
+ * sodp_qp_arm_err_poll() - a user QP entered ERR: watch its receive ring
+ * @qp: user QP with a receive queue of its own (no SRQ), now in ERR
+ *
+ * Context: process, the QP's state_lock held (modify_qp or the move to ERR).
+ */
+void sodp_qp_arm_err_poll(struct sodp_qp *qp)
+{
+	lockdep_assert_held(&qp->state_lock);
+	WRITE_ONCE(qp->err_poll, SODP_ERR_POLL_MIN);
+	mod_timer(&qp->err_timer, jiffies + SODP_ERR_POLL_MIN);
+}
+
 /**
  * sodp_qp_arm_retrans() - (re)start the retransmission timer
  * @qp: QP
@@ -194,6 +241,7 @@ void sodp_qp_engine_init(struct sodp_qp *qp)
 	skb_queue_head_init(&qp->rxq);
 	timer_setup(&qp->retrans_timer, sodp_qp_retrans_timer, 0);
 	timer_setup(&qp->rnr_timer, sodp_qp_rnr_timer, 0);
+	timer_setup(&qp->err_timer, sodp_qp_err_timer, 0);
 }
 
 /**
@@ -238,6 +286,7 @@ void sodp_qp_engine_stop(struct sodp_qp *qp)
 {
 	timer_shutdown_sync(&qp->retrans_timer);
 	timer_shutdown_sync(&qp->rnr_timer);
+	timer_shutdown_sync(&qp->err_timer);
 	cancel_work_sync(&qp->work);
 	skb_queue_purge(&qp->rxq);
 }

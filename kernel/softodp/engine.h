@@ -37,6 +37,7 @@ void sodp_qp_engine_free(struct sodp_qp *qp);
 void sodp_qp_arm_retrans(struct sodp_qp *qp, bool restart);
 void sodp_qp_stop_retrans(struct sodp_qp *qp);
 void sodp_qp_arm_rnr(struct sodp_qp *qp, u32 usecs);
+void sodp_qp_arm_err_poll(struct sodp_qp *qp);
 
 /* req.c: the requester */
 void sodp_req_init(struct sodp_qp *qp);

@@ -84,8 +84,9 @@ static unsigned int icrc_masked_net_headers(const struct sk_buff *skb, u8 *buf)
 	return iplen + sizeof(struct udphdr);
 }
 
-u32 sodp_icrc_compute(const struct sk_buff *skb, unsigned int bth_off,
-		      unsigned int len)
+/* The CRC register after the packet, before the final complement. */
+static u32 icrc_crc(const struct sk_buff *skb, unsigned int bth_off,
+		    unsigned int len)
 {
 	static const u8 pseudo_lrh[8] = {
 		0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff
@@ -103,6 +104,17 @@ u32 sodp_icrc_compute(const struct sk_buff *skb, unsigned int bth_off,
 
 	crc = crc32_le(~0U, pseudo_lrh, sizeof(pseudo_lrh));
 	crc = crc32_le(crc, hdr, n);
-	crc = icrc_skb_crc(skb, bth_off + sizeof(*bth), len - sizeof(*bth), crc);
-	return ~crc;
+	return icrc_skb_crc(skb, bth_off + sizeof(*bth), len - sizeof(*bth), crc);
+}
+
+u32 sodp_icrc_compute(const struct sk_buff *skb, unsigned int bth_off,
+		      unsigned int len)
+{
+	return ~icrc_crc(skb, bth_off, len);
+}
+
+u32 sodp_icrc_compute_rxe_flush(const struct sk_buff *skb,
+				unsigned int bth_off, unsigned int len)
+{
+	return ~icrc_skb_crc(skb, bth_off, len, icrc_crc(skb, bth_off, len));
 }

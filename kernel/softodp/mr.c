@@ -31,7 +31,8 @@
 #define SODP_MR_ACCESS	(IB_ACCESS_LOCAL_WRITE | IB_ACCESS_REMOTE_WRITE | \
 			 IB_ACCESS_REMOTE_READ | IB_ACCESS_REMOTE_ATOMIC | \
 			 IB_ACCESS_ON_DEMAND | IB_ACCESS_RELAXED_ORDERING | \
-			 IB_ACCESS_HUGETLB | IB_ACCESS_MW_BIND)
+			 IB_ACCESS_HUGETLB | IB_ACCESS_MW_BIND | \
+			 SODP_ACCESS_FLUSH_GLOBAL)
 
 /* Implicit ODP: the whole address space, registered as start 0, SIZE_MAX. */
 static bool sodp_range_is_implicit(u64 start, u64 length)

@@ -223,10 +223,11 @@ int sodp_mw_invalidate(struct sodp_qp *qp, u32 rkey, bool remote)
 
 /*
  * The region behind a window's rkey, referenced, for an access of @len
- * bytes at @va with @access rights through the responder @qp.
+ * bytes at @va (or of the whole window: @whole) with @access rights
+ * through the responder @qp.
  */
 static struct sodp_mr *sodp_mw_lookup(struct sodp_qp *qp, u32 rkey, u64 va,
-				      u64 len, int access)
+				      u64 len, int access, bool whole)
 {
 	struct sodp_dev *sdev = sodp_qp_dev(qp);
 	struct sodp_mr *mr = ERR_PTR(-EACCES);
@@ -239,8 +240,8 @@ static struct sodp_mr *sodp_mw_lookup(struct sodp_qp *qp, u32 rkey, u64 va,
 	    mw->ibmw.pd != qp->ibqp.pd || (access & ~mw->access) ||
 	    (mw->ibmw.type == IB_MW_TYPE_2 && mw->qp_uid != qp->uid))
 		goto out;
-	if (va < mw->addr || len > mw->length ||
-	    va - mw->addr > mw->length - len) {
+	if (!whole && (va < mw->addr || len > mw->length ||
+		       va - mw->addr > mw->length - len)) {
 		mr = ERR_PTR(-EFAULT);
 		goto out;
 	}
@@ -272,9 +273,41 @@ struct sodp_mr *sodp_rkey_lookup(struct sodp_qp *qp, u32 rkey, u64 va,
 				 u64 len, int access)
 {
 	if (sodp_key_is_mw(rkey))
-		return sodp_mw_lookup(qp, rkey, va, len, access);
+		return sodp_mw_lookup(qp, rkey, va, len, access, false);
 	return sodp_mr_lookup_checked(sodp_qp_dev(qp), to_spd(qp->ibqp.pd),
 				      rkey, va, len, access);
+}
+
+/**
+ * sodp_rkey_lookup_whole() - the region an rkey reaches, for all of it
+ * @qp: the responder QP
+ * @rkey: the rkey of a region or of a memory window
+ * @access: IB_ACCESS_* rights needed
+ *
+ * As sodp_rkey_lookup() for a request about everything the key covers
+ * (a FLUSH of selectivity level "memory region"): no range to check.
+ *
+ * Context: QP work item.
+ * Return: the region, referenced (release with sodp_mr_put()), or
+ * ERR_PTR(-EACCES).
+ */
+struct sodp_mr *sodp_rkey_lookup_whole(struct sodp_qp *qp, u32 rkey,
+				       int access)
+{
+	struct sodp_mr *mr;
+	int ret;
+
+	if (sodp_key_is_mw(rkey))
+		return sodp_mw_lookup(qp, rkey, 0, 0, access, true);
+	mr = sodp_mr_get_key(sodp_qp_dev(qp), rkey);
+	if (!mr)
+		return ERR_PTR(-EACCES);
+	ret = sodp_mr_check(mr, to_spd(qp->ibqp.pd), mr->ibmr.iova, 0, access);
+	if (ret) {
+		sodp_mr_put(mr);
+		return ERR_PTR(ret);
+	}
+	return mr;
 }
 
 /* ---- verbs ------------------------------------------------------------- */

@@ -16,6 +16,8 @@
 
 struct sodp_mr *sodp_rkey_lookup(struct sodp_qp *qp, u32 rkey, u64 va,
 				 u64 len, int access);
+struct sodp_mr *sodp_rkey_lookup_whole(struct sodp_qp *qp, u32 rkey,
+				       int access);
 int sodp_mw_bind(struct sodp_qp *qp, const struct sodp_swqe *s);
 int sodp_mw_invalidate(struct sodp_qp *qp, u32 rkey, bool remote);
 

@@ -20,6 +20,7 @@
  * owning device by destination address (sodp_net_rx_netdev()).
  */
 #include <linux/ip.h>
+#include <linux/moduleparam.h>
 #include <linux/ipv6.h>
 #include <linux/netdevice.h>
 #include <linux/inetdevice.h>
@@ -316,6 +317,16 @@ static void sodp_push_ipv6(struct sodp_path *path, struct sk_buff *skb)
 	memset(IP6CB(skb), 0, sizeof(*IP6CB(skb)));
 }
 
+/*
+ * Stock rdma_rxe (6.2 on) drops a FLUSH whose ICRC is computed as the
+ * specification says (sodp_icrc_compute_rxe_flush() says why); softodp
+ * accepts both forms and sends the specified one unless this is set.
+ */
+static bool flush_icrc_rxe;
+module_param(flush_icrc_rxe, bool, 0644);
+MODULE_PARM_DESC(flush_icrc_rxe,
+		 "Send RDMA FLUSH with the ICRC stock rdma_rxe 6.2+ computes (over its headers twice), so that rdma_rxe peers take it (default: N, the specified ICRC)");
+
 /**
  * sodp_net_xmit() - send one RoCEv2 packet
  * @path: routed path
@@ -328,9 +339,10 @@ static void sodp_push_ipv6(struct sodp_path *path, struct sk_buff *skb)
  */
 int sodp_net_xmit(struct sodp_path *path, struct sk_buff *skb)
 {
-	unsigned int len = skb->len;
+	unsigned int len = skb->len, bth_off;
 	struct socket *sock;
 	__le32 icrc;
+	u32 crc;
 	int err;
 
 	sock = sodp_net_sock(path->net, path->v6);
@@ -345,8 +357,13 @@ int sodp_net_xmit(struct sodp_path *path, struct sk_buff *skb)
 		sodp_push_ipv6(path, skb);
 	else
 		sodp_push_ipv4(path, skb);
-	icrc = cpu_to_le32(sodp_icrc_compute(skb, skb_network_header_len(skb) +
-					     sizeof(struct udphdr), len));
+	bth_off = skb_network_header_len(skb) + sizeof(struct udphdr);
+	if (READ_ONCE(flush_icrc_rxe) &&
+	    ((struct sodp_bth *)(skb->data + bth_off))->opcode == SODP_OP_FLUSH)
+		crc = sodp_icrc_compute_rxe_flush(skb, bth_off, len);
+	else
+		crc = sodp_icrc_compute(skb, bth_off, len);
+	icrc = cpu_to_le32(crc);
 	memcpy(skb_tail_pointer(skb) - SODP_ICRC_SIZE, &icrc, sizeof(icrc));
 	skb->ip_summed = CHECKSUM_NONE;
 	skb_dst_set(skb, dst_clone(path->dst));

@@ -14,6 +14,7 @@
 #define AETH_LEN	sizeof(struct sodp_aeth)
 #define ATMACK_LEN	sizeof(struct sodp_atmack)
 #define DETH_LEN	sizeof(struct sodp_deth)
+#define FETH_LEN	sizeof(struct sodp_feth)
 
 #define OPI_REQ(f)		(SODP_OPF_REQ | (f))
 #define OPI_RESP(f)		(SODP_OPF_RESP | (f))
@@ -170,6 +171,15 @@ const struct sodp_opinfo sodp_opinfo[SODP_OP_NUM] = {
 		.flags = OPI_REQ(SODP_OPF_ATOMIC | SODP_OPF_ONLY | SODP_OPF_ATMETH),
 		.hdr_len = BTH_LEN + ATMETH_LEN,
 		.off_atmeth = BTH_LEN,
+	},
+	/* No payload; answered by a READ response without data. */
+	[SODP_OP_FLUSH] = {
+		.name = "FLUSH",
+		.flags = OPI_REQ(SODP_OPF_FLUSH | SODP_OPF_ONLY | SODP_OPF_FETH |
+				 SODP_OPF_RETH),
+		.hdr_len = BTH_LEN + FETH_LEN + RETH_LEN,
+		.off_feth = BTH_LEN,
+		.off_reth = BTH_LEN + FETH_LEN,
 	},
 	[SODP_OP_ATOMIC_WRITE] =
 		OPE_RETH("RDMA_ATOMIC_WRITE",

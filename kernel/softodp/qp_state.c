@@ -9,7 +9,10 @@
  *   RESET  both work queues are emptied
  *   ERR    every outstanding WQE of the SQ and the RQ completes with
  *          IB_WC_WR_FLUSH_ERR (SRQ WQEs stay: they are shared); WQEs
- *          posted later are flushed by the QP's work item
+ *          posted later are flushed by the QP's work item: kicked by the
+ *          post (kernel QPs, and user sends through their doorbell) or,
+ *          for receives a user writes into the mapped ring, by the
+ *          ring watch of sodp_qp_arm_err_poll()
  *   RTS    the SQ is kicked (WQEs may have been posted in SQD)
  *   SQD    the requester finishes the message it is sending, starts no
  *          new one, and when all started ones have completed raises
@@ -278,6 +281,8 @@ static void sodp_qp_enter(struct sodp_qp *qp, enum ib_qp_state new)
 		WRITE_ONCE(qp->need_err, false);	/* it is in ERR now */
 		sodp_qp_flush(qp);
 		mutex_unlock(&qp->proc_lock);
+		if (qp->is_user && !qp->srq)
+			sodp_qp_arm_err_poll(qp);
 		break;
 	case IB_QPS_RTR:
 		if (old == IB_QPS_INIT) {

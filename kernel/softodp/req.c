@@ -40,6 +40,7 @@ static void sodp_req_copy(struct sodp_qp *qp, struct rxe_send_wqe *w,
 			  struct sodp_swqe *s)
 {
 	u32 n, i, room = qp->req.shadow_size - sizeof(*s);
+	struct sodp_flush_wr *f;
 	u64 len = 0;
 
 	memset(s, 0, sizeof(*s));
@@ -79,6 +80,17 @@ static void sodp_req_copy(struct sodp_qp *qp, struct rxe_send_wqe *w,
 		memcpy(&s->compare_add, w->dma.inline_data, sizeof(u64));
 		s->send_flags &= ~IB_SEND_INLINE;
 		s->length = sizeof(u64);
+		s->state = SODP_SWQE_PENDING;
+		return;
+	case SODP_WR_FLUSH:
+		/* No data: a range (or a whole region) and what to make of it. */
+		f = (struct sodp_flush_wr *)&w->wr.wr;
+		s->remote_addr = READ_ONCE(f->remote_addr);
+		s->rkey = READ_ONCE(f->rkey);
+		s->flush_type = READ_ONCE(f->type);
+		s->flush_level = READ_ONCE(f->level);
+		s->flush_len = READ_ONCE(w->dma.length);
+		s->send_flags &= ~IB_SEND_INLINE;
 		s->state = SODP_SWQE_PENDING;
 		return;
 	case IB_WR_ATOMIC_CMP_AND_SWP:
@@ -246,6 +258,8 @@ static u8 sodp_req_opcode(struct sodp_swqe *s, bool first, bool last)
 		return SODP_OP_READ_REQUEST;
 	case SODP_WR_ATOMIC_WRITE:
 		return SODP_OP_ATOMIC_WRITE;
+	case SODP_WR_FLUSH:
+		return SODP_OP_FLUSH;
 	case IB_WR_ATOMIC_CMP_AND_SWP:
 		return SODP_OP_CMP_SWAP;
 	default:
@@ -296,8 +310,12 @@ static int sodp_req_packet(struct sodp_qp *qp, struct sodp_swqe *s)
 
 			reth->va = cpu_to_be64(s->remote_addr + skip);
 			reth->rkey = cpu_to_be32(s->rkey);
-			reth->len = cpu_to_be32(s->length - skip);
+			reth->len = cpu_to_be32(s->opcode == SODP_WR_FLUSH ?
+						s->flush_len : s->length - skip);
 		}
+		if (info->off_feth)
+			sodp_feth_init(hdr + info->off_feth, s->flush_type,
+				       s->flush_level);
 		if (info->off_atmeth) {
 			struct sodp_atmeth *a = hdr + info->off_atmeth;
 

@@ -675,6 +675,65 @@ static int sodp_resp_atomic_write(struct sodp_qp *qp, struct sk_buff *skb)
 	return 0;
 }
 
+/* The answer to a FLUSH: a READ response without data, at its PSN. */
+static void sodp_resp_flush_reply(struct sodp_qp *qp, u32 psn)
+{
+	sodp_resp_replies_drain(qp);
+	sodp_pkt_send_ack(qp, SODP_OP_READ_RESP_ONLY, psn, SODP_ACK_SYNDROME,
+			  qp->resp.msn, 0);
+}
+
+/*
+ * RDMA FLUSH (IBTA 1.5): executed after every earlier request of the QP
+ * was placed.  softodp places data with CPU stores into the region's pages
+ * (pinned or ODP alike), so global visibility is a full barrier; no region
+ * ever carries FLUSH_PERSISTENT (the device does not report it, and
+ * ib_core refuses the access bit then), so a persistence request fails
+ * the region's rights check.  The QP must allow each placement type asked
+ * for, as with rdma_rxe.  Level MR flushes whatever the rkey covers (no
+ * range); level RANGE checks the RETH's range like any access.  A
+ * duplicate is answered again (sodp_resp_dup()): flushing twice is the
+ * same as once.
+ *
+ * Return: 1 (done, the answer sent and epsn moved on), or negative after
+ * a fatal NAK.
+ */
+static int sodp_resp_flush(struct sodp_qp *qp, struct sk_buff *skb)
+{
+	struct sodp_pkt *pkt = sodp_pkt(skb);
+	struct sodp_feth *feth = sodp_pkt_hdr(skb, pkt->info->off_feth);
+	struct sodp_reth *reth = sodp_pkt_hdr(skb, pkt->info->off_reth);
+	u32 plt = sodp_feth_plt(feth), rkey = be32_to_cpu(reth->rkey);
+	int access = 0;
+	struct sodp_mr *mr;
+
+	if (plt & SODP_FLUSH_GLOBAL)
+		access |= SODP_ACCESS_FLUSH_GLOBAL;
+	if (plt & SODP_FLUSH_PERSISTENT)
+		access |= SODP_ACCESS_FLUSH_PERSISTENT;
+	if (access & ~qp->attr.qp_access_flags) {
+		sodp_resp_fatal(qp, SODP_NAK_INVALID_REQ, pkt->psn);
+		return -EINVAL;
+	}
+	if (sodp_feth_sel(feth) == SODP_FLUSH_MR)
+		mr = sodp_rkey_lookup_whole(qp, rkey, access);
+	else
+		mr = sodp_rkey_lookup(qp, rkey, be64_to_cpu(reth->va),
+				      be32_to_cpu(reth->len), access);
+	if (IS_ERR(mr)) {
+		sodp_resp_fatal(qp, SODP_NAK_REM_ACCESS_ERR, pkt->psn);
+		return PTR_ERR(mr);
+	}
+	sodp_mr_put(mr);
+	/* Every store of the earlier requests before the answer leaves. */
+	smp_mb();
+	qp->resp.msn++;
+	qp->resp.ack_pending = false;
+	qp->resp.epsn = sodp_psn_add(pkt->psn, 1);
+	sodp_resp_flush_reply(qp, pkt->psn);
+	return 1;
+}
+
 /* ---- duplicates -------------------------------------------------------- */
 
 /*
@@ -697,6 +756,10 @@ static void sodp_resp_dup(struct sodp_qp *qp, struct sk_buff *skb)
 	u64 va;
 
 	sodp_stat_inc(sodp_qp_dev(qp)->stats, SODP_STAT_DUP_REQ);
+	if (flags & SODP_OPF_FLUSH) {
+		sodp_resp_flush_reply(qp, pkt->psn);
+		return;
+	}
 	if (!(flags & (SODP_OPF_READ | SODP_OPF_ATOMIC))) {
 		if (sodp_bth_ackreq(sodp_pkt_bth(skb)))
 			qp->resp.ack_pending = true;
@@ -826,10 +889,12 @@ void sodp_resp_rx(struct sodp_qp *qp, struct sk_buff *skb)
 		ret = sodp_resp_read(qp, skb);
 	else if (info->flags & SODP_OPF_ATOMIC_WRITE)
 		ret = sodp_resp_atomic_write(qp, skb);
+	else if (info->flags & SODP_OPF_FLUSH)
+		ret = sodp_resp_flush(qp, skb);
 	else
 		ret = sodp_resp_atomic(qp, skb);
 	if (ret)
-		return;	/* RNR NAK or fatal NAK sent; READ set epsn */
+		return;	/* RNR NAK or fatal NAK sent; READ, FLUSH set epsn */
 
 	if (info->flags & SODP_OPF_LAST) {
 		resp->cur = 0;

@@ -331,6 +331,9 @@ struct sodp_wq {
  * @bind_length: IB_WR_BIND_MW: bytes in the window (0: unbind a type 1)
  * @compare_add: atomic compare or add operand
  * @swap: atomic swap operand
+ * @flush_len: FLUSH: bytes in the range (the RETH's length)
+ * @flush_type: FLUSH: placement type (SODP_FLUSH_GLOBAL, _PERSISTENT)
+ * @flush_level: FLUSH: selectivity level (SODP_FLUSH_RANGE or _MR)
  * @remote_qpn: UD: destination QP
  * @qkey: UD: the Q_Key to send (the WR's, or the QP's for a privileged one)
  * @av: UD: the address vector of the WR's address handle
@@ -360,6 +363,9 @@ struct sodp_swqe {
 	u64 bind_length;
 	u64 compare_add;
 	u64 swap;
+	u32 flush_len;
+	u8 flush_type;
+	u8 flush_level;
 	u32 remote_qpn;
 	u32 qkey;
 	struct sodp_av av;
@@ -547,6 +553,9 @@ struct sodp_resp {
  * @path_dqpn: UD: the destination QP @path was last set up for
  * @retrans_timer: retransmission timer (sets SODP_EV_RETRANS)
  * @rnr_timer: RNR back-off timer (sets SODP_EV_RNR)
+ * @err_timer: user QP in ERR without SRQ: looks for receives posted to the
+ *	mapped ring since (sodp_qp_err_timer())
+ * @err_poll: @err_timer's current period, in jiffies
  * @events: SODP_EV_* bits
  * @need_err: an engine hit a fatal error: move to ERR after the work
  * @uid: unique on the device for its lifetime (never reused, unlike QP
@@ -578,6 +587,8 @@ struct sodp_qp {
 	u32 path_dqpn;
 	struct timer_list retrans_timer;
 	struct timer_list rnr_timer;
+	struct timer_list err_timer;
+	unsigned long err_poll;
 	unsigned long events;
 	bool need_err;
 	u64 uid;

@@ -4,8 +4,9 @@
  * 4791) over IPv4/IPv6, followed by the payload, 0-3 pad bytes and a 4-byte
  * invariant CRC (ICRC).  All multi-byte fields are big-endian on the wire.
  *
- * Header order in a packet: BTH, then at most one of RETH / AtomicETH,
- * then ImmDt or IETH (requests), or AETH then AtomicAckETH (responses).
+ * Header order in a packet: BTH, then at most one of RETH / AtomicETH
+ * (FETH then RETH for FLUSH), then ImmDt or IETH (requests), or AETH then
+ * AtomicAckETH (responses).
  */
 #ifndef SOFTODP_WIRE_H
 #define SOFTODP_WIRE_H
@@ -79,6 +80,41 @@ struct sodp_ieth {
 	__be32	rkey;
 } __packed;
 
+/*
+ * FLUSH Extended Transport Header (IBTA 1.5), 4 bytes: bits 3:0 the
+ * placement type (a mask: global visibility, persistence), bits 5:4 the
+ * selectivity level (the RETH's range, or the whole region of its rkey).
+ */
+struct sodp_feth {
+	__be32	bits;
+} __packed;
+
+#define SODP_FETH_PLT_MASK	0x0000000fU
+#define SODP_FETH_SEL_MASK	0x00000030U
+#define SODP_FETH_SEL_SHIFT	4
+#define SODP_FLUSH_GLOBAL	BIT(0)	/* IB_FLUSH_GLOBAL */
+#define SODP_FLUSH_PERSISTENT	BIT(1)	/* IB_FLUSH_PERSISTENT */
+#define SODP_FLUSH_RANGE	0	/* IB_FLUSH_RANGE */
+#define SODP_FLUSH_MR		1	/* IB_FLUSH_MR */
+
+static inline u32 sodp_feth_plt(const struct sodp_feth *feth)
+{
+	return be32_to_cpu(feth->bits) & SODP_FETH_PLT_MASK;
+}
+
+static inline u32 sodp_feth_sel(const struct sodp_feth *feth)
+{
+	return (be32_to_cpu(feth->bits) & SODP_FETH_SEL_MASK) >>
+	       SODP_FETH_SEL_SHIFT;
+}
+
+static inline void sodp_feth_init(struct sodp_feth *feth, u32 plt, u32 sel)
+{
+	feth->bits = cpu_to_be32((plt & SODP_FETH_PLT_MASK) |
+				 ((sel << SODP_FETH_SEL_SHIFT) &
+				  SODP_FETH_SEL_MASK));
+}
+
 /* AETH syndrome: bits 7:5 select the type, bits 4:0 carry its value. */
 #define SODP_AETH_TYPE_MASK	0xe0
 #define SODP_AETH_ACK		0x00	/* value: credit count */
@@ -130,6 +166,7 @@ enum sodp_opcode {
 	SODP_OP_FETCH_ADD		= 0x14,
 	SODP_OP_SEND_LAST_INV		= 0x16,
 	SODP_OP_SEND_ONLY_INV		= 0x17,
+	SODP_OP_FLUSH			= 0x1c,	/* IBTA 1.5: FETH + RETH */
 	SODP_OP_ATOMIC_WRITE		= 0x1d,	/* IBTA 1.5: RETH + 8 bytes */
 	SODP_OP_UC_SEND_FIRST		= 0x20,
 	SODP_OP_UC_SEND_MIDDLE		= 0x21,
@@ -168,6 +205,8 @@ enum sodp_opflag {
 	SODP_OPF_ATMACK		= BIT(15),
 	SODP_OPF_DETH		= BIT(16),
 	SODP_OPF_ATOMIC_WRITE	= BIT(17),
+	SODP_OPF_FLUSH		= BIT(18),
+	SODP_OPF_FETH		= BIT(19),
 	SODP_OPF_ONLY		= SODP_OPF_FIRST | SODP_OPF_LAST,
 };
 
@@ -183,6 +222,7 @@ enum sodp_opflag {
  * @off_aeth: offset of the AETH (0: absent)
  * @off_atmack: offset of the AtomicAckETH (0: absent)
  * @off_deth: offset of the DETH (0: absent)
+ * @off_feth: offset of the FETH (0: absent)
  */
 struct sodp_opinfo {
 	const char	*name;
@@ -195,6 +235,7 @@ struct sodp_opinfo {
 	u8		off_aeth;
 	u8		off_atmack;
 	u8		off_deth;
+	u8		off_feth;
 };
 
 extern const struct sodp_opinfo sodp_opinfo[SODP_OP_NUM];
@@ -303,5 +344,22 @@ struct sk_buff;
  */
 u32 sodp_icrc_compute(const struct sk_buff *skb, unsigned int bth_off,
 		      unsigned int len);
+
+/**
+ * sodp_icrc_compute_rxe_flush() - the ICRC stock rdma_rxe gives a FLUSH
+ * @skb: as for sodp_icrc_compute()
+ * @bth_off: offset of the BTH from skb->data
+ * @len: bytes from the BTH up to (excluding) the ICRC
+ *
+ * rdma_rxe (6.2 on) has no payload offset in its opcode table entry for
+ * FLUSH, so the payload it checksums starts at the BTH: its ICRC of a FLUSH
+ * covers the packet as specified and then the @len bytes from the BTH once
+ * more, unmasked.  It drops a FLUSH with the specified ICRC, and sends its
+ * own with this one.
+ *
+ * Return: that ICRC, in the byte order of sodp_icrc_compute().
+ */
+u32 sodp_icrc_compute_rxe_flush(const struct sk_buff *skb,
+				unsigned int bth_off, unsigned int len);
 
 #endif /* SOFTODP_WIRE_H */

@@ -29,6 +29,16 @@ static_assert(sizeof(struct ib_sge) == sizeof(struct rxe_sge));
 /* A kernel UD WQE carries its AH's resolved address vector in wr.ud.av. */
 static_assert(sizeof(struct sodp_av) <= sizeof(struct rxe_av));
 static_assert(offsetof(struct ib_sge, lkey) == offsetof(struct rxe_sge, lkey));
+static_assert(sizeof(struct sodp_flush_wr) <=
+	      sizeof_field(struct rxe_send_wr, wr));
+#ifdef SOFTODP_HAVE_FLUSH
+static_assert(offsetof(struct rxe_send_wr, wr.flush.rkey) ==
+	      offsetof(struct rxe_send_wr, wr) +
+	      offsetof(struct sodp_flush_wr, rkey));
+static_assert(offsetof(struct rxe_send_wr, wr.flush.level) ==
+	      offsetof(struct rxe_send_wr, wr) +
+	      offsetof(struct sodp_flush_wr, level));
+#endif
 
 static int sodp_recv_wqe_fill(struct rxe_recv_wqe *wqe,
 			      const struct ib_recv_wr *wr, u32 max_sge)
@@ -225,6 +235,8 @@ enum ib_wc_opcode sodp_wr_to_wc_opcode(u32 opcode)
 		return IB_WC_FETCH_ADD;
 	case SODP_WR_ATOMIC_WRITE:
 		return SODP_WC_ATOMIC_WRITE;
+	case SODP_WR_FLUSH:
+		return SODP_WC_FLUSH;
 	case IB_WR_LOCAL_INV:
 		return IB_WC_LOCAL_INV;
 	case IB_WR_REG_MR:

@@ -41,13 +41,31 @@ int sodp_send_wqe_fill(struct rxe_send_wqe *wqe, const struct ib_send_wr *wr,
 		       u32 max_sge, u32 max_inline, u32 ssn, bool ud);
 enum ib_wc_opcode sodp_wr_to_wc_opcode(u32 opcode);
 
-/* RDMA READ and atomics: they take a responder resource and an answer. */
+/*
+ * RDMA READ, atomics and FLUSH: they take a responder resource and are
+ * answered by a response of their own (FLUSH by a READ response without
+ * data), not by a cumulative ACK.
+ */
 static inline bool sodp_wr_is_rd_atomic(u32 opcode)
 {
 	return opcode == IB_WR_RDMA_READ ||
 	       opcode == IB_WR_ATOMIC_CMP_AND_SWP ||
-	       opcode == IB_WR_ATOMIC_FETCH_AND_ADD;
+	       opcode == IB_WR_ATOMIC_FETCH_AND_ADD ||
+	       opcode == SODP_WR_FLUSH;
 }
+
+/*
+ * The FLUSH fields of a user send WQE: struct rxe_send_wr's wr.flush in
+ * the uverbs headers of 6.2+, the same bytes of its union before.  librxe
+ * stores the length of the range in dma.length, not here.
+ */
+struct sodp_flush_wr {
+	__aligned_u64	remote_addr;
+	__u32		length;
+	__u32		rkey;
+	__u8		type;
+	__u8		level;
+};
 
 static inline bool sodp_wr_is_atomic(u32 opcode)
 {

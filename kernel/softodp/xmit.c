@@ -150,9 +150,10 @@ int sodp_pkt_send(struct sodp_qp *qp, struct sk_buff *skb)
 }
 
 /**
- * sodp_pkt_send_ack() - send an ACK/NAK or an ATOMIC acknowledgement
+ * sodp_pkt_send_ack() - send an ACK/NAK, an ATOMIC acknowledgement or a
+ * READ response without data (the answer to a FLUSH)
  * @qp: QP
- * @opcode: SODP_OP_ACK or SODP_OP_ATOMIC_ACK
+ * @opcode: SODP_OP_ACK, SODP_OP_ATOMIC_ACK or SODP_OP_READ_RESP_ONLY
  * @psn: the PSN acknowledged
  * @syndrome: AETH syndrome (ACK, RNR NAK or NAK with its code)
  * @msn: AETH message sequence number

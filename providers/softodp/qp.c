@@ -572,6 +572,37 @@ static void sodp_wr_abort(struct ibv_qp_ex *ibqp)
 	pthread_spin_unlock(&qp->sq.ring.lock);
 }
 
+#ifdef SODP_HAVE_IBV_FLUSH
+/*
+ * RDMA FLUSH (libibverbs of rdma-core 45+): a range, or the whole region of
+ * the rkey, and the placement type; no data.  The length travels in the
+ * element's dma.length, as librxe puts it.
+ */
+static void sodp_wr_flush(struct ibv_qp_ex *ibqp, uint32_t rkey, uint64_t addr, size_t len,
+			  uint8_t type, uint8_t level)
+{
+	struct rxe_send_wqe *wqe;
+
+	if (len > UINT32_MAX) {
+		ex_to_sqp(ibqp)->wr_err = EINVAL;
+		return;
+	}
+	wqe = sodp_wr_build(ibqp, IBV_WR_FLUSH);
+	if (!wqe)
+		return;
+	wqe->wr.wr.flush.remote_addr = addr;
+	wqe->wr.wr.flush.rkey = rkey;
+	wqe->wr.wr.flush.type = type;
+	wqe->wr.wr.flush.level = level;
+	wqe->dma.length = (uint32_t)len;
+	wqe->dma.resid = (uint32_t)len;
+	wqe->iova = addr;
+}
+#define SODP_FLUSH_OPS IBV_QP_EX_WITH_FLUSH
+#else
+#define SODP_FLUSH_OPS 0
+#endif
+
 /* ---- QP objects --------------------------------------------------------------- */
 
 #define SODP_RC_SEND_OPS                                                                           \
@@ -579,7 +610,7 @@ static void sodp_wr_abort(struct ibv_qp_ex *ibqp)
 	 IBV_QP_EX_WITH_SEND_WITH_IMM | IBV_QP_EX_WITH_RDMA_READ |                                 \
 	 IBV_QP_EX_WITH_ATOMIC_CMP_AND_SWP | IBV_QP_EX_WITH_ATOMIC_FETCH_AND_ADD |                 \
 	 IBV_QP_EX_WITH_LOCAL_INV | IBV_QP_EX_WITH_SEND_WITH_INV | IBV_QP_EX_WITH_ATOMIC_WRITE |   \
-	 IBV_QP_EX_WITH_BIND_MW)
+	 IBV_QP_EX_WITH_BIND_MW | SODP_FLUSH_OPS)
 /*
  * UC: SEND and RDMA WRITE, with immediate, and memory window binds (no
  * SEND with invalidate on UC).
@@ -632,6 +663,10 @@ static void sodp_set_wr_ops(struct sodp_qp *qp, uint64_t flags)
 		ex->wr_atomic_fetch_add = sodp_wr_atomic_fetch_add;
 	if (flags & IBV_QP_EX_WITH_ATOMIC_WRITE)
 		ex->wr_atomic_write = sodp_wr_atomic_write;
+#ifdef SODP_HAVE_IBV_FLUSH
+	if (flags & IBV_QP_EX_WITH_FLUSH)
+		ex->wr_flush = sodp_wr_flush;
+#endif
 	if (flags & IBV_QP_EX_WITH_SEND)
 		ex->wr_send = sodp_wr_send;
 	if (flags & IBV_QP_EX_WITH_SEND_WITH_IMM)

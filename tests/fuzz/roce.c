@@ -42,6 +42,7 @@ static const struct r_op r_ops[256] = {
 	[OP_FETCH_ADD] = {"FETCH_ADD", H_ATMETH},
 	[OP_SEND_LAST_INV] = {"SEND_LAST_INV", H_IETH | H_PAYLOAD},
 	[OP_SEND_ONLY_INV] = {"SEND_ONLY_INV", H_IETH | H_PAYLOAD},
+	[OP_FLUSH] = {"FLUSH", H_FETH | H_RETH},
 	[OP_ATOMIC_WRITE] = {"ATOMIC_WRITE", H_RETH | H_PAYLOAD},
 	[OP_UC + OP_SEND_FIRST] = {"UC_SEND_FIRST", H_PAYLOAD},
 	[OP_UC + OP_SEND_MIDDLE] = {"UC_SEND_MIDDLE", H_PAYLOAD},
@@ -60,7 +61,9 @@ static const struct r_op r_ops[256] = {
 };
 
 /* Header sizes in wire order (the order of the H_* bits). */
-static const unsigned int r_sizes[] = {R_RETH, R_ATMETH, R_DETH, R_IMM, R_IETH, R_AETH, R_ATMACK};
+static const unsigned int r_sizes[] = {
+	R_FETH, R_RETH, R_ATMETH, R_DETH, R_IMM, R_IETH, R_AETH, R_ATMACK,
+};
 
 const struct r_op *r_op(uint8_t op)
 {

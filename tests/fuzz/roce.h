@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #define R_BTH	    12
+#define R_FETH	    4
 #define R_RETH	    16
 #define R_ATMETH    28
 #define R_AETH	    4
@@ -49,6 +50,7 @@ enum {
 	OP_FETCH_ADD = 0x14,
 	OP_SEND_LAST_INV = 0x16,
 	OP_SEND_ONLY_INV = 0x17,
+	OP_FLUSH = 0x1c,
 	OP_ATOMIC_WRITE = 0x1d,
 	OP_UC = 0x20, /* UC opcodes: the RC ones of SEND and WRITE + 0x20 */
 	OP_UD_SEND_ONLY = 0x64,
@@ -57,14 +59,15 @@ enum {
 
 /* Extension headers after the BTH, in wire order. */
 enum {
-	H_RETH = 1 << 0,
-	H_ATMETH = 1 << 1,
-	H_DETH = 1 << 2,
-	H_IMM = 1 << 3,
-	H_IETH = 1 << 4,
-	H_AETH = 1 << 5,
-	H_ATMACK = 1 << 6,
-	H_PAYLOAD = 1 << 7, /* may carry data */
+	H_FETH = 1 << 0, /* FLUSH: before its RETH */
+	H_RETH = 1 << 1,
+	H_ATMETH = 1 << 2,
+	H_DETH = 1 << 3,
+	H_IMM = 1 << 4,
+	H_IETH = 1 << 5,
+	H_AETH = 1 << 6,
+	H_ATMACK = 1 << 7,
+	H_PAYLOAD = 1 << 8, /* may carry data */
 };
 
 struct r_op {

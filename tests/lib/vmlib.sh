@@ -175,6 +175,35 @@ $(grep -v '^PASS' <<<"$PROG_OUT")"
 	echo "# $prog $*: $(tail -n 1 <<<"$PROG_OUT") ($((SECONDS - t0)) s)"
 }
 
+# run_reference DIR PROG ARGS...: as run_prog, for a run on stock rdma_rxe
+# whose OUT lines are the reference a softodp run is compared with
+# (outcomes, same): a check that rxe itself fails is shown, not failed
+# (it is rxe's behaviour).
+run_reference() {
+	local dir=$1 prog=$2
+	local -a wrap=()
+	shift 2
+	[ -z "${PROG_ROOT:-}" ] || wrap=(chroot "$PROG_ROOT")
+	PROG_OUT=$(timeout "${PROG_TIMEOUT:-300}" "${wrap[@]}" "$dir/$prog" "$@" 2>&1)
+	grep -E '^(FAIL|NOTE) ' <<<"$PROG_OUT" | sed 's/^/# rxe: /' || true
+	echo "# rxe: $prog $*: $(tail -n 1 <<<"$PROG_OUT")"
+}
+
+# outcomes: the "OUT name outcome" lines of the last run (PROG_OUT), sorted,
+# the memory kind dropped from the names (pinned and ODP compare alike).
+outcomes() {
+	grep '^OUT ' <<<"$PROG_OUT" | sed -E 's/_(pinned|odp)( |$)/\2/' | sort -u
+}
+
+# same WHAT FILE_A FILE_B: the outcomes in the two files agree, or the test
+# fails with the difference.
+same() {
+	local d
+	d=$(diff "$2" "$3") || fail "$1: outcomes differ (< rxe, > softodp):
+$d"
+	echo "# $1: $(wc -l <"$2") outcomes equal"
+}
+
 # two_netns [--peer softodp|rxe] [--mtu N]: softodp afresh
 # (reset_softodp sodpa sodpb) with sodp0 on v0 (192.0.2.1/24) in namespace
 # sodpa, loopback up; v0's veth peer v1 (192.0.2.2/24) is in namespace
