@@ -340,15 +340,11 @@ int sodp_dev_add(const char *name, struct net_device *ndev)
 	 * (not unbound) and high priority: a QP's work runs on the CPU that
 	 * kicked it - the receiving softirq's or the posting thread's - with
 	 * no hand-off to another CPU per packet burst, which measured about
-	 * 1.4x the bandwidth of an unbound queue.  CPU intensive: an ODP
-	 * fault may keep a QP's work item busy for seconds (reclaim for a
-	 * process at its memory cgroup's limit); it must not hold up the
-	 * other QPs' work queued behind it on that CPU (the soak saw QPs of
-	 * other processes without progress for 30 s).
+	 * 1.4x the bandwidth of an unbound queue.
 	 */
 	sdev->wq = alloc_workqueue("softodp_%s",
-				   WQ_PERCPU | WQ_HIGHPRI | WQ_CPU_INTENSIVE |
-				   WQ_MEM_RECLAIM, 0, name);
+				   WQ_PERCPU | WQ_HIGHPRI | WQ_MEM_RECLAIM, 0,
+				   name);
 	if (!sdev->wq) {
 		ret = -ENOMEM;
 		goto err;
