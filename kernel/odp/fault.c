@@ -165,13 +165,6 @@ retry:
 		odp_count(umem, ODP_CNT_FAULT_RETRIES, 1);
 		if (time_after(jiffies, deadline))
 			return -EAGAIN;
-		/*
-		 * Pages faulted in and taken away again (compaction, the OOM
-		 * reaper) can keep us here until the deadline, and a caller
-		 * may retry: do not hold the CPU meanwhile (the soak saw a
-		 * 22 s soft lockup here under memory pressure).
-		 */
-		cond_resched();
 	}
 	handled = odp_fault_commit(umem, first, last, pfns, flags);
 	mutex_unlock(&umem->lock);
