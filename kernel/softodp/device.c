@@ -316,7 +316,7 @@ int sodp_dev_add(const char *name, struct net_device *ndev)
 	dev_hold(ndev);
 	sdev->ndev = ndev;
 	INIT_LIST_HEAD(&sdev->list);
-	xa_init_flags(&sdev->qps, XA_FLAGS_ALLOC);
+	xa_init_flags(&sdev->qps, XA_FLAGS_ALLOC | XA_FLAGS_LOCK_BH);
 	xa_init_flags(&sdev->srqs, XA_FLAGS_ALLOC1);
 	xa_init_flags(&sdev->mrs, XA_FLAGS_ALLOC1);
 	xa_init_flags(&sdev->mws, XA_FLAGS_ALLOC);

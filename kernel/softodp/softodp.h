@@ -12,8 +12,9 @@
  *   ->dealloc_driver; never held while calling ib_unregister_device() and
  *   never held while taking RTNL.
  * - sodp_dev xarrays (qps, srqs, mrs, ahs): their own xa_lock for insert
- *   and erase; the RX path and the engines look up under RCU and take a
- *   reference on the object (QPs: sodp_qp_get(), MRs: sodp_mr_get_key()).
+ *   and erase; the engines look up MRs under RCU and take a reference
+ *   (sodp_mr_get_key()).  The qps lock is a BH lock: the RX path looks a
+ *   QP up and takes its reference under it (sodp_qp_get()).
  * - sodp_dev.mws xa_lock (spinlock, process context only): memory windows.
  *   Held across every use of a window found by its rkey - bind,
  *   invalidate, the responder's lookup (mw.c) - and by dealloc_mw while it
@@ -38,8 +39,8 @@
  *   taken by sodp_mr_atomic() only, under proc_lock.
  * - RX path (softirq): finds the device on the RCU-protected device list
  *   and takes an ib_device reference, then the QP in sodp_dev.qps under
- *   RCU with a reference on sodp_qp.ref (destroy_qp waits for it), and
- *   queues the packet on sodp_qp.rxq (its own lock).
+ *   its xa_lock with a reference on sodp_qp.ref (destroy_qp waits for
+ *   it), and queues the packet on sodp_qp.rxq (its own lock).
  * - Engine state (sodp_qp.req, .resp, .path, the send shadows): only the
  *   QP work item touches it, under proc_lock; modify_qp initialises it
  *   under proc_lock; timers only set bits in sodp_qp.events and kick.

@@ -141,9 +141,9 @@ static int sodp_create_qp(struct ib_qp *ibqp, struct ib_qp_init_attr *init,
 
 	if (init->qp_type == IB_QPT_GSI) {
 		qpn = 1;
-		ret = xa_insert(&sdev->qps, qpn, NULL, GFP_KERNEL);
+		ret = xa_insert_bh(&sdev->qps, qpn, NULL, GFP_KERNEL);
 	} else {
-		ret = xa_alloc_cyclic(&sdev->qps, &qpn, NULL,
+		ret = xa_alloc_cyclic_bh(&sdev->qps, &qpn, NULL,
 				      XA_LIMIT(SODP_FIRST_QPN, SODP_MAX_QPN),
 				      &sdev->next_qpn, GFP_KERNEL);
 		if (ret == -EBUSY)
@@ -165,14 +165,14 @@ static int sodp_create_qp(struct ib_qp *ibqp, struct ib_qp_init_attr *init,
 			goto err_qpn;
 	}
 	qp->attr.cap = init->cap;
-	xa_store(&sdev->qps, qpn, qp, GFP_KERNEL);
+	xa_store_bh(&sdev->qps, qpn, qp, GFP_KERNEL);
 	sodp_qp_dbg(qp, "created: SQ %u x %u SGE/%u inline, RQ %u x %u SGE%s\n",
 		    qp->sq.max_wr, qp->sq.max_sge, qp->sq.max_inline,
 		    qp->rq.max_wr, qp->rq.max_sge, qp->srq ? " (SRQ)" : "");
 	return 0;
 
 err_qpn:
-	xa_erase(&sdev->qps, qpn);
+	xa_erase_bh(&sdev->qps, qpn);
 err:
 	sodp_qp_engine_free(qp);
 	sodp_qp_free_queues(qp);
@@ -211,9 +211,11 @@ static int sodp_destroy_qp(struct ib_qp *ibqp, struct ib_udata *udata)
 	struct sodp_qp *qp = to_sqp(ibqp);
 
 	sodp_qp_dbg(qp, "destroyed in %s\n", sodp_qp_state_name(qp->state));
-	xa_erase(&to_sdev(ibqp->device)->qps, ibqp->qp_num);
-	/* RX lookups that found the QP hold a reference: wait for them. */
-	synchronize_rcu();
+	/*
+	 * RX lookups take their reference under the xarray's lock: none can
+	 * find the QP after this, those that did hold a reference.
+	 */
+	xa_erase_bh(&to_sdev(ibqp->device)->qps, ibqp->qp_num);
 	sodp_qp_put(qp);
 	wait_for_completion(&qp->ref_done);
 	mutex_lock(&qp->state_lock);

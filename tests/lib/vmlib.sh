@@ -54,11 +54,22 @@ wait_cm_listen() {
 	return 1
 }
 
+# has_gid DEV ADDR: DEV's GID table (sysfs) holds the RoCEv2 GID of IPv4
+# address ADDR.
+has_gid() {
+	local port=/sys/class/infiniband/$1/ports/1 f
+	# shellcheck disable=SC2086
+	for f in $(grep -l ":ffff:$(printf '%02x%02x:%02x%02x' ${2//./ })\$" \
+		"$port"/gids/* 2>/dev/null); do
+		[ "$(cat "$port/gid_attrs/types/${f##*/}" 2>/dev/null)" = "RoCE v2" ] && return 0
+	done
+	return 1
+}
+
 # wait_gid DEV ADDR: until DEV has the RoCEv2 GID of IPv4 address ADDR
 # (ib_core fills it in from the netdev's addresses); fails after 10 s.
 wait_gid() {
-	wait_for eval "ibv_devinfo -v -d $1 2>/dev/null | grep -q '::ffff:$2.*v2'" ||
-		fail "no RoCEv2 GID for $2 on $1"
+	wait_for has_gid "$1" "$2" || fail "no RoCEv2 GID for $2 on $1"
 }
 
 # reset_softodp [NETNS...]: the clean slate - rdma_rxe and softodp unloaded
@@ -237,6 +248,22 @@ two_netns() {
 	*) fail "two_netns: --peer softodp or rxe, not '$peer'" ;;
 	esac
 	wait_gid sodp0 192.0.2.1
+}
+
+# memory_pressure BIN SECONDS: memory pressure for SECONDS - BIN/odp_traffic
+# --pressure mapping, touching and unmapping 64 MiB chunks, drop_caches and
+# compaction (which migrates pages and so invalidates ODP MRs on them);
+# its status is odp_traffic's.
+memory_pressure() {
+	local end=$((SECONDS + $2)) pid
+	"$1/odp_traffic" --pressure "$2" &
+	pid=$!
+	while [ "$SECONDS" -lt "$end" ]; do
+		echo 3 >/proc/sys/vm/drop_caches
+		[ -w /proc/sys/vm/compact_memory ] && echo 1 >/proc/sys/vm/compact_memory
+		sleep 0.2
+	done
+	wait "$pid"
 }
 
 # hw_counter DEV NAME: the value of port 1's hardware counter NAME of DEV.
