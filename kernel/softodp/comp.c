@@ -285,6 +285,26 @@ static void sodp_comp_nak(struct sodp_qp *qp, u32 psn, u8 syndrome)
 		sodp_comp_fail(qp, s, status);
 }
 
+/*
+ * FLUSH, and ATOMIC_WRITE from a responder that answers it this way (stock
+ * rxe does): a READ response without data, at the request's PSN.
+ */
+static void sodp_comp_empty_resp(struct sodp_qp *qp, struct sk_buff *skb,
+				 struct sodp_swqe *s)
+{
+	struct sodp_pkt *pkt = sodp_pkt(skb);
+
+	if (s->state != SODP_SWQE_SENT || pkt->psn != s->first_psn)
+		return;
+	if (pkt->paylen || (pkt->info->flags & SODP_OPF_ONLY) !=
+	    SODP_OPF_ONLY) {
+		sodp_comp_fail(qp, s, IB_WC_BAD_RESP_ERR);
+		return;
+	}
+	s->state = SODP_SWQE_DONE;
+	sodp_comp_progress(qp, pkt->psn);
+}
+
 static void sodp_comp_read_resp(struct sodp_qp *qp, struct sk_buff *skb,
 				struct sodp_swqe *s)
 {
@@ -294,6 +314,10 @@ static void sodp_comp_read_resp(struct sodp_qp *qp, struct sk_buff *skb,
 	u32 pay = pkt->paylen;
 	int ret;
 
+	if (s->opcode == SODP_WR_FLUSH || s->opcode == SODP_WR_ATOMIC_WRITE) {
+		sodp_comp_empty_resp(qp, skb, s);
+		return;
+	}
 	if (s->opcode != IB_WR_RDMA_READ || s->state != SODP_SWQE_SENT)
 		return;
 	if (pkt->psn != expect) {
@@ -318,26 +342,6 @@ static void sodp_comp_read_resp(struct sodp_qp *qp, struct sk_buff *skb,
 	sodp_comp_progress(qp, pkt->psn);
 	if (pkt->info->flags & SODP_OPF_LAST)
 		s->state = SODP_SWQE_DONE;
-}
-
-/*
- * FLUSH, and ATOMIC_WRITE from a responder that answers it this way (stock
- * rxe does): a READ response without data, at the request's PSN.
- */
-static void sodp_comp_empty_resp(struct sodp_qp *qp, struct sk_buff *skb,
-				 struct sodp_swqe *s)
-{
-	struct sodp_pkt *pkt = sodp_pkt(skb);
-
-	if (s->state != SODP_SWQE_SENT || pkt->psn != s->first_psn)
-		return;
-	if (pkt->paylen || (pkt->info->flags & SODP_OPF_ONLY) !=
-	    SODP_OPF_ONLY) {
-		sodp_comp_fail(qp, s, IB_WC_BAD_RESP_ERR);
-		return;
-	}
-	s->state = SODP_SWQE_DONE;
-	sodp_comp_progress(qp, pkt->psn);
 }
 
 static void sodp_comp_atomic_ack(struct sodp_qp *qp, struct sk_buff *skb,
@@ -398,11 +402,7 @@ void sodp_comp_rx(struct sodp_qp *qp, struct sk_buff *skb)
 			sodp_comp_rewind(qp, false);
 			return;
 		}
-		if ((info->flags & SODP_OPF_READ) &&
-		    (s->opcode == SODP_WR_FLUSH ||
-		     s->opcode == SODP_WR_ATOMIC_WRITE))
-			sodp_comp_empty_resp(qp, skb, s);
-		else if (info->flags & SODP_OPF_READ)
+		if (info->flags & SODP_OPF_READ)
 			sodp_comp_read_resp(qp, skb, s);
 		else
 			sodp_comp_atomic_ack(qp, skb, s);

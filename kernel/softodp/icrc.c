@@ -118,3 +118,13 @@ u32 sodp_icrc_compute_rxe_flush(const struct sk_buff *skb,
 {
 	return ~icrc_skb_crc(skb, bth_off, len, icrc_crc(skb, bth_off, len));
 }
+
+bool sodp_icrc_matches(const struct sk_buff *skb, unsigned int len, u32 icrc)
+{
+	u32 crc = icrc_crc(skb, 0, len);
+
+	if (icrc == ~crc)
+		return true;
+	return ((const struct sodp_bth *)skb->data)->opcode == SODP_OP_FLUSH &&
+	       icrc == ~icrc_skb_crc(skb, 0, len, crc);
+}

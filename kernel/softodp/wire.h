@@ -362,4 +362,15 @@ u32 sodp_icrc_compute(const struct sk_buff *skb, unsigned int bth_off,
 u32 sodp_icrc_compute_rxe_flush(const struct sk_buff *skb,
 				unsigned int bth_off, unsigned int len);
 
+/**
+ * sodp_icrc_matches() - is @icrc right for a received packet?
+ * @skb: the packet, skb->data at the BTH, network header set
+ * @len: bytes from the BTH up to (excluding) the ICRC
+ * @icrc: the ICRC it carries (as sodp_icrc_compute() returns it)
+ *
+ * The specified ICRC, or for a FLUSH also stock rdma_rxe's form (see
+ * sodp_icrc_compute_rxe_flush()); the packet's CRC is computed once.
+ */
+bool sodp_icrc_matches(const struct sk_buff *skb, unsigned int len, u32 icrc);
+
 #endif /* SOFTODP_WIRE_H */
