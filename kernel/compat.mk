@@ -8,6 +8,8 @@ sodp_probe = $(if $(shell grep -s -E '$(1)' $(srctree)/include/$(2)),-D$(3))
 
 # Two-pass interval notifiers (7.1+): ODP core, kernel/odp/invalidate.c.
 ccflags-y += $(call sodp_probe,[*]invalidate_finish\b,linux/mmu_notifier.h,SOFTODP_HAVE_MNI_INVALIDATE_FINISH)
+# mm->flags behind mm_flags_test() (7.x; kernel/odp/fault.c).
+ccflags-y += $(call sodp_probe,\bbool mm_flags_test\b,linux/mm.h,SOFTODP_HAVE_MM_FLAGS_TEST)
 # WQ_PERCPU (7.x; kernel/softodp/device.c).
 ccflags-y += $(call sodp_probe,\bWQ_PERCPU\b,linux/workqueue.h,SOFTODP_HAVE_WQ_PERCPU)
 # <linux/hex.h> (6.12+; tests/kmod/wiretest.c).

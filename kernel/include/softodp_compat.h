@@ -78,6 +78,20 @@ struct mmu_interval_notifier_finish {
 #define WQ_PERCPU	0
 #endif
 
+/*
+ * An address space's MMF_* flags: a bitmap read with mm_flags_test() on 7.x,
+ * a word read with test_bit() before.
+ */
+#include <linux/mm.h>
+static inline bool sodp_mm_flag(struct mm_struct *mm, int bit)
+{
+#ifdef SOFTODP_HAVE_MM_FLAGS_TEST
+	return mm_flags_test(bit, mm);
+#else
+	return test_bit(bit, &mm->flags);
+#endif
+}
+
 /* hex2bin() has its own header on 6.12 and 7.x, is in kernel.h on 6.1. */
 #ifdef SOFTODP_HAVE_LINUX_HEX_H
 #include <linux/hex.h>

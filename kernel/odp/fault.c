@@ -11,6 +11,7 @@
 #include <linux/hmm.h>
 #include <linux/jiffies.h>
 #include <linux/mm.h>
+#include <linux/oom.h>
 #include <linux/sched/mm.h>
 #include <linux/slab.h>
 
@@ -48,6 +49,21 @@ static bool odp_pt_chunks_present(struct odp_umem *umem, unsigned long first,
 		if (!umem->pt.dir[c].ptes)
 			return false;
 	return true;
+}
+
+/*
+ * Has the OOM killer picked the process of @mm?  Then the OOM reaper takes
+ * (MMF_UNSTABLE) or is about to take (MMF_OOM_REAP_QUEUED) its pages, or has
+ * (MMF_OOM_SKIP).  Faulting them in again would charge its memory cgroup,
+ * which is at its limit, from our worker: reclaim page after page for
+ * memory that is freed right after, while the work item keeps its CPU.
+ * The request fails instead, as one for a process that is gone.
+ */
+static bool odp_mm_oom_victim(struct mm_struct *mm)
+{
+	return sodp_mm_flag(mm, MMF_OOM_REAP_QUEUED) ||
+	       sodp_mm_flag(mm, MMF_UNSTABLE) ||
+	       sodp_mm_flag(mm, MMF_OOM_SKIP);
 }
 
 /* Is the hmm result for one region page usable at the region's size? */
@@ -133,6 +149,8 @@ static int odp_fault_batch(struct odp_umem *umem, struct mm_struct *mm,
 	}
 
 	for (;;) {
+		if (odp_mm_oom_victim(mm))
+			return -EFAULT;
 		range.notifier_seq = mmu_interval_read_begin(&umem->notifier);
 		mmap_read_lock(mm);
 		ret = hmm_range_fault(&range);
@@ -185,7 +203,8 @@ retry:
  *	what the CPU has mapped already
  *
  * Context: sleeps; holds no lock of @umem.
- * Return: 0, -EFAULT (unmapped, not accessible, process gone), -EACCES
+ * Return: 0, -EFAULT (unmapped, not accessible, process gone or picked by
+ * the OOM killer), -EACCES
  * (write not allowed), -EAGAIN (kept colliding with invalidations),
  * -ENOMEM.
  */
