@@ -301,3 +301,33 @@ provider_off() {
 fw_of() {	# DEV
 	"${IN_ROOT[@]}" ibv_devinfo -d "$1" | sed -n 's/^[[:space:]]*fw_ver:[[:space:]]*//p'
 }
+
+# --- a whole suite through the softodp provider ----------------------------
+# SOFTODP_SUITE_PROVIDER=1 (make check sets it for some suites on each
+# kernel: README, "Which suites run on which kernel"): the suite runs with
+# the softodp provider selected the way an administrator selects it, so each
+# softodp device its programs open is driven by the provider instead of
+# librxe (stock rxe devices stay with librxe).  Before any test (and
+# whatever the suite's filter), a softodp device of its own must then show
+# the provider's fw_ver.  Sourced before the suite defines SELECT, so the
+# paths are the build's own.
+suite_provider_check() {
+	local fw loaded=1
+	module_loaded softodp || { loaded=0; modprobe softodp; }
+	ip link add sodppv0 type veth peer name sodppv1
+	rdma link add sodppv type softodp netdev sodppv0
+	fw=$(fw_of sodppv)
+	rdma link delete sodppv
+	ip link del sodppv0
+	[ "$loaded" = 1 ] || rmmod softodp
+	expect_eq "fw_ver of a softodp device, provider selected" "softodp 0.1" "$fw"
+	echo "# the softodp provider is selected for the whole suite (fw_ver '$fw')"
+}
+if [ -n "${SOFTODP_SUITE_PROVIDER:-}" ]; then
+	SUITE_PROVIDER_BUILD=${SOFTODP_BUILD:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/build}
+	SELECT=$SUITE_PROVIDER_BUILD/providers/softodp/softodp-provider
+	PROVIDER_LIB=$SUITE_PROVIDER_BUILD/providers/softodp/libsoftodp
+	IN_ROOT=()
+	provider_on
+	suite_provider_check
+fi
