@@ -393,7 +393,8 @@ struct cl {
 	int paired;
 	struct t_pair pair;
 	long pair_epoch;
-	int pair_err; /* an error completion seen on it */
+	struct timespec pair_born; /* CLOCK_REALTIME at pair_open() */
+	int pair_err;		   /* an error completion seen on it */
 	/* outstanding WRs: generation (0: free) per WRITE target, the READ */
 	uint64_t inflight_gen[NKIND][NSLOT];
 	int inflight;
@@ -408,6 +409,7 @@ static void cl_fail(struct cl *c, const char *fmt, ...) __attribute__((format(pr
 
 static void cl_fail(struct cl *c, const char *fmt, ...)
 {
+	struct timespec now;
 	va_list ap;
 
 	if (c->failed)
@@ -416,6 +418,12 @@ static void cl_fail(struct cl *c, const char *fmt, ...)
 	va_start(ap, fmt);
 	t_vresult(0, "traffic", fmt, ap);
 	va_end(ap);
+	/* Wall-clock times, to be matched with the churn driver's log. */
+	clock_gettime(CLOCK_REALTIME, &now);
+	printf("# failed at %lld.%03ld; the pair (QP %#x -> QP %#x) was created at %lld.%03ld\n",
+	       (long long)now.tv_sec, now.tv_nsec / 1000000, c->paired ? c->pair.a.qp->qp_num : 0,
+	       c->paired ? c->pair.b.qp->qp_num : 0, (long long)c->pair_born.tv_sec,
+	       c->pair_born.tv_nsec / 1000000);
 }
 
 /* The driver's disruption epoch (odd: under way); 0 without -e. */
@@ -623,6 +631,7 @@ static int pair_open(struct cl *c)
 	 * fit a new pair that got the same QP numbers.
 	 */
 	c->pair_epoch = read_epoch(c);
+	clock_gettime(CLOCK_REALTIME, &c->pair_born);
 	memset(&c->pair, 0, sizeof(c->pair));
 	if (t_side_init(&c->pair.a, &c->dev[0], &oa) || t_side_init(&c->pair.b, &c->dev[1], &ob))
 		goto fail;
