@@ -617,13 +617,32 @@ static int device_gone(struct cl *c)
 	return device_gone_within(c, 0);
 }
 
+/*
+ * The ports' active MTU now: a session outlives the driver's MTU changes,
+ * and a pair given the MTU of the session's start would send packets the
+ * links no longer carry (after 4200 -> 1280: 4 KiB packets, dropped by IP,
+ * RETRY_EXC_ERR on a pair no disruption touched).
+ */
+static int ports_now(struct cl *c)
+{
+	struct ibv_port_attr pa;
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		if (ibv_query_port(c->dev[i].ctx, 1, &pa))
+			return -1;
+		c->dev[i].active_mtu = pa.active_mtu;
+	}
+	return 0;
+}
+
 static int pair_open(struct cl *c)
 {
 	struct t_side_opts oa = {.pd = c->pd[0]}, ob = {.pd = c->pd[1]};
 	struct ibv_qp_attr a;
 	uint32_t psn = (uint32_t)rand_r(&c->seed) & 0xffffff;
-	enum ibv_mtu mtu = t_min_mtu(&c->dev[0], &c->dev[1]);
 	struct t_side *sd[2] = {&c->pair.a, &c->pair.b};
+	enum ibv_mtu mtu;
 	int i, ret;
 
 	/*
@@ -633,6 +652,10 @@ static int pair_open(struct cl *c)
 	c->pair_epoch = read_epoch(c);
 	clock_gettime(CLOCK_REALTIME, &c->pair_born);
 	memset(&c->pair, 0, sizeof(c->pair));
+	/* After the epoch: an MTU change from now on disrupts the pair. */
+	if (ports_now(c))
+		goto fail;
+	mtu = t_min_mtu(&c->dev[0], &c->dev[1]);
 	if (t_side_init(&c->pair.a, &c->dev[0], &oa) || t_side_init(&c->pair.b, &c->dev[1], &ob))
 		goto fail;
 	for (i = 0; i < 2; i++) {
