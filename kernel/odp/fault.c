@@ -84,6 +84,16 @@ static bool odp_hmm_any_valid(const unsigned long *pfns, unsigned long n)
 	return false;
 }
 
+static bool odp_hmm_any_error(const unsigned long *pfns, unsigned long n)
+{
+	unsigned long i;
+
+	for (i = 0; i < n; i++)
+		if (pfns[i] & HMM_PFN_ERROR)
+			return true;
+	return false;
+}
+
 /* Commit the hmm result into the page table.  Returns pages handled. */
 static long odp_fault_commit(struct odp_umem *umem, unsigned long first,
 			     unsigned long last, const unsigned long *pfns,
@@ -161,6 +171,13 @@ static int odp_fault_batch(struct odp_umem *umem, struct mm_struct *mm,
 			return -EACCES;	/* write fault on a read-only VMA */
 		if (ret)
 			return ret;
+		/*
+		 * A snapshot that found no VMA or no access for a page: the
+		 * fault would fail at once, so the caller need not wait for it.
+		 */
+		if ((flags & ODP_FAULT_TRY) &&
+		    odp_hmm_any_error(pfns, (end - start) >> PAGE_SHIFT))
+			return -EFAULT;
 		/*
 		 * Chunks only once there is something to commit, so that
 		 * failed faults and empty snapshots cost no memory.  Doing it
@@ -334,6 +351,15 @@ static int odp_prefetch_one(struct odp_umem *umem, u64 addr, u64 len,
 	if (!ret && (flags & ODP_FAULT_PREFETCH))
 		odp_count(umem, ODP_CNT_PREFETCH_PAGES,
 			  (end - start) >> umem->page_shift);
+	if (!ret && (flags & ODP_FAULT_TRY)) {
+		bool present;
+
+		mutex_lock(&umem->lock);
+		present = odp_range_present(umem, start, end, flags);
+		mutex_unlock(&umem->lock);
+		if (!present)
+			ret = -EAGAIN;
+	}
 	return ret;
 }
 
@@ -417,3 +443,31 @@ int odp_umem_fault(struct odp_umem *umem, u64 addr, u64 len,
 	return odp_fault_ahead(umem, addr, len, flags & ODP_FAULT_WRITE);
 }
 EXPORT_SYMBOL_GPL(odp_umem_fault);
+
+/**
+ * odp_umem_try_fault() - make a range present without faulting
+ * @umem: region, explicit or implicit
+ * @addr: first byte
+ * @len: length in bytes
+ * @flags: ODP_FAULT_WRITE if the device will write
+ *
+ * Takes into the region what the CPU has mapped already (hmm_range_fault()
+ * without fault requests: no I/O, no page allocation, no reclaim) and says
+ * whether that made the whole range present.  A device that must not wait
+ * on a fault of unknown length - a responder that can answer "receiver not
+ * ready" meanwhile - calls this first and hands only what is left to a
+ * thread that may block in odp_umem_fault().
+ *
+ * Context: sleeps (briefly: the mmap lock for reading, the region lock).
+ * Return: 0 if the range is present now, -EAGAIN if a real fault is
+ * needed, -EFAULT if a page has no VMA or no access there (the fault would
+ * fail), or a negative errno as for odp_umem_map_and_lock().
+ */
+int odp_umem_try_fault(struct odp_umem *umem, u64 addr, u64 len,
+		       unsigned int flags)
+{
+	return odp_fault_ahead(umem, addr, len,
+			       (flags & ODP_FAULT_WRITE) | ODP_FAULT_NO_FAULT |
+			       ODP_FAULT_TRY);
+}
+EXPORT_SYMBOL_GPL(odp_umem_try_fault);

@@ -90,6 +90,8 @@ int odp_umem_prefetch(struct odp_umem *umem, u64 addr, u64 len,
 		      unsigned int flags);
 int odp_umem_fault(struct odp_umem *umem, u64 addr, u64 len,
 		   unsigned int flags);
+int odp_umem_try_fault(struct odp_umem *umem, u64 addr, u64 len,
+		       unsigned int flags);
 
 int odp_iter_start(struct odp_iter *it, struct odp_umem *umem, u64 addr,
 		   u64 len, unsigned int flags);

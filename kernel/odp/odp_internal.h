@@ -156,6 +156,12 @@ struct odp_implicit {
 #define ODP_FAULT_PREFETCH	BIT(31)
 
 /*
+ * Internal fault flag: with ODP_FAULT_NO_FAULT, a range still not present
+ * after the snapshot fails with -EAGAIN (odp_umem_try_fault()).
+ */
+#define ODP_FAULT_TRY		BIT(30)
+
+/*
  * Finish passes of one region that can be in flight without allocating
  * (concurrent invalidations overlapping the region); more use GFP_NOWAIT,
  * and if that fails the start pass does the finish work itself.

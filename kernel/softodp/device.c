@@ -229,6 +229,8 @@ static void sodp_dealloc_driver(struct ib_device *ibdev)
 	sodp_devices_del(sdev);
 	if (sdev->wq)
 		destroy_workqueue(sdev->wq);
+	if (sdev->fault_wq)
+		destroy_workqueue(sdev->fault_wq);
 	mutex_destroy(&sdev->atomic_lock);
 	WARN_ON(!xa_empty(&sdev->qps) || !xa_empty(&sdev->mrs) ||
 		!xa_empty(&sdev->mws) || !xa_empty(&sdev->srqs) ||
@@ -346,6 +348,17 @@ int sodp_dev_add(const char *name, struct net_device *ndev)
 				   WQ_PERCPU | WQ_HIGHPRI | WQ_MEM_RECLAIM, 0,
 				   name);
 	if (!sdev->wq) {
+		ret = -ENOMEM;
+		goto err;
+	}
+	/*
+	 * Responder page faults that may block for long (reclaim, I/O) run
+	 * here, off the QP workqueue, while the QP answers RNR NAK
+	 * (resp_fault.c).  Not WQ_MEM_RECLAIM: a fault allocates memory.
+	 */
+	sdev->fault_wq = alloc_workqueue("softodp_%s_fault", WQ_UNBOUND, 0,
+					 name);
+	if (!sdev->fault_wq) {
 		ret = -ENOMEM;
 		goto err;
 	}

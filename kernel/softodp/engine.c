@@ -242,6 +242,7 @@ void sodp_qp_engine_init(struct sodp_qp *qp)
 	timer_setup(&qp->retrans_timer, sodp_qp_retrans_timer, 0);
 	timer_setup(&qp->rnr_timer, sodp_qp_rnr_timer, 0);
 	timer_setup(&qp->err_timer, sodp_qp_err_timer, 0);
+	sodp_resp_fault_init(qp);
 }
 
 /**
@@ -280,7 +281,8 @@ int sodp_qp_engine_alloc(struct sodp_qp *qp)
  *	RESET
  *
  * Timers are shut down first, so that the work item cannot re-arm them;
- * then the work item is cancelled and the receive queue emptied.
+ * then the work item is cancelled, a responder page fault it handed off
+ * waited for, and the receive queue emptied.
  */
 void sodp_qp_engine_stop(struct sodp_qp *qp)
 {
@@ -288,6 +290,7 @@ void sodp_qp_engine_stop(struct sodp_qp *qp)
 	timer_shutdown_sync(&qp->rnr_timer);
 	timer_shutdown_sync(&qp->err_timer);
 	cancel_work_sync(&qp->work);
+	sodp_resp_fault_stop(qp);
 	skb_queue_purge(&qp->rxq);
 }
 

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * softodp: scheduling of a QP's protocol engines (engine.c) and the
- * engines' entry points (req.c, comp.c, resp.c).
+ * engines' entry points (req.c, comp.c, resp.c, resp_fault.c).
  *
  * Processing model: every QP has one work item (sodp_qp.work) on its
  * device's per-CPU, high-priority workqueue.  Anything that may give the
@@ -57,6 +57,12 @@ void sodp_resp_flush_ack(struct sodp_qp *qp);
 void sodp_resp_drop_wqe(struct sodp_qp *qp);
 int sodp_resp_get_wqe(struct sodp_qp *qp);
 void sodp_resp_complete(struct sodp_qp *qp, struct ib_wc *wc, bool se);
+
+/* resp_fault.c: responder page faults answered with RNR NAK */
+void sodp_resp_fault_init(struct sodp_qp *qp);
+void sodp_resp_fault_stop(struct sodp_qp *qp);
+int sodp_resp_fault_ready(struct sodp_qp *qp, struct sodp_mr *mr, u64 iova,
+			  u64 len, bool write);
 
 /* ud.c: datagrams of UD QPs and the GSI QP1 */
 bool sodp_ud_copy_wqe(struct sodp_qp *qp, struct rxe_send_wqe *w,

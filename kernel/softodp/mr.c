@@ -277,6 +277,29 @@ void sodp_mr_fault_ahead(struct sodp_mr *mr, u64 iova, u64 len, bool write)
 		       write ? ODP_FAULT_WRITE : 0);
 }
 
+/**
+ * sodp_mr_fault_try() - make a window of an ODP region present, no fault
+ * @mr: region of any type (regions other than ODP are always present)
+ * @iova: first byte the message accesses next
+ * @len: bytes from @iova; at most SODP_ODP_FAULT_WINDOW of them count
+ * @write: the device will write them
+ *
+ * Takes what the CPU has mapped (odp_umem_try_fault()), never waiting for
+ * I/O or reclaim.
+ *
+ * Context: sleeps briefly (QP work item).
+ * Return: 0 if present, -EAGAIN if a fault is needed (sodp_mr_fault_ahead()
+ * does it), another negative errno if the access will fail.
+ */
+int sodp_mr_fault_try(struct sodp_mr *mr, u64 iova, u64 len, bool write)
+{
+	if (mr->type != SODP_MR_ODP || !len)
+		return 0;
+	len = min_t(u64, len, SODP_ODP_FAULT_WINDOW);
+	return odp_umem_try_fault(mr->odp, sodp_mr_va(mr, iova), len,
+				  write ? ODP_FAULT_WRITE : 0);
+}
+
 /* ---- data movement ---------------------------------------------------- */
 
 /**

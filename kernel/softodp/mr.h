@@ -65,6 +65,7 @@ struct sodp_mr *sodp_mr_lookup_checked(struct sodp_dev *sdev,
 #define SODP_ODP_FAULT_WINDOW	(1ULL << 20)
 
 void sodp_mr_fault_ahead(struct sodp_mr *mr, u64 iova, u64 len, bool write);
+int sodp_mr_fault_try(struct sodp_mr *mr, u64 iova, u64 len, bool write);
 int sodp_mr_copy(struct sodp_mr *mr, u64 iova, void *buf, u32 len,
 		 bool to_mem);
 int sodp_sge_copy(struct sodp_pd *pd, const struct rxe_sge *sge, u32 num_sge,

@@ -16,7 +16,8 @@
  * Receive WQEs: an RQ WQE is copied (clamped) into resp.rwqe and keeps
  * its ring slot until it completes; an SRQ WQE is taken from the shared
  * ring at once (under srq->lock).  No WQE for a SEND or RDMA WRITE with
- * immediate: RNR NAK with min_rnr_timer.
+ * immediate: RNR NAK with min_rnr_timer.  So is a SEND or WRITE whose
+ * ODP pages take long to fault in (resp_fault.c).
  *
  * UC QPs share these paths without acknowledgements, RNR or NAKs: a
  * message that cannot be taken is dropped (sodp_resp_uc_drop()).
@@ -241,6 +242,20 @@ static void sodp_resp_wqe_error(struct sodp_qp *qp, int err, u32 psn)
 			SODP_NAK_REM_OP_ERR, psn);
 }
 
+/*
+ * Receiver not ready for @psn: the requester resends from it after its RNR
+ * wait.  Packets it sent after @psn meanwhile are dropped without the PSN
+ * sequence NAK (nak_sent), which would end that wait early.
+ */
+static void sodp_resp_rnr_nak(struct sodp_qp *qp, u32 psn)
+{
+	sodp_stat_inc(sodp_qp_dev(qp)->stats, SODP_STAT_RNR_NAK_SENT);
+	qp->resp.ack_pending = false;
+	qp->resp.nak_sent = true;
+	sodp_resp_ack(qp, SODP_AETH_RNR_NAK |
+		      (qp->attr.min_rnr_timer & SODP_AETH_VALUE_MASK), psn);
+}
+
 static int sodp_resp_need_wqe(struct sodp_qp *qp, u32 psn)
 {
 	if (!sodp_resp_get_wqe(qp))
@@ -251,11 +266,54 @@ static int sodp_resp_need_wqe(struct sodp_qp *qp, u32 psn)
 		sodp_resp_uc_drop(qp, "no receive WQE");
 		return -EAGAIN;
 	}
-	sodp_stat_inc(sodp_qp_dev(qp)->stats, SODP_STAT_RNR_NAK_SENT);
-	qp->resp.ack_pending = false;
-	sodp_resp_ack(qp, SODP_AETH_RNR_NAK |
-		      (qp->attr.min_rnr_timer & SODP_AETH_VALUE_MASK), psn);
+	sodp_resp_rnr_nak(qp, psn);
 	return -EAGAIN;
+}
+
+/*
+ * The receive WQE's entries that the next @len bytes of a SEND at message
+ * offset @offset land in, at the start of each fault window of an entry:
+ * are their ODP pages there (resp_fault.c)?  Return: 0 to go on, -EAGAIN
+ * when a fault still runs (RNR NAK sent).
+ */
+static int sodp_resp_send_ready(struct sodp_qp *qp, u32 offset, u32 len,
+				u32 psn)
+{
+	const struct rxe_recv_wqe *r = qp->resp.rwqe;
+	struct sodp_dev *sdev = sodp_qp_dev(qp);
+	u32 i;
+
+	for (i = 0; i < r->dma.num_sge && len; i++) {
+		const struct rxe_sge *sge = &r->dma.sge[i];
+		struct sodp_mr *mr;
+		u32 seg;
+		int ret;
+
+		if (offset >= sge->length) {
+			offset -= sge->length;
+			continue;
+		}
+		seg = min(len, sge->length - offset);
+		if (!(offset % SODP_ODP_FAULT_WINDOW)) {
+			/* Bad keys are the copy's to report. */
+			mr = sodp_mr_lookup_checked(sdev, to_spd(qp->ibqp.pd),
+						    sge->lkey,
+						    sge->addr + offset, seg,
+						    IB_ACCESS_LOCAL_WRITE);
+			if (IS_ERR(mr))
+				return 0;
+			ret = sodp_resp_fault_ready(qp, mr, sge->addr + offset,
+						    sge->length - offset, true);
+			sodp_mr_put(mr);
+			if (ret) {
+				sodp_resp_rnr_nak(qp, psn);
+				return ret;
+			}
+		}
+		len -= seg;
+		offset = 0;
+	}
+	return 0;
 }
 
 /* Immediate data / invalidate fields of a last packet, into @wc. */
@@ -306,7 +364,8 @@ static int sodp_resp_send(struct sodp_qp *qp, struct sk_buff *skb)
 	struct rxe_recv_wqe *r = resp->rwqe;
 	int ret;
 
-	if (sodp_resp_need_wqe(qp, pkt->psn))
+	if (sodp_resp_need_wqe(qp, pkt->psn) ||
+	    sodp_resp_send_ready(qp, resp->offset, pkt->paylen, pkt->psn))
 		return -EAGAIN;
 	ret = sodp_sge_copy(to_spd(qp->ibqp.pd), r->dma.sge, r->dma.num_sge,
 			    resp->offset, sodp_pkt_payload(skb), pkt->paylen,
@@ -386,11 +445,18 @@ static int sodp_resp_write(struct sodp_qp *qp, struct sk_buff *skb)
 			sodp_resp_fatal(qp, SODP_NAK_REM_ACCESS_ERR, pkt->psn);
 			return PTR_ERR(mr);
 		}
-		/* The start of the message, or of a new window of it. */
+		/*
+		 * The start of the message, or of a new window of it: its
+		 * ODP pages, or an RNR NAK while a slow fault runs.
+		 */
 		if (!((resp->write_len - resp->write_resid) %
-		      SODP_ODP_FAULT_WINDOW))
-			sodp_mr_fault_ahead(mr, resp->write_va,
-					    resp->write_resid, true);
+		      SODP_ODP_FAULT_WINDOW) &&
+		    sodp_resp_fault_ready(qp, mr, resp->write_va,
+					  resp->write_resid, true)) {
+			sodp_mr_put(mr);
+			sodp_resp_rnr_nak(qp, pkt->psn);
+			return -EAGAIN;
+		}
 		ret = sodp_mr_copy(mr, resp->write_va, sodp_pkt_payload(skb),
 				   pkt->paylen, true);
 		sodp_mr_put(mr);

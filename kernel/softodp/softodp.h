@@ -148,6 +148,7 @@ enum sodp_stat {
 	SODP_STAT_DUP_REQ,
 	SODP_STAT_SEQ_NAK_SENT,
 	SODP_STAT_RNR_NAK_SENT,
+	SODP_STAT_RNR_NAK_FAULT,
 	SODP_STAT_RETRANS,
 	SODP_STAT_TIMEOUTS,
 	SODP_NUM_STATS,
@@ -196,6 +197,8 @@ struct sodp_mmap_entry {
  * @ndev: the Ethernet device (a reference is held until dealloc)
  * @ndev_gone: @ndev is unregistering; ->get_netdev reports none
  * @wq: per-device workqueue running QP work items (sleepable)
+ * @fault_wq: unbound workqueue for responder page faults that may block
+ *	long (reclaim, I/O): sodp_resp_fault_ready()
  * @attr: device attributes reported by query_device
  * @qps: QPs by QP number
  * @srqs: SRQs by SRQ number
@@ -226,6 +229,7 @@ struct sodp_dev {
 	struct net_device *ndev;
 	bool ndev_gone;
 	struct workqueue_struct *wq;
+	struct workqueue_struct *fault_wq;
 	struct ib_device_attr attr;
 	struct xarray qps;
 	struct xarray srqs;
@@ -485,6 +489,29 @@ struct sodp_res {
 };
 
 /**
+ * struct sodp_resp_fault - a responder page fault run by a worker
+ * @work: the fault, on sodp_dev.fault_wq (sodp_resp_fault_work())
+ * @done: completed by @work when the fault is over
+ * @mr: the region; @work owns this reference and drops it before @done
+ * @iova: first byte to fault
+ * @len: bytes to fault
+ * @write: fault for writing
+ * @busy: @work was queued and the responder has not yet seen @done
+ *
+ * Everything but @work's own use of @mr, @iova, @len and @write belongs
+ * to the QP's work item (proc_lock).
+ */
+struct sodp_resp_fault {
+	struct work_struct work;
+	struct completion done;
+	struct sodp_mr *mr;
+	u64 iova;
+	u64 len;
+	bool write;
+	bool busy;
+};
+
+/**
  * struct sodp_resp - responder state (work item only)
  * @epsn: expected PSN
  * @msn: message sequence number (completed messages)
@@ -504,6 +531,7 @@ struct sodp_res {
  * @res_head: next entry of @res to fill
  * @rwqe: copy of the receive WQE being filled (SODP_MAX_SGE entries)
  * @replies: READ resources with responses still to send, oldest first
+ * @fault: a page fault of an ODP region handed to sodp_dev.fault_wq
  */
 struct sodp_resp {
 	u32 epsn;
@@ -523,6 +551,7 @@ struct sodp_resp {
 	u32 res_head;
 	struct rxe_recv_wqe *rwqe;
 	struct list_head replies;
+	struct sodp_resp_fault fault;
 };
 
 /**

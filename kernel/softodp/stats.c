@@ -62,6 +62,7 @@ static const struct rdma_stat_desc sodp_hw_descs[SODP_HW_NR] = {
 	[SODP_STAT_DUP_REQ].name = "duplicate_requests",
 	[SODP_STAT_SEQ_NAK_SENT].name = "seq_naks_sent",
 	[SODP_STAT_RNR_NAK_SENT].name = "rnr_naks_sent",
+	[SODP_STAT_RNR_NAK_FAULT].name = "rnr_naks_page_fault",
 	[SODP_STAT_RETRANS].name = "retransmits",
 	[SODP_STAT_TIMEOUTS].name = "retransmit_timeouts",
 	[SODP_HW_ODP(SODP_ODP_PAGE_FAULTS)].name = "odp_page_faults",

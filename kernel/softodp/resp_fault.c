@@ -1,0 +1,141 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * softodp: responder page faults that answer "receiver not ready".
+ *
+ * An incoming SEND or RDMA WRITE into an ODP region whose pages the CPU
+ * has not mapped needs a page fault, and a fault can take seconds: page
+ * allocation that reclaims at a memory cgroup's limit, file pages read
+ * from slow storage.  Done in the QP's work item, the requester would see
+ * no acknowledgement for that long and use up its transport retries, and
+ * the work item would hold its CPU's share of the device workqueue.
+ *
+ * So the responder first takes what the CPU has mapped without faulting
+ * (sodp_mr_fault_try()).  If something is missing, the fault goes to the
+ * device's unbound fault workqueue and the work item waits for it a short
+ * while (SODP_RESP_FAULT_WAIT_MS, below the usual local ACK timeouts):
+ * most first touches end within it and the packet is placed at once.  A
+ * fault that takes longer is answered with an RNR NAK carrying the QP's
+ * min_rnr_timer, the packet is dropped (the expected PSN stays), and the
+ * requester resends it after its RNR wait - counted in rnr_retry, which
+ * is unlimited at 7 - while the fault goes on.  That is what ODP-capable
+ * RDMA NICs do for responder page faults on SEND and WRITE.  A resent
+ * packet that finds the fault still running waits once more and is
+ * NAKed again; one that finds it over goes on, faulting in the copy what
+ * an invalidation may have taken since.
+ *
+ * UC has no RNR NAK: UC QPs fault in the work item as before.  READ
+ * responses and atomics fault in the work item too (a READ responder has
+ * no RNR; the requester retransmits the READ on its timeout).
+ */
+#include <linux/jiffies.h>
+
+#include "engine.h"
+#include "mr.h"
+#include "qp.h"
+
+/* How long the work item waits for a fault before it answers RNR NAK. */
+#define SODP_RESP_FAULT_WAIT_MS	20
+
+static void sodp_resp_fault_work(struct work_struct *work)
+{
+	struct sodp_resp_fault *f =
+		container_of(work, struct sodp_resp_fault, work);
+
+	sodp_mr_fault_ahead(f->mr, f->iova, f->len, f->write);
+	sodp_mr_put(f->mr);
+	f->mr = NULL;
+	/* Pairs with the waits in sodp_resp_fault_ready(). */
+	complete(&f->done);
+}
+
+/**
+ * sodp_resp_fault_init() - set up a QP's responder fault
+ * @qp: QP being created
+ */
+void sodp_resp_fault_init(struct sodp_qp *qp)
+{
+	struct sodp_resp_fault *f = &qp->resp.fault;
+
+	INIT_WORK(&f->work, sodp_resp_fault_work);
+	init_completion(&f->done);
+	f->busy = false;
+}
+
+/**
+ * sodp_resp_fault_stop() - wait for a QP's responder fault to end
+ * @qp: QP being destroyed; its work item no longer runs
+ *
+ * A fault still queued is cancelled (its region reference dropped here); a
+ * running one is waited for.
+ */
+void sodp_resp_fault_stop(struct sodp_qp *qp)
+{
+	struct sodp_resp_fault *f = &qp->resp.fault;
+
+	if (cancel_work_sync(&f->work)) {
+		sodp_mr_put(f->mr);
+		f->mr = NULL;
+	}
+	f->busy = false;
+}
+
+/* Wait for the fault in flight; false if it is still running after that. */
+static bool sodp_resp_fault_wait(struct sodp_resp_fault *f)
+{
+	if (!wait_for_completion_timeout(&f->done,
+					 msecs_to_jiffies(SODP_RESP_FAULT_WAIT_MS)))
+		return false;
+	f->busy = false;
+	return true;
+}
+
+/**
+ * sodp_resp_fault_ready() - may a request place data in this window now?
+ * @qp: the responder's QP (RC or UC)
+ * @mr: region the data goes to, referenced by the caller
+ * @iova: first byte of the message's next window
+ * @len: bytes of the message from @iova (at most a fault window counts)
+ * @write: the data is written (SEND, WRITE)
+ *
+ * Call at the start of a message and at each SODP_ODP_FAULT_WINDOW
+ * boundary of it, before anything of the packet is placed.
+ *
+ * Context: QP work item (proc_lock held); sleeps.
+ * Return: 0 to go on (the window is present, the fault is over, or the
+ * access will fail and the copy reports it), or -EAGAIN: a fault is still
+ * running and the caller answers the packet with an RNR NAK.
+ */
+int sodp_resp_fault_ready(struct sodp_qp *qp, struct sodp_mr *mr, u64 iova,
+			  u64 len, bool write)
+{
+	struct sodp_resp_fault *f = &qp->resp.fault;
+
+	lockdep_assert_held(&qp->proc_lock);
+	if (mr->type != SODP_MR_ODP || !len)
+		return 0;
+	if (sodp_qp_is_uc(qp)) {
+		sodp_mr_fault_ahead(mr, iova, len, write);
+		return 0;
+	}
+	/* A fault for an earlier try of this window or an earlier one. */
+	if (f->busy && !sodp_resp_fault_wait(f))
+		goto rnr;
+	if (sodp_mr_fault_try(mr, iova, len, write) != -EAGAIN)
+		return 0;
+
+	sodp_mr_get(mr);	/* dropped by sodp_resp_fault_work() */
+	f->mr = mr;
+	f->iova = iova;
+	f->len = min_t(u64, len, SODP_ODP_FAULT_WINDOW);
+	f->write = write;
+	f->busy = true;
+	reinit_completion(&f->done);
+	queue_work(sodp_qp_dev(qp)->fault_wq, &f->work);
+	if (sodp_resp_fault_wait(f))
+		return 0;
+rnr:
+	sodp_stat_inc(sodp_qp_dev(qp)->stats, SODP_STAT_RNR_NAK_FAULT);
+	sodp_qp_dbg(qp, "page fault at 0x%llx still running: RNR NAK\n",
+		    iova);
+	return -EAGAIN;
+}
