@@ -94,6 +94,18 @@ static bool odp_hmm_any_error(const unsigned long *pfns, unsigned long n)
 	return false;
 }
 
+/*
+ * Is this fault a device access (counted as mlx5's page_faults) rather than
+ * a prefetch or a snapshot?  A try of the responder is one: the device
+ * needs the pages now, it only takes them without faulting the CPU.
+ */
+static bool odp_fault_is_access(unsigned int flags)
+{
+	if (flags & ODP_FAULT_PREFETCH)
+		return false;
+	return !(flags & ODP_FAULT_NO_FAULT) || (flags & ODP_FAULT_TRY);
+}
+
 /* Commit the hmm result into the page table.  Returns pages handled. */
 static long odp_fault_commit(struct odp_umem *umem, unsigned long first,
 			     unsigned long last, const unsigned long *pfns,
@@ -206,7 +218,7 @@ retry:
 	if (handled < 0)
 		return handled;
 	/* mlx5's page_faults: pages brought in by device-access faults. */
-	if (!(flags & (ODP_FAULT_NO_FAULT | ODP_FAULT_PREFETCH)))
+	if (odp_fault_is_access(flags))
 		odp_count(umem, ODP_CNT_PAGE_FAULTS, handled);
 	return 0;
 }
@@ -253,8 +265,11 @@ int odp_fault_range(struct odp_umem *umem, u64 start, u64 end,
 		ret = odp_fault_batch(umem, mm, s, e, flags, pfns, deadline);
 	}
 	kvfree(pfns);
-	/* mlx5's page_faults_handled: fault events resolved. */
-	if (!ret && !(flags & (ODP_FAULT_NO_FAULT | ODP_FAULT_PREFETCH)))
+	/*
+	 * mlx5's page_faults_handled: fault events resolved (a try counts in
+	 * odp_prefetch_one(), once it is known to have made the range present).
+	 */
+	if (!ret && odp_fault_is_access(flags) && !(flags & ODP_FAULT_TRY))
 		odp_count(umem, ODP_CNT_PAGE_FAULTS_HANDLED, 1);
 	if (ret)
 		odp_count(umem, ODP_CNT_FAULT_ERRORS, 1);
@@ -359,6 +374,8 @@ static int odp_prefetch_one(struct odp_umem *umem, u64 addr, u64 len,
 		mutex_unlock(&umem->lock);
 		if (!present)
 			ret = -EAGAIN;
+		else
+			odp_count(umem, ODP_CNT_PAGE_FAULTS_HANDLED, 1);
 	}
 	return ret;
 }
@@ -456,7 +473,8 @@ EXPORT_SYMBOL_GPL(odp_umem_fault);
  * whether that made the whole range present.  A device that must not wait
  * on a fault of unknown length - a responder that can answer "receiver not
  * ready" meanwhile - calls this first and hands only what is left to a
- * thread that may block in odp_umem_fault().
+ * thread that may block in odp_umem_fault().  What it makes present counts
+ * as device page faults, like odp_umem_fault(): the device needed it.
  *
  * Context: sleeps (briefly: the mmap lock for reading, the region lock).
  * Return: 0 if the range is present now, -EAGAIN if a real fault is
