@@ -118,12 +118,25 @@ static void sodp_mr_publish(struct sodp_mr *mr)
 	xa_store(&to_sdev(mr->ibmr.device)->mrs, mr->index, mr, GFP_KERNEL);
 }
 
-/* Unpublish, wait for data-path users and free the index. */
+/*
+ * Unpublish, wait for data-path users and free the index; an ODP MR's
+ * counts move to the device totals as it leaves the xarray (under its lock,
+ * which sodp_get_hw_stats() holds too) and after the wait.
+ */
 static void sodp_mr_retire(struct sodp_dev *sdev, struct sodp_mr *mr)
 {
-	xa_erase(&sdev->mrs, mr->index);
+	u64 kept[SODP_ODP_NR_STATS];
+	bool odp = mr->type == SODP_MR_ODP;
+
+	xa_lock(&sdev->mrs);
+	if (odp)
+		sodp_odp_retire_stats(sdev, mr, NULL, kept);
+	__xa_erase(&sdev->mrs, mr->index);
+	xa_unlock(&sdev->mrs);
 	sodp_mr_put(mr);
 	wait_for_completion(&mr->done);
+	if (odp)
+		sodp_odp_retire_stats(sdev, mr, kept, NULL);
 }
 
 /**
@@ -850,8 +863,6 @@ static int sodp_dereg_mr(struct ib_mr *ibmr, struct ib_udata *udata)
 	}
 	sodp_mr_dbg(mr, "deregistered\n");
 	sodp_mr_retire(to_sdev(ibmr->device), mr);
-	if (mr->type == SODP_MR_ODP)
-		sodp_odp_retire_stats(to_sdev(ibmr->device), mr);
 	sodp_mr_free(mr);
 	return 0;
 }

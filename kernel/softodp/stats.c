@@ -229,19 +229,32 @@ static int sodp_fill_res_mr_entry(struct sk_buff *msg, struct ib_mr *ibmr)
 /**
  * sodp_odp_retire_stats() - keep a deregistered ODP MR's counts
  * @sdev: its device
- * @mr: ODP MR that no lookup can find any more and no user holds
+ * @mr: ODP MR being deregistered
+ * @before: what an earlier call kept of it (NULL on the first call)
+ * @now: where to store what it counted so far (NULL on the last call)
  *
- * Gauges (pages mapped) are not kept: the region is about to go.
+ * Called twice: with the xarray lock held, as the MR leaves &sdev->mrs, so
+ * that sodp_get_hw_stats() sees its counts either live or kept and never
+ * neither; then once no data-path user holds it, for what those users
+ * added meanwhile.  Gauges (pages mapped) are not kept: the region is
+ * about to go.
+ *
+ * Context: any (takes no lock).
  */
-void sodp_odp_retire_stats(struct sodp_dev *sdev, struct sodp_mr *mr)
+void sodp_odp_retire_stats(struct sodp_dev *sdev, struct sodp_mr *mr,
+			   const u64 *before, u64 *now)
 {
 	u64 v[SODP_ODP_NR_STATS];
 	int i;
 
 	sodp_mr_odp_totals(mr, v);
 	v[SODP_ODP_PAGES_MAPPED] = 0;
-	for (i = 0; i < SODP_ODP_NR_STATS; i++)
-		atomic64_add(v[i], &sdev->odp_totals.v[i]);
+	for (i = 0; i < SODP_ODP_NR_STATS; i++) {
+		atomic64_add(v[i] - (before ? before[i] : 0),
+			     &sdev->odp_totals.v[i]);
+		if (now)
+			now[i] = v[i];
+	}
 }
 
 static struct rdma_hw_stats *sodp_alloc_hw_port_stats(struct ib_device *ibdev,
@@ -260,10 +273,14 @@ static int sodp_get_hw_stats(struct ib_device *ibdev,
 	unsigned long idx;
 	int i;
 
+	/*
+	 * Live MRs: under the xarray lock none of them can be freed, and the
+	 * totals cannot take an MR's counts while it is still listed (pairs
+	 * with sodp_mr_retire()).
+	 */
+	xa_lock(&sdev->mrs);
 	for (i = 0; i < SODP_ODP_NR_STATS; i++)
 		sum[i] = atomic64_read(&sdev->odp_totals.v[i]);
-	/* Live MRs: under the xarray lock none of them can be freed. */
-	xa_lock(&sdev->mrs);
 	xa_for_each(&sdev->mrs, idx, mr) {
 		if (mr->type != SODP_MR_ODP)
 			continue;

@@ -42,6 +42,7 @@ struct sodp_odp_totals {
 
 extern const struct ib_device_ops sodp_stats_ops;
 
-void sodp_odp_retire_stats(struct sodp_dev *sdev, struct sodp_mr *mr);
+void sodp_odp_retire_stats(struct sodp_dev *sdev, struct sodp_mr *mr,
+			   const u64 *before, u64 *now);
 
 #endif /* SOFTODP_STATS_H */
