@@ -11,6 +11,8 @@
  * post_send command; receives need no system call.  Kernel QPs: the post
  * verbs below format the same elements into kernel-owned rings.
  */
+#include <rdma/restrack.h>
+
 #include "engine.h"
 #include "qp.h"
 #include "queue.h"
@@ -291,6 +293,82 @@ static int sodp_post_recv(struct ib_qp *ibqp, const struct ib_recv_wr *wr,
 	return ret;
 }
 
+/* Snapshot of where a QP's engines stand, for sodp_fill_res_qp_entry(). */
+struct sodp_qp_snap {
+	u32 psn, una, rd_atomic, epsn, rxq;
+	u8 retry, rnr_retry, flow;
+	bool rewound, nak_sent, fault_busy;
+};
+
+static void sodp_qp_snap(struct sodp_qp *qp, struct sodp_qp_snap *s)
+{
+	s->psn = READ_ONCE(qp->req.psn);
+	s->una = READ_ONCE(qp->req.una);
+	s->rd_atomic = READ_ONCE(qp->req.rd_atomic);
+	s->retry = READ_ONCE(qp->req.retry);
+	s->rnr_retry = READ_ONCE(qp->req.rnr_retry);
+	s->flow = READ_ONCE(qp->req.flow);
+	s->rewound = READ_ONCE(qp->req.rewound);
+	s->epsn = READ_ONCE(qp->resp.epsn);
+	s->nak_sent = READ_ONCE(qp->resp.nak_sent);
+	s->fault_busy = READ_ONCE(qp->resp.fault.busy);
+	s->rxq = skb_queue_len_lockless(&qp->rxq);
+}
+
+/*
+ * rdma resource show qp -dd: where the QP's engines stand.  Their state
+ * belongs to the work item; it is read under proc_lock when that is free.
+ * A work item holding it right now is reported (work_running 1) with a
+ * snapshot taken without it, which is what one wants to see of a QP that
+ * seems stuck.
+ */
+static int sodp_fill_res_qp_entry(struct sk_buff *msg, struct ib_qp *ibqp)
+{
+	static const char *const flow_name[] = {
+		[SODP_REQ_RUNNING] = "running",
+		[SODP_REQ_RNR_WAIT] = "rnr_wait",
+		[SODP_REQ_STOPPED] = "stopped",
+	};
+	struct sodp_qp *qp = to_sqp(ibqp);
+	struct sodp_qp_snap s;
+	struct nlattr *table;
+	bool locked;
+
+	locked = mutex_trylock(&qp->proc_lock);
+	sodp_qp_snap(qp, &s);
+	if (locked)
+		mutex_unlock(&qp->proc_lock);
+
+	table = nla_nest_start_noflag(msg, RDMA_NLDEV_ATTR_DRIVER);
+	if (!table)
+		return -EMSGSIZE;
+	if (rdma_nl_put_driver_u32(msg, "work_running", !locked) ||
+	    rdma_nl_put_driver_u32(msg, "work_queued",
+				   work_pending(&qp->work)) ||
+	    rdma_nl_put_driver_u32(msg, "rx_queued", s.rxq) ||
+	    rdma_nl_put_driver_u32(msg, "req_psn", s.psn) ||
+	    rdma_nl_put_driver_u32(msg, "req_una", s.una) ||
+	    rdma_nl_put_driver_u32(msg, "req_rd_atomic", s.rd_atomic) ||
+	    rdma_nl_put_driver_string(msg, "req_flow",
+				      s.flow < ARRAY_SIZE(flow_name) ?
+				      flow_name[s.flow] : "?") ||
+	    rdma_nl_put_driver_u32(msg, "req_retry", s.retry) ||
+	    rdma_nl_put_driver_u32(msg, "req_rnr_retry", s.rnr_retry) ||
+	    rdma_nl_put_driver_u32(msg, "req_rewound", s.rewound) ||
+	    rdma_nl_put_driver_u32(msg, "retrans_timer",
+				   timer_pending(&qp->retrans_timer)) ||
+	    rdma_nl_put_driver_u32(msg, "rnr_timer",
+				   timer_pending(&qp->rnr_timer)) ||
+	    rdma_nl_put_driver_u32(msg, "resp_epsn", s.epsn) ||
+	    rdma_nl_put_driver_u32(msg, "resp_nak_sent", s.nak_sent) ||
+	    rdma_nl_put_driver_u32(msg, "resp_fault_busy", s.fault_busy)) {
+		nla_nest_cancel(msg, table);
+		return -EMSGSIZE;
+	}
+	nla_nest_end(msg, table);
+	return 0;
+}
+
 const struct ib_device_ops sodp_qp_ops = {
 	.create_qp = sodp_create_qp,
 	.modify_qp = sodp_modify_qp,
@@ -298,6 +376,7 @@ const struct ib_device_ops sodp_qp_ops = {
 	.destroy_qp = sodp_destroy_qp,
 	.post_send = sodp_post_send,
 	.post_recv = sodp_post_recv,
+	.fill_res_qp_entry = sodp_fill_res_qp_entry,
 
 	INIT_RDMA_OBJ_SIZE(ib_qp, sodp_qp, ibqp),
 };

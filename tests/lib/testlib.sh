@@ -8,7 +8,9 @@
 # or by returning non-zero.  errexit is NOT in force inside a test (bash
 # ignores `set -e` in a subshell whose status is tested), so every command
 # whose failure matters is checked: `cmd || fail "..."`.  Output lines of a passing test that start
-# with "# " (measurements, notes) are shown too.
+# with "# " (measurements, notes) are shown too.  run_tests FILTER runs the
+# tests whose names match *FILTER* (a glob); run_tests -FILTER all others,
+# naming the ones it leaves out.
 
 fail() { echo "FAIL: $*" >&2; exit 1; }
 skip() { echo "$*" >&2; exit 77; }
@@ -19,9 +21,18 @@ expect_eq() {
 }
 
 run_tests() {
-	local t rc out t0 passed=0 failed=0 skipped=0 only=${1:-}
+	local t rc out t0 passed=0 failed=0 skipped=0 only=${1:-} except=''
+	# -PATTERN: every test but those matching PATTERN (said in the output).
+	if [[ "$only" == -* ]]; then
+		except=${only#-}
+		only=''
+	fi
 	for t in $(declare -F | awk '{ print $3 }' | grep '^test_'); do
 		[ -z "$only" ] || [[ "$t" == *$only* ]] || continue
+		if [ -n "$except" ] && [[ "$t" == *$except* ]]; then
+			echo "# not run (filter -$except): ${t#test_}"
+			continue
+		fi
 		t0=$SECONDS
 		out=$( (set -e; "$t") 2>&1 ) && rc=0 || rc=$?
 		case "$rc" in

@@ -753,6 +753,23 @@ static void complete(struct cl *c, const struct ibv_wc *wc)
 }
 
 /*
+ * A pair that stopped completing: what the kernel's engines of its two QPs
+ * say (softodp's `rdma resource show qp -dd` attributes), while they exist.
+ */
+static void dump_engines(struct cl *c)
+{
+	char cmd[256];
+
+	snprintf(cmd, sizeof(cmd),
+		 "for q in %u %u; do rdma -dd resource show qp lqpn $q; done 2>&1 | "
+		 "sed 's/^/# stalled pair: /' >&2",
+		 c->pair.a.qp->qp_num, c->pair.b.qp->qp_num);
+	fflush(stderr);
+	if (system(cmd) != 0)
+		fprintf(stderr, "# stalled pair: rdma resource show failed\n");
+}
+
+/*
  * Poll until at most @left WRs are outstanding.  0; 1 if the session is
  * lost (device gone); -1 on a hang (failed).
  */
@@ -778,6 +795,7 @@ static int reap(struct cl *c, int left)
 			struct timespec ts;
 
 			clock_gettime(CLOCK_REALTIME, &ts);
+			dump_engines(c);
 			cl_fail(c,
 				"%d WRs without a completion for %d s (pair %s: epoch %ld at its "
 				"creation, %ld now; QP %#x state %d -> QP %#x state %d; at "
