@@ -239,7 +239,7 @@ static int sodp_fill_res_mr_entry(struct sk_buff *msg, struct ib_mr *ibmr)
  * added meanwhile.  Gauges (pages mapped) are not kept: the region is
  * about to go.
  *
- * Context: any (takes no lock).
+ * Context: any; the first call with the xarray lock of &sdev->mrs held.
  */
 void sodp_odp_retire_stats(struct sodp_dev *sdev, struct sodp_mr *mr,
 			   const u64 *before, u64 *now)
@@ -247,6 +247,9 @@ void sodp_odp_retire_stats(struct sodp_dev *sdev, struct sodp_mr *mr,
 	u64 v[SODP_ODP_NR_STATS];
 	int i;
 
+	/* The first call: the MR leaves the xarray in the same section. */
+	if (!before)
+		lockdep_assert_held(&sdev->mrs.xa_lock);
 	sodp_mr_odp_totals(mr, v);
 	v[SODP_ODP_PAGES_MAPPED] = 0;
 	for (i = 0; i < SODP_ODP_NR_STATS; i++) {
