@@ -11,6 +11,7 @@
 #include "pkt.h"
 #include "qp.h"
 #include "queue.h"
+#include "recv.h"
 
 /* Received packets handled per work run before yielding. */
 #define SODP_RX_BUDGET	256
@@ -26,6 +27,13 @@
 /* Queued packets per QP before the RX path drops (the peer retransmits). */
 #define SODP_RXQ_MAX	4096
 
+/*
+ * Runs per drive, the first included: a local message, its
+ * acknowledgement and its completion take three; more is left to the
+ * work items so that one system call does not run for long.
+ */
+#define SODP_DRIVE_RUNS	16
+
 /**
  * sodp_qp_kick() - schedule the QP's work item
  * @qp: QP
@@ -37,20 +45,51 @@ void sodp_qp_kick(struct sodp_qp *qp)
 	queue_work(sodp_qp_dev(qp)->wq, &qp->work);
 }
 
+/* Give @qp's run to @d (the caller holds a reference); false: no room. */
+static bool sodp_drive_add(struct sodp_drive *d, struct sodp_qp *qp)
+{
+	unsigned int i;
+
+	for (i = 0; i < d->n; i++)
+		if (d->qp[i] == qp)
+			return true;
+	if (d->n == SODP_DRIVE_SLOTS)
+		return false;
+	refcount_inc(&qp->ref);
+	d->qp[d->n++] = qp;
+	return true;
+}
+
+/* The oldest QP of @d with its reference, or NULL. */
+static struct sodp_qp *sodp_drive_pop(struct sodp_drive *d)
+{
+	struct sodp_qp *qp;
+
+	if (!d->n)
+		return NULL;
+	qp = d->qp[0];
+	memmove(&d->qp[0], &d->qp[1], --d->n * sizeof(d->qp[0]));
+	return qp;
+}
+
 /**
  * sodp_qp_rx_enqueue() - queue a received packet for the QP's engines
  * @qp: QP (referenced by the caller)
  * @skb: packet with its struct sodp_pkt filled in
+ * @drive: the sender's drive for a packet delivered locally, else NULL
  *
  * One kick per batch: the work item dequeues until the queue is empty (or
  * kicks itself), so a packet that finds others queued is seen by the run
- * those already asked for.
+ * those already asked for.  A packet that finds the queue empty kicks the
+ * work item, or with @drive adds the QP to the drive, which runs it or
+ * kicks it.
  *
- * Context: softirq (RX path).
+ * Context: softirq (RX path) or bottom halves off (local delivery).
  * Return: true if queued (the QP owns @skb), false if the queue is full
  * (the caller drops @skb and counts it).
  */
-bool sodp_qp_rx_enqueue(struct sodp_qp *qp, struct sk_buff *skb)
+bool sodp_qp_rx_enqueue(struct sodp_qp *qp, struct sk_buff *skb,
+			struct sodp_drive *drive)
 {
 	unsigned long flags;
 	u32 len;
@@ -62,7 +101,7 @@ bool sodp_qp_rx_enqueue(struct sodp_qp *qp, struct sk_buff *skb)
 	spin_unlock_irqrestore(&qp->rxq.lock, flags);
 	if (len >= SODP_RXQ_MAX)
 		return false;
-	if (!len)
+	if (!len && !(drive && sodp_drive_add(drive, qp)))
 		sodp_qp_kick(qp);
 	return true;
 }
@@ -90,13 +129,18 @@ static void sodp_qp_rx(struct sodp_qp *qp, enum ib_qp_state state)
 	sodp_resp_flush_ack(qp);
 }
 
-static void sodp_qp_work(struct work_struct *work)
+/*
+ * One run of the engines, with @d the drive local packets add their QPs to.
+ * Called with proc_lock held; releases it.
+ */
+static void sodp_qp_process(struct sodp_qp *qp, struct sodp_drive *d)
+	__releases(&qp->proc_lock)
 {
-	struct sodp_qp *qp = container_of(work, struct sodp_qp, work);
 	enum ib_qp_state state;
 	bool to_err;
 
-	mutex_lock(&qp->proc_lock);
+	lockdep_assert_held(&qp->proc_lock);
+	qp->drive = d;
 	state = READ_ONCE(qp->state);
 	switch (state) {
 	case IB_QPS_ERR:
@@ -121,9 +165,67 @@ static void sodp_qp_work(struct work_struct *work)
 	}
 	/* need_err stays set until the QP is in ERR (or RESET). */
 	to_err = qp->need_err;
+	qp->drive = NULL;
 	mutex_unlock(&qp->proc_lock);
 	if (to_err)
 		sodp_qp_to_error(qp);
+}
+
+/*
+ * Run @qp (proc_lock held by the caller, released here), then the QPs its
+ * local packets gave work to, and theirs, each under its own proc_lock
+ * taken with a trylock: one lock at a time, so no order between QPs.  A QP
+ * whose lock is held (its work item, a doorbell, modify_qp) or that comes
+ * after SODP_DRIVE_RUNS runs is kicked instead; the holder's run or the
+ * work item sees its packets.
+ */
+static void sodp_qp_drive(struct sodp_qp *qp)
+	__releases(&qp->proc_lock)
+{
+	struct sodp_drive d = { };
+	unsigned int runs = 1;
+
+	sodp_qp_process(qp, &d);
+	while ((qp = sodp_drive_pop(&d))) {
+		if (runs < SODP_DRIVE_RUNS && mutex_trylock(&qp->proc_lock)) {
+			runs++;
+			sodp_stat_inc(sodp_qp_dev(qp)->stats, SODP_STAT_DRIVE_RUNS);
+			sodp_qp_process(qp, &d);
+		} else {
+			sodp_qp_kick(qp);
+		}
+		sodp_qp_put(qp);
+	}
+}
+
+static void sodp_qp_work(struct work_struct *work)
+{
+	struct sodp_qp *qp = container_of(work, struct sodp_qp, work);
+
+	mutex_lock(&qp->proc_lock);
+	sodp_qp_drive(qp);
+}
+
+/**
+ * sodp_qp_run() - run the QP's engines in the caller's context, or kick
+ * @qp: QP
+ *
+ * For the post_send doorbell of a user QP: the system call runs the
+ * engines itself, sparing a wakeup of and a switch to the work item,
+ * unless they are running elsewhere (the work item, another doorbell or
+ * modify_qp holds proc_lock); then the work item is kicked, which runs
+ * after the holder and sees the WQEs just posted.
+ *
+ * Context: process, may sleep (the requester may fault ODP pages in).
+ */
+void sodp_qp_run(struct sodp_qp *qp)
+{
+	might_sleep();
+	if (!mutex_trylock(&qp->proc_lock)) {
+		sodp_qp_kick(qp);
+		return;
+	}
+	sodp_qp_drive(qp);
 }
 
 /* ---- timers: they only record the event and kick ---------------------- */

@@ -17,8 +17,14 @@
  * Datagram QPs (UD, GSI) have no completer: their receives go to ud.c and
  * their send WQEs complete when sent.
  *
- * Every function below except sodp_qp_kick(), sodp_qp_rx_enqueue() and
- * the life-cycle helpers is called with the QP's proc_lock held.
+ * Drives: whoever runs a QP's engines (the work item, or the post_send
+ * doorbell of a user QP in its own system call, sodp_qp_run()) then runs,
+ * one after the other, the local QPs its packets went to - and theirs -
+ * instead of waking their work items (struct sodp_drive).
+ *
+ * Every function below except sodp_qp_kick(), sodp_qp_run(),
+ * sodp_qp_rx_enqueue() and the life-cycle helpers is called with the QP's
+ * proc_lock held.
  */
 #ifndef SOFTODP_ENGINE_H
 #define SOFTODP_ENGINE_H
@@ -27,9 +33,29 @@
 
 struct sk_buff;
 
+/* QPs one drive remembers; those that do not fit are kicked. */
+#define SODP_DRIVE_SLOTS	8
+
+/**
+ * struct sodp_drive - QPs that a run of the engines gave work to
+ * @qp: QPs, each with a reference, in the order they were added
+ * @n: entries in @qp
+ *
+ * A packet delivered locally (net.c) to a QP whose receive queue was empty
+ * adds that QP here instead of kicking its work item; the drive runs it
+ * when the current run is over (sodp_qp_drive()).  Lives on the stack of
+ * the one context that runs the drive: only it touches it.
+ */
+struct sodp_drive {
+	struct sodp_qp *qp[SODP_DRIVE_SLOTS];
+	unsigned int n;
+};
+
 /* engine.c: scheduling, timers, engine memory */
 void sodp_qp_kick(struct sodp_qp *qp);
-bool sodp_qp_rx_enqueue(struct sodp_qp *qp, struct sk_buff *skb);
+void sodp_qp_run(struct sodp_qp *qp);
+bool sodp_qp_rx_enqueue(struct sodp_qp *qp, struct sk_buff *skb,
+			struct sodp_drive *drive);
 void sodp_qp_engine_init(struct sodp_qp *qp);
 int sodp_qp_engine_alloc(struct sodp_qp *qp);
 void sodp_qp_engine_stop(struct sodp_qp *qp);

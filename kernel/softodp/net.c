@@ -33,6 +33,7 @@
 #include <net/net_namespace.h>
 #include <net/netns/generic.h>
 #include <net/route.h>
+#include <net/sch_generic.h>
 #include <net/udp_tunnel.h>
 
 #include "softodp_compat.h"
@@ -69,7 +70,7 @@ static int sodp_encap_rcv(struct sock *sk, struct sk_buff *skb)
 		return 0;
 	}
 	__skb_pull(skb, sizeof(struct udphdr));
-	sodp_rx_handler(skb);
+	sodp_rx_handler(skb, NULL);
 	return 0;
 }
 
@@ -327,17 +328,71 @@ module_param(flush_icrc_rxe, bool, 0644);
 MODULE_PARM_DESC(flush_icrc_rxe,
 		 "Send RDMA FLUSH with the ICRC stock rdma_rxe 6.2+ computes (over its headers twice), so that rdma_rxe peers take it (default: N, the specified ICRC)");
 
+/*
+ * Local delivery.  A packet whose route leaves through the loopback device
+ * never leaves this namespace, and port 4791 here belongs to softodp (the
+ * device sending it holds a sodp_net_get() reference, and rdma_rxe cannot
+ * share the port): its only receiver is our own handler.  Such a packet is
+ * handed to the handler at once, in the sender's context with bottom
+ * halves off (as if the backlog softirq ran it), instead of through
+ * ip_local_out(), the loopback device, the backlog queue, IP and UDP
+ * input; the handler may then let the sender's drive run the receiving QP
+ * (engine.c).  Nothing between the two ends can change the packet, so it
+ * carries no ICRC (zero), and the receiver checks none for packets on lo
+ * (sodp_pkt_icrc_ok()).  Its headers are built as for the wire.
+ *
+ * The stack is still taken while lo has a queueing discipline of its own
+ * (netem loss in a test, say) or a packet tap is open (tcpdump): then the
+ * packet is built with its ICRC and sent as before, and seen by them.
+ * Netfilter rules and ingress filters on lo do not see locally delivered
+ * packets (rdma_rxe's loopback path skips the stack the same way).
+ */
+static bool sodp_path_deliver_local(const struct sodp_path *path)
+{
+	struct net_device *lo = path->dst->dev;
+	struct Qdisc *q;
+	bool plain;
+
+	if (!(lo->flags & IFF_LOOPBACK))
+		return false;
+	rcu_read_lock_bh();
+	q = rcu_dereference_bh(lo->qdisc);
+	/* The default noqueue discipline of lo has no enqueue. */
+	plain = q && !q->enqueue;
+	rcu_read_unlock_bh();
+	return plain && !dev_nit_active(lo);
+}
+
+static void sodp_net_deliver_local(struct sodp_path *path, struct sk_buff *skb,
+				   struct sodp_drive *drive)
+{
+	memset(skb_tail_pointer(skb) - SODP_ICRC_SIZE, 0, SODP_ICRC_SIZE);
+	/* skb_iif stays 0: no device received this packet. */
+	skb->dev = path->dst->dev;
+	skb->pkt_type = PACKET_HOST;
+	__skb_pull(skb, skb_transport_offset(skb) + sizeof(struct udphdr));
+	local_bh_disable();
+	sodp_rx_handler(skb, drive);
+	local_bh_enable();
+}
+
 /**
  * sodp_net_xmit() - send one RoCEv2 packet
  * @path: routed path
  * @skb: packet from sodp_net_alloc_skb(), skb->data at the BTH and the
  *	transport headers, payload and pad in place; consumed in all cases
+ * @drive: the sender's drive, passed to the receive handler with a packet
+ *	delivered locally; may be NULL
  *
- * Adds the UDP and IP headers and the ICRC and sends the packet.
+ * Adds the UDP and IP headers and the ICRC and sends the packet; a packet
+ * for a local address may go straight to the receive handler (see above).
  *
- * Return: 0 or a negative errno (the packet is then dropped).
+ * Context: process or softirq; the packet's path is the caller's.
+ * Return: 0 if sent, SODP_NET_LOCAL if delivered locally, or a negative
+ * errno (the packet is then dropped).
  */
-int sodp_net_xmit(struct sodp_path *path, struct sk_buff *skb)
+int sodp_net_xmit(struct sodp_path *path, struct sk_buff *skb,
+		  struct sodp_drive *drive)
 {
 	unsigned int len = skb->len, bth_off;
 	struct socket *sock;
@@ -357,6 +412,10 @@ int sodp_net_xmit(struct sodp_path *path, struct sk_buff *skb)
 		sodp_push_ipv6(path, skb);
 	else
 		sodp_push_ipv4(path, skb);
+	if (sodp_path_deliver_local(path)) {
+		sodp_net_deliver_local(path, skb, drive);
+		return SODP_NET_LOCAL;
+	}
 	bth_off = skb_network_header_len(skb) + sizeof(struct udphdr);
 	if (READ_ONCE(flush_icrc_rxe) &&
 	    ((struct sodp_bth *)(skb->data + bth_off))->opcode == SODP_OP_FLUSH)

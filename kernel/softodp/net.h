@@ -14,6 +14,7 @@ struct dst_entry;
 struct net;
 struct net_device;
 struct sk_buff;
+struct sodp_drive;
 
 /**
  * struct sodp_path - where a QP's packets go, and how
@@ -49,8 +50,13 @@ struct sodp_path {
  * typedef sodp_rx_fn - receive handler for RoCEv2 packets
  * @skb: packet with skb->data at the BTH (network and transport headers
  *	set, at least the BTH linear); the handler owns it
+ * @drive: for a packet delivered locally, the sender's drive (engine.c),
+ *	else NULL
  */
-typedef void (*sodp_rx_fn)(struct sk_buff *skb);
+typedef void (*sodp_rx_fn)(struct sk_buff *skb, struct sodp_drive *drive);
+
+/* sodp_net_xmit(): the packet went straight to the local receiver. */
+#define SODP_NET_LOCAL	1
 
 int sodp_net_init(sodp_rx_fn rx);
 void sodp_net_exit(void);
@@ -61,7 +67,8 @@ int sodp_path_route(struct sodp_path *path);
 void sodp_path_release(struct sodp_path *path);
 struct sk_buff *sodp_net_alloc_skb(const struct sodp_path *path,
 				   unsigned int len, gfp_t gfp);
-int sodp_net_xmit(struct sodp_path *path, struct sk_buff *skb);
+int sodp_net_xmit(struct sodp_path *path, struct sk_buff *skb,
+		  struct sodp_drive *drive);
 struct net_device *sodp_net_rx_netdev(const struct sk_buff *skb);
 
 #endif /* SOFTODP_NET_H */

@@ -13,7 +13,9 @@
  * for a peer on the same host (veth) this softirq runs in the sender's
  * context, and the receiving QP's work item may run on another CPU, so the
  * two CRCs of a packet are computed in parallel instead of both by the
- * sender.  Packets that arrived on the loopback device are not checked.
+ * sender.  Packets that arrived on the loopback device are not checked;
+ * most of them do not even pass through it but are delivered by the
+ * sender directly (net.c, local delivery), with the sender's drive.
  */
 #include <linux/netdevice.h>
 #include <linux/skbuff.h>
@@ -123,10 +125,12 @@ bool sodp_pkt_icrc_ok(struct sodp_qp *qp, struct sk_buff *skb)
 /**
  * sodp_rx() - receive handler of the UDP transport
  * @skb: packet, skb->data at the BTH; consumed
+ * @drive: the sender's drive for a packet delivered locally (net.c), else
+ *	NULL
  *
- * Context: softirq.
+ * Context: softirq, or bottom halves off (local delivery).
  */
-void sodp_rx(struct sk_buff *skb)
+void sodp_rx(struct sk_buff *skb, struct sodp_drive *drive)
 {
 	struct net_device *ndev;
 	struct sodp_dev *sdev;
@@ -163,7 +167,7 @@ void sodp_rx(struct sk_buff *skb)
 		sodp_qp_put(qp);
 		goto drop_dev;
 	}
-	if (!sodp_qp_rx_enqueue(qp, skb)) {
+	if (!sodp_qp_rx_enqueue(qp, skb, drive)) {
 		sodp_stat_inc(sdev->stats, SODP_STAT_RX_DROP_QFULL);
 		sodp_qp_put(qp);
 		goto drop_dev;

@@ -13,7 +13,7 @@
 
 struct sk_buff;
 
-void sodp_rx(struct sk_buff *skb);
+void sodp_rx(struct sk_buff *skb, struct sodp_drive *drive);
 bool sodp_pkt_icrc_ok(struct sodp_qp *qp, struct sk_buff *skb);
 struct sodp_qp *sodp_qp_get(struct sodp_dev *sdev, u32 qpn);
 void sodp_qp_put(struct sodp_qp *qp);

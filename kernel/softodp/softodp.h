@@ -151,6 +151,8 @@ enum sodp_stat {
 	SODP_STAT_RNR_NAK_FAULT,
 	SODP_STAT_RETRANS,
 	SODP_STAT_TIMEOUTS,
+	SODP_STAT_TX_LOCAL,
+	SODP_STAT_DRIVE_RUNS,
 	SODP_NUM_STATS,
 };
 
@@ -573,6 +575,8 @@ struct sodp_resp {
  * @sig_all: every send WQE completes (IB_SIGNAL_ALL_WR)
  * @proc_lock: serializes queue processing (work item, flush)
  * @work: the QP's work item on sodp_dev.wq; protocol engines run here
+ * @drive: the drive of the run holding @proc_lock (engine.c), or NULL;
+ *	packets this QP delivers locally add their QPs to it
  * @ssn: send sequence number for kernel-posted WQEs (under sq.lock)
  * @ref: held by the RX path while it queues a packet; destroy waits
  * @ref_done: completed when @ref drops to zero
@@ -607,6 +611,7 @@ struct sodp_qp {
 	bool sig_all;
 	struct mutex proc_lock;
 	struct work_struct work;
+	struct sodp_drive *drive;
 	u32 ssn;
 	refcount_t ref;
 	struct completion ref_done;

@@ -246,7 +246,7 @@ static int sodp_post_send(struct ib_qp *ibqp, const struct ib_send_wr *wr,
 	}
 	if (qp->is_user) {
 		/* librxe's doorbell: the WQEs are already in the ring. */
-		sodp_qp_kick(qp);
+		sodp_qp_run(qp);
 		return 0;
 	}
 

@@ -137,16 +137,26 @@ struct sk_buff *sodp_pkt_new(struct sodp_qp *qp, u8 opcode, u32 paylen,
  * @skb: the packet; consumed
  *
  * A packet that cannot be sent is lost like one dropped on the wire: the
- * protocol recovers (retransmission).
+ * protocol recovers (retransmission).  A packet for a local QP is
+ * delivered at once (net.c) and its QP joins the drive this run belongs
+ * to (engine.c).
  *
  * Context: proc_lock held.
  * Return: 0 or the transport's error.
  */
 int sodp_pkt_send(struct sodp_qp *qp, struct sk_buff *skb)
 {
+	atomic64_t *stats = sodp_qp_dev(qp)->stats;
+	int ret;
+
 	lockdep_assert_held(&qp->proc_lock);
-	sodp_stat_inc(sodp_qp_dev(qp)->stats, SODP_STAT_TX_PKTS);
-	return sodp_net_xmit(&qp->path, skb);
+	sodp_stat_inc(stats, SODP_STAT_TX_PKTS);
+	ret = sodp_net_xmit(&qp->path, skb, qp->drive);
+	if (ret == SODP_NET_LOCAL) {
+		sodp_stat_inc(stats, SODP_STAT_TX_LOCAL);
+		ret = 0;
+	}
+	return ret;
 }
 
 /**

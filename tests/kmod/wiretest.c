@@ -8,7 +8,8 @@
  *           with the opcode table and its ICRC recomputed; read the verdict
  *           of the last packet ("ok OPCODE_NAME" or "bad: reason").
  *   listen  write 1 / 0: open / close the RoCEv2 sockets of init_net.
- *   rx      read "ok N bad M": packets received on port 4791 and checked.
+ *   rx      read "ok N bad M local L": packets received on port 4791 (or
+ *           delivered locally, L of them: zero ICRC) and checked.
  *   send    write "SRCADDR DSTADDR LEN" (IPv4 or IPv6): send one SEND_ONLY
  *           packet with LEN bytes of payload (byte i = i & 0xff).
  *
@@ -38,11 +39,16 @@ static char wt_verdict[128] = "none";
 
 static atomic_t wt_rx_ok = ATOMIC_INIT(0);
 static atomic_t wt_rx_bad = ATOMIC_INIT(0);
+static atomic_t wt_rx_local = ATOMIC_INIT(0);
 static bool wt_listening;
 
-/* Check a packet whose BTH is at @bth_off and whose headers are set. */
+/*
+ * Check a packet whose BTH is at @bth_off and whose headers are set.  With
+ * @local (delivered by the sender without the stack, net.c) the ICRC field
+ * must be zero instead of valid.
+ */
 static const char *wt_check_bth(struct sk_buff *skb, unsigned int bth_off,
-				char *name, size_t name_len)
+				bool local, char *name, size_t name_len)
 {
 	const struct sodp_opinfo *op;
 	const struct sodp_bth *bth;
@@ -68,10 +74,10 @@ static const char *wt_check_bth(struct sk_buff *skb, unsigned int bth_off,
 
 	memcpy(&icrc, skb->data + skb->len - SODP_ICRC_SIZE, sizeof(icrc));
 	want = le32_to_cpu(icrc);
-	got = sodp_icrc_compute(skb, bth_off,
-				skb->len - bth_off - SODP_ICRC_SIZE);
+	got = local ? 0 : sodp_icrc_compute(skb, bth_off,
+					    skb->len - bth_off - SODP_ICRC_SIZE);
 	if (got != want)
-		return "ICRC mismatch";
+		return local ? "local packet with an ICRC" : "ICRC mismatch";
 	strscpy(name, op->name, name_len);
 	return NULL;
 }
@@ -93,17 +99,29 @@ static const char *wt_check(struct sk_buff *skb, char *name, size_t name_len)
 	if (skb->len < iplen + sizeof(struct udphdr))
 		return "too short for BTH and ICRC";
 	skb_set_transport_header(skb, iplen);
-	return wt_check_bth(skb, iplen + sizeof(struct udphdr), name, name_len);
+	return wt_check_bth(skb, iplen + sizeof(struct udphdr), false, name,
+			    name_len);
 }
 
-static void wt_rx(struct sk_buff *skb)
+/*
+ * The receive handler.  net.c calls it from the UDP socket, or directly
+ * from sodp_net_xmit() for a packet to a local address (local delivery:
+ * counted in "local" too); only softodp's engines pass a drive.
+ */
+static void wt_rx(struct sk_buff *skb, struct sodp_drive *drive)
 {
+	/* A device sets skb_iif on receive; local delivery has none. */
+	bool local = !skb->skb_iif;
 	char name[48];
 
-	if (skb_linearize(skb) || wt_check_bth(skb, 0, name, sizeof(name)))
+	if (drive || skb_linearize(skb) ||
+	    wt_check_bth(skb, 0, local, name, sizeof(name))) {
 		atomic_inc(&wt_rx_bad);
-	else
+	} else {
 		atomic_inc(&wt_rx_ok);
+		if (local)
+			atomic_inc(&wt_rx_local);
+	}
 	kfree_skb(skb);
 }
 
@@ -188,8 +206,8 @@ static const struct file_operations wt_listen_fops = {
 
 static int wt_rx_show(struct seq_file *m, void *unused)
 {
-	seq_printf(m, "ok %d bad %d\n", atomic_read(&wt_rx_ok),
-		   atomic_read(&wt_rx_bad));
+	seq_printf(m, "ok %d bad %d local %d\n", atomic_read(&wt_rx_ok),
+		   atomic_read(&wt_rx_bad), atomic_read(&wt_rx_local));
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(wt_rx);
@@ -242,9 +260,9 @@ static int wt_send(const char *src, const char *dst, unsigned int len)
 	for (i = 0; i < len; i++)
 		data[i] = i;
 	memset(data + len, 0, pad);
-	err = sodp_net_xmit(&path, skb);
+	err = sodp_net_xmit(&path, skb, NULL);
 	sodp_path_release(&path);
-	return err;
+	return err < 0 ? err : 0;
 }
 
 static ssize_t wt_send_write(struct file *file, const char __user *ubuf,
