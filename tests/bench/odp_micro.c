@@ -13,6 +13,14 @@
  *           of an ODP MR; pages/s, cross-checked with the device's
  *           odp_page_faults counter where it has one; then a second pass
  *           over the now-mapped region (warm MB/s).
+ *   prefetch the fault path without data transfer: ibv_advise_mr
+ *           PREFETCH_WRITE with FLUSH (synchronous) over a never-touched
+ *           -S MIB ODP MR (4 KiB pages, THP off), in SGEs of 256 MiB;
+ *           pages/s, cross-checked with the device's odp_prefetch_pages
+ *           and odp_pages_mapped counters where it has them.  Then, the
+ *           first region unmapped (one region at a time: -S MIB of memory
+ *           at most), the CPU's own first touch of a second never-touched
+ *           -S MIB mapping, one byte written per page (pages/s).
  *   munmap  munmap() of a CPU-populated, device-mapped ODP region of -S
  *           MIB: without an MR (the mm's own cost), with an idle ODP MR,
  *           and with RDMA READs running on it from another thread.
@@ -24,12 +32,14 @@
  *           and once off (every invalidated page dropped), restoring it.
  *
  * Options: -d DEV (default: the first sodp* device), -s MIB fault region
- * (default 256), -S MIB munmap/fork region (default 1024), -m BYTES
+ * (default 256), -S MIB prefetch/munmap/fork region (default 1024), -m BYTES
  * message size (default 1 MiB), -r REPS repetitions (default 3).
  *
  * Prints one JSON object per measurement:
  *   {"test": "odp_first_touch", "variant": "4k", "size": BYTES, "rep": N,
  *    "pages_per_s": F, ...}
+ *   {"test": "odp_prefetch", "variant": "4k", "size": BYTES, "rep": N,
+ *    "pages_per_s": F, "cpu_pages_per_s": F, ...}
  *   {"test": "odp_munmap", "variant": "no_mr|idle|traffic", ..., "munmap_us": F}
  *   {"test": "odp_fork_read", "variant": "event_aware|naive", ...,
  *    "read_MBps_before": F, "read_MBps_after": F, "faulted_pages_after": N}
@@ -311,6 +321,140 @@ static void bench_fault(size_t len, int reps)
 	}
 }
 
+/* ---- prefetch ------------------------------------------------------------- */
+
+/* Bytes per SGE (struct ibv_sge's length is 32 bits) and SGEs per call. */
+#define ADVISE_SGE_BYTES (256ul << 20)
+#define ADVISE_SGES	 8
+
+/* Whether advise_mr goes to the kernel as the raw uverbs ioctl. */
+static int advise_raw;
+
+/*
+ * PREFETCH_WRITE with FLUSH (returns when every page is mapped) over
+ * [@base, @base + @len) of @mr, ADVISE_SGE_BYTES per SGE and up to
+ * ADVISE_SGES SGEs per call; *@calls counts the calls.  ibv_advise_mr()
+ * where the provider has it; librxe (the stock provider, which drives
+ * softodp devices too unless the project's provider is enabled) has no
+ * advise_mr and answers EOPNOTSUPP without asking the kernel: then the
+ * same uverbs method as an ioctl (t_advise_mr()).  0 or an errno.
+ */
+static int prefetch_write(struct ibv_mr *mr, uint8_t *base, size_t len, int *calls)
+{
+	struct ib_uverbs_sge usge[ADVISE_SGES];
+	struct ibv_sge sge[ADVISE_SGES];
+	size_t off = 0;
+	unsigned int n;
+	int ret;
+
+	while (off < len) {
+		for (n = 0; n < ADVISE_SGES && off < len; n++) {
+			uint32_t l = len - off < ADVISE_SGE_BYTES ? len - off : ADVISE_SGE_BYTES;
+
+			sge[n] = (struct ibv_sge){
+				.addr = (uintptr_t)base + off, .length = l, .lkey = mr->lkey};
+			usge[n] = (struct ib_uverbs_sge){
+				.addr = (uintptr_t)base + off, .length = l, .lkey = mr->lkey};
+			off += l;
+		}
+		(*calls)++;
+		if (!advise_raw) {
+			ret = ibv_advise_mr(pd, IBV_ADVISE_MR_ADVICE_PREFETCH_WRITE,
+					    IBV_ADVISE_MR_FLAG_FLUSH, sge, n);
+			if (ret < 0)
+				ret = errno;
+			if (ret != EOPNOTSUPP)
+				goto next;
+			advise_raw = 1;
+		}
+		ret = t_advise_mr(pd, IB_UVERBS_ADVISE_MR_ADVICE_PREFETCH_WRITE,
+				  IB_UVERBS_ADVISE_MR_FLAG_FLUSH, usge, n);
+	next:
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+static void bench_prefetch(size_t len, int reps)
+{
+	size_t pages = len / page_size, i;
+	char err[256];
+	int rep;
+
+	for (rep = 1; rep <= reps; rep++) {
+		long long pp0, pp1, pc0, pc1, pm0, pm1, pf0, pf1;
+		struct ibv_mr *mr = NULL;
+		volatile uint8_t *cpu;
+		double t0, t, tc;
+		int calls = 0, ret;
+		uint8_t *buf;
+
+		buf = map_region(len, 0);
+		mr = buf ? ibv_reg_mr(pd, buf, len, ODP_ACCESS) : NULL;
+		if (!mr) {
+			failed("odp_prefetch", buf ? "reg_mr failed" : "mmap failed");
+			if (buf)
+				munmap(buf, len);
+			return;
+		}
+		pp0 = counter("odp_prefetch_pages");
+		pc0 = counter("odp_prefetches");
+		pm0 = counter("odp_pages_mapped");
+		pf0 = counter("odp_page_faults");
+		t0 = now();
+		ret = prefetch_write(mr, buf, len, &calls);
+		t = now() - t0;
+		pp1 = counter("odp_prefetch_pages");
+		pc1 = counter("odp_prefetches");
+		pm1 = counter("odp_pages_mapped");
+		pf1 = counter("odp_page_faults");
+		ibv_dereg_mr(mr);
+		munmap(buf, len);
+		if (ret == EOPNOTSUPP || ret == ENOSYS) {
+			snprintf(err, sizeof(err), "advise_mr PREFETCH_WRITE: %s", strerror(ret));
+			unavailable("odp_prefetch", err);
+			return;
+		}
+		if (ret) {
+			snprintf(err, sizeof(err), "advise_mr PREFETCH_WRITE of %zu MiB (%s): %s",
+				 len >> 20, advise_raw ? "uverbs ioctl" : "ibv_advise_mr",
+				 strerror(ret));
+			failed("odp_prefetch", err);
+			return;
+		}
+		/* The prefetched region is gone: one region in memory at a time. */
+		cpu = map_region(len, 0);
+		if (!cpu) {
+			failed("odp_prefetch", "mmap of the CPU's region failed");
+			return;
+		}
+		t0 = now();
+		for (i = 0; i < len; i += page_size)
+			cpu[i] = 1;
+		tc = now() - t0;
+		munmap((void *)cpu, len);
+		printf("{\"test\": \"odp_prefetch\", \"variant\": \"4k\", \"size\": %zu, "
+		       "\"rep\": %d, \"pages\": %zu, \"advise_via\": \"%s\", \"advise_calls\": %d, "
+		       "\"seconds\": %.4f, \"pages_per_s\": %.0f, \"cpu_seconds\": %.4f, "
+		       "\"cpu_pages_per_s\": %.0f, \"vs_cpu\": %.3f",
+		       len, rep, pages, advise_raw ? "uverbs_ioctl" : "ibv_advise_mr", calls, t,
+		       pages / t, tc, pages / tc, tc / t);
+		print_counter("counter_prefetch_pages", pp0, pp1);
+		print_counter("counter_prefetches", pc0, pc1);
+		print_counter("counter_pages_mapped", pm0, pm1);
+		print_counter("counter_page_faults", pf0, pf1);
+		if (pp0 >= 0 && pp1 >= 0)
+			printf(", \"counter_match\": %s",
+			       (size_t)(pp1 - pp0) == pages &&
+					       (pm0 < 0 || pm1 < 0 || (size_t)(pm1 - pm0) == pages)
+				       ? "true"
+				       : "false");
+		printf("}\n");
+		fflush(stdout);
+	}
+}
+
 /* ---- munmap --------------------------------------------------------------- */
 
 struct traffic {
@@ -578,13 +722,17 @@ static void usage(FILE *f)
 {
 	fputs("Usage: odp_micro [--help] [-d DEV] [-s MIB] [-S MIB] [-R MIB] [-m BYTES]\n"
 	      "                 [-r REPS] TEST...\n"
-	      "ODP micro-benchmarks in loopback on one device; TEST: fault, munmap, fork.\n"
-	      "  fault   first-touch RDMA WRITE faults into a -s MIB ODP MR (default 256):\n"
-	      "          pages/s, checked against the odp_page_faults counter\n"
-	      "  munmap  munmap() of a -S MIB (default 1024) device-mapped ODP region:\n"
-	      "          no MR / idle MR / RDMA READs running (usec)\n"
-	      "  fork    RDMA READ MB/s of -R MIB (default 128) of a -S MIB ODP MR before\n"
-	      "          and right after fork(); on softodp with odp_event_aware on and off\n"
+	      "ODP micro-benchmarks in loopback on one device; TEST: fault, prefetch, munmap,\n"
+	      "fork.\n"
+	      "  fault     first-touch RDMA WRITE faults into a -s MIB ODP MR (default 256):\n"
+	      "            pages/s, checked against the odp_page_faults counter\n"
+	      "  prefetch  ibv_advise_mr PREFETCH_WRITE (FLUSH) of a never-touched -S MIB ODP\n"
+	      "            MR (default 1024): pages/s, checked against odp_prefetch_pages;\n"
+	      "            then the CPU's first touch of another -S MIB region (pages/s)\n"
+	      "  munmap    munmap() of a -S MIB (default 1024) device-mapped ODP region:\n"
+	      "            no MR / idle MR / RDMA READs running (usec)\n"
+	      "  fork      RDMA READ MB/s of -R MIB (default 128) of a -S MIB ODP MR before\n"
+	      "            and right after fork(); on softodp with odp_event_aware on and off\n"
 	      "  -d DEV    device (default: the first sodp* device)\n"
 	      "  -m BYTES  RDMA message size (default 1048576)\n"
 	      "  -r REPS   repetitions (default 3)\n"
@@ -654,8 +802,8 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	for (i = optind; i < argc; i++) {
-		if (strcmp(argv[i], "fault") && strcmp(argv[i], "munmap") &&
-		    strcmp(argv[i], "fork")) {
+		if (strcmp(argv[i], "fault") && strcmp(argv[i], "prefetch") &&
+		    strcmp(argv[i], "munmap") && strcmp(argv[i], "fork")) {
 			fprintf(stderr, "odp_micro: unknown test '%s' (see --help)\n", argv[i]);
 			return 2;
 		}
@@ -678,9 +826,10 @@ int main(int argc, char **argv)
 	}
 	for (i = optind; i < argc; i++) {
 		const char *t = argv[i];
-		const char *name = !strcmp(t, "fault")	  ? "odp_first_touch"
-				   : !strcmp(t, "munmap") ? "odp_munmap"
-							  : "odp_fork_read";
+		const char *name = !strcmp(t, "fault")	    ? "odp_first_touch"
+				   : !strcmp(t, "prefetch") ? "odp_prefetch"
+				   : !strcmp(t, "munmap")   ? "odp_munmap"
+							    : "odp_fork_read";
 
 		if (!odp_supported()) {
 			unavailable(name, "device reports no RC ODP READ/WRITE support");
@@ -688,6 +837,8 @@ int main(int argc, char **argv)
 		}
 		if (!strcmp(t, "fault"))
 			bench_fault(fault_len, reps);
+		else if (!strcmp(t, "prefetch"))
+			bench_prefetch(big_len, reps);
 		else if (!strcmp(t, "munmap"))
 			bench_munmap(big_len, reps);
 		else
