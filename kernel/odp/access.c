@@ -57,7 +57,15 @@ int odp_iter_start(struct odp_iter *it, struct odp_umem *umem, u64 addr,
 		it->children_held = true;
 		return 0;
 	}
-	/* Fault the whole range at once; batches then mostly hit. */
+	/*
+	 * A range of more than one batch is faulted at once, so that its
+	 * batches then mostly hit.  One that fits in a batch (a packet) is
+	 * made present by its only odp_iter_fill(): no second round of the
+	 * region lock.
+	 */
+	if (((round_up(addr + len, PAGE_SIZE) - round_down(addr, PAGE_SIZE)) >>
+	     PAGE_SHIFT) <= ODP_ITER_BATCH)
+		return 0;
 	ret = odp_umem_map_and_lock(umem, addr, len, flags);
 	if (ret)
 		return ret;
