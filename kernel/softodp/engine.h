@@ -88,7 +88,7 @@ void sodp_resp_complete(struct sodp_qp *qp, struct ib_wc *wc, bool se);
 void sodp_resp_fault_init(struct sodp_qp *qp);
 void sodp_resp_fault_stop(struct sodp_qp *qp);
 int sodp_resp_fault_ready(struct sodp_qp *qp, struct sodp_mr *mr, u64 iova,
-			  u64 len, bool write);
+			  u64 len, bool write, bool stream);
 
 /* ud.c: datagrams of UD QPs and the GSI QP1 */
 bool sodp_ud_copy_wqe(struct sodp_qp *qp, struct rxe_send_wqe *w,

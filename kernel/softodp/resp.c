@@ -303,7 +303,8 @@ static int sodp_resp_send_ready(struct sodp_qp *qp, u32 offset, u32 len,
 			if (IS_ERR(mr))
 				return 0;
 			ret = sodp_resp_fault_ready(qp, mr, sge->addr + offset,
-						    sge->length - offset, true);
+						    sge->length - offset, true,
+						    false);
 			sodp_mr_put(mr);
 			if (ret) {
 				sodp_resp_rnr_nak(qp, psn);
@@ -452,7 +453,7 @@ static int sodp_resp_write(struct sodp_qp *qp, struct sk_buff *skb)
 		if (!((resp->write_len - resp->write_resid) %
 		      SODP_ODP_FAULT_WINDOW) &&
 		    sodp_resp_fault_ready(qp, mr, resp->write_va,
-					  resp->write_resid, true)) {
+					  resp->write_resid, true, true)) {
 			sodp_mr_put(mr);
 			sodp_resp_rnr_nak(qp, pkt->psn);
 			return -EAGAIN;

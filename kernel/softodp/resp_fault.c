@@ -26,6 +26,17 @@
  * UC has no RNR NAK: UC QPs fault in the work item as before.  READ
  * responses and atomics fault in the work item too (a READ responder has
  * no RNR; the requester retransmits the READ on its timeout).
+ *
+ * Faulting ahead: once a window is present, the next one is faulted by a
+ * second worker that nobody waits for (sodp_resp_fault_ahead_work()),
+ * while the responder places the data of this one, so that a stream into
+ * never-touched memory finds its windows mostly present: the next window
+ * of the same message, or, for an RDMA WRITE of at least
+ * SODP_RESP_STREAM_MIN bytes into an explicit region, the window after the
+ * message (a stream of WRITEs to consecutive addresses).  That guess is
+ * bounded by the region, which the application registered for the
+ * device to access.  A window the guess missed is faulted on demand as
+ * above, concurrently with it if need be.
  */
 #include <linux/jiffies.h>
 
@@ -35,6 +46,9 @@
 
 /* How long the work item waits for a fault before it answers RNR NAK. */
 #define SODP_RESP_FAULT_WAIT_MS	20
+
+/* WRITEs from this size on fault the window after them ahead. */
+#define SODP_RESP_STREAM_MIN	(64 * 1024)
 
 static void sodp_resp_fault_work(struct work_struct *work)
 {
@@ -48,6 +62,54 @@ static void sodp_resp_fault_work(struct work_struct *work)
 	complete(&f->done);
 }
 
+static void sodp_resp_fault_ahead_work(struct work_struct *work)
+{
+	struct sodp_resp_fault *f =
+		container_of(work, struct sodp_resp_fault, ahead);
+	struct sodp_mr *mr = f->ahead_mr;
+
+	sodp_mr_fault_ahead(mr, f->ahead_iova, f->ahead_len, true);
+	f->ahead_mr = NULL;
+	sodp_mr_put(mr);
+	/* Pairs with the acquire in sodp_resp_fault_next(). */
+	smp_store_release(&f->ahead_busy, false);
+}
+
+/*
+ * The window at @iova (@len bytes of the request from there) is present:
+ * fault the next one ahead, unless the ahead worker is busy or did it.
+ * @stream: an RDMA WRITE, whose successor is guessed to follow it.
+ */
+static void sodp_resp_fault_next(struct sodp_qp *qp, struct sodp_mr *mr,
+				 u64 iova, u64 len, bool stream)
+{
+	struct sodp_resp_fault *f = &qp->resp.fault;
+	u64 next, end;
+
+	if (smp_load_acquire(&f->ahead_busy))
+		return;
+	if (len > SODP_ODP_FAULT_WINDOW) {
+		next = iova + SODP_ODP_FAULT_WINDOW;
+		end = iova + len;
+	} else if (stream && len >= SODP_RESP_STREAM_MIN &&
+		   mr->ibmr.length != U64_MAX) {
+		next = iova + len;
+		end = mr->ibmr.iova + mr->ibmr.length;
+	} else {
+		return;
+	}
+	if (next >= end || (next >= f->ahead_start && next < f->ahead_end))
+		return;
+	f->ahead_start = next;
+	f->ahead_end = next + min_t(u64, end - next, SODP_ODP_FAULT_WINDOW);
+	sodp_mr_get(mr);	/* dropped by sodp_resp_fault_ahead_work() */
+	f->ahead_mr = mr;
+	f->ahead_iova = f->ahead_start;
+	f->ahead_len = f->ahead_end - f->ahead_start;
+	f->ahead_busy = true;
+	queue_work(sodp_qp_dev(qp)->fault_wq, &f->ahead);
+}
+
 /**
  * sodp_resp_fault_init() - set up a QP's responder fault
  * @qp: QP being created
@@ -57,8 +119,12 @@ void sodp_resp_fault_init(struct sodp_qp *qp)
 	struct sodp_resp_fault *f = &qp->resp.fault;
 
 	INIT_WORK(&f->work, sodp_resp_fault_work);
+	INIT_WORK(&f->ahead, sodp_resp_fault_ahead_work);
 	init_completion(&f->done);
 	f->busy = false;
+	f->ahead_busy = false;
+	f->ahead_start = 0;
+	f->ahead_end = 0;
 }
 
 /**
@@ -77,6 +143,11 @@ void sodp_resp_fault_stop(struct sodp_qp *qp)
 		f->mr = NULL;
 	}
 	f->busy = false;
+	if (cancel_work_sync(&f->ahead)) {
+		sodp_mr_put(f->ahead_mr);
+		f->ahead_mr = NULL;
+	}
+	f->ahead_busy = false;
 }
 
 /* Wait for the fault in flight; false if it is still running after that. */
@@ -96,6 +167,8 @@ static bool sodp_resp_fault_wait(struct sodp_resp_fault *f)
  * @iova: first byte of the message's next window
  * @len: bytes of the message from @iova (at most a fault window counts)
  * @write: the data is written (SEND, WRITE)
+ * @stream: an RDMA WRITE: the window after the message may be faulted
+ *	ahead (see above)
  *
  * Call at the start of a message and at each SODP_ODP_FAULT_WINDOW
  * boundary of it, before anything of the packet is placed.
@@ -106,7 +179,7 @@ static bool sodp_resp_fault_wait(struct sodp_resp_fault *f)
  * running and the caller answers the packet with an RNR NAK.
  */
 int sodp_resp_fault_ready(struct sodp_qp *qp, struct sodp_mr *mr, u64 iova,
-			  u64 len, bool write)
+			  u64 len, bool write, bool stream)
 {
 	struct sodp_resp_fault *f = &qp->resp.fault;
 
@@ -120,8 +193,11 @@ int sodp_resp_fault_ready(struct sodp_qp *qp, struct sodp_mr *mr, u64 iova,
 	/* A fault for an earlier try of this window or an earlier one. */
 	if (f->busy && !sodp_resp_fault_wait(f))
 		goto rnr;
-	if (sodp_mr_fault_try(mr, iova, len, write) != -EAGAIN)
+	if (sodp_mr_fault_try(mr, iova, len, write) != -EAGAIN) {
+		if (write)
+			sodp_resp_fault_next(qp, mr, iova, len, stream);
 		return 0;
+	}
 
 	sodp_mr_get(mr);	/* dropped by sodp_resp_fault_work() */
 	f->mr = mr;
@@ -131,8 +207,11 @@ int sodp_resp_fault_ready(struct sodp_qp *qp, struct sodp_mr *mr, u64 iova,
 	f->busy = true;
 	reinit_completion(&f->done);
 	queue_work(sodp_qp_dev(qp)->fault_wq, &f->work);
-	if (sodp_resp_fault_wait(f))
+	if (sodp_resp_fault_wait(f)) {
+		if (write)
+			sodp_resp_fault_next(qp, mr, iova, len, stream);
 		return 0;
+	}
 rnr:
 	sodp_stat_inc(sodp_qp_dev(qp)->stats, SODP_STAT_RNR_NAK_FAULT);
 	sodp_qp_dbg(qp, "page fault at 0x%llx still running: RNR NAK\n",

@@ -499,9 +499,17 @@ struct sodp_res {
  * @len: bytes to fault
  * @write: fault for writing
  * @busy: @work was queued and the responder has not yet seen @done
+ * @ahead: the fault of the window after the current one, which nobody
+ *	waits for (sodp_resp_fault_ahead_work())
+ * @ahead_mr: @ahead's region and reference, dropped by @ahead
+ * @ahead_iova: first byte @ahead faults
+ * @ahead_len: bytes @ahead faults
+ * @ahead_busy: @ahead is queued or running; cleared by @ahead at its end
+ * @ahead_start: start of the window last given to @ahead
+ * @ahead_end: its end: a later window inside it is not faulted ahead again
  *
- * Everything but @work's own use of @mr, @iova, @len and @write belongs
- * to the QP's work item (proc_lock).
+ * Everything but @work's own use of @mr, @iova, @len and @write and
+ * @ahead's of its fields belongs to the QP's work item (proc_lock).
  */
 struct sodp_resp_fault {
 	struct work_struct work;
@@ -511,6 +519,13 @@ struct sodp_resp_fault {
 	u64 len;
 	bool write;
 	bool busy;
+	struct work_struct ahead;
+	struct sodp_mr *ahead_mr;
+	u64 ahead_iova;
+	u64 ahead_len;
+	bool ahead_busy;
+	u64 ahead_start;
+	u64 ahead_end;
 };
 
 /**
