@@ -5,13 +5,13 @@
  *
  * Processing model: every QP has one work item (sodp_qp.work) on its
  * device's per-CPU, high-priority workqueue.  Anything that may give the
- * QP work to do kicks it (sodp_qp_kick()): the post_send doorbell, kernel
- * post verbs in the error state, modify_qp, incoming packets (queued on
- * sodp_qp.rxq by sodp_qp_rx_enqueue()) and the retransmission and RNR
- * timers.  The work function runs in process context with proc_lock held,
- * so the engines may sleep (ODP faults); a work item never runs
- * concurrently with itself, and proc_lock also excludes the synchronous
- * flush and the engine set-up done by modify_qp.  One run: received
+ * QP work to do kicks it (sodp_qp_kick()): kernel post verbs, modify_qp,
+ * incoming packets (queued on sodp_qp.rxq by sodp_qp_rx_enqueue()) and
+ * the retransmission and RNR timers; the post_send doorbell of a user QP
+ * runs the engines itself when nobody else does (sodp_qp_run()).  The
+ * engines run in process context with proc_lock held, so they may sleep
+ * (ODP faults); proc_lock keeps a QP's runs apart and also excludes the
+ * synchronous flush and the engine set-up done by modify_qp.  One run: received
  * packets (requests to the responder, responses to the completer), then
  * the completer's timers, then the requester; a QP in ERR is flushed.
  * Datagram QPs (UD, GSI) have no completer: their receives go to ud.c and

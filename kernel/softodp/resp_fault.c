@@ -86,6 +86,7 @@ static void sodp_resp_fault_next(struct sodp_qp *qp, struct sodp_mr *mr,
 	struct sodp_resp_fault *f = &qp->resp.fault;
 	u64 next, end;
 
+	/* Pairs with the release in sodp_resp_fault_ahead_work(). */
 	if (smp_load_acquire(&f->ahead_busy))
 		return;
 	if (len > SODP_ODP_FAULT_WINDOW) {
