@@ -31,12 +31,13 @@
  * second worker that nobody waits for (sodp_resp_fault_ahead_work()),
  * while the responder places the data of this one, so that a stream into
  * never-touched memory finds its windows mostly present: the next window
- * of the same message, or, for an RDMA WRITE of at least
- * SODP_RESP_STREAM_MIN bytes into an explicit region, the window after the
- * message (a stream of WRITEs to consecutive addresses).  That guess is
- * bounded by the region, which the application registered for the
- * device to access.  A window the guess missed is faulted on demand as
- * above, concurrently with it if need be.
+ * of the same message, or, in a sequential stream of RDMA WRITEs (one of
+ * at least SODP_RESP_STREAM_MIN bytes that starts where the QP's last
+ * WRITE ended) into an explicit region, the window after the message, as
+ * the page cache reads ahead of a sequential reader.  That guess is
+ * bounded by the region, which the application registered for the device
+ * to access, and a single WRITE never makes it.  A window the guess
+ * missed is faulted on demand as above, concurrently with it if need be.
  */
 #include <linux/jiffies.h>
 
@@ -78,7 +79,8 @@ static void sodp_resp_fault_ahead_work(struct work_struct *work)
 /*
  * The window at @iova (@len bytes of the request from there) is present:
  * fault the next one ahead, unless the ahead worker is busy or did it.
- * @stream: an RDMA WRITE, whose successor is guessed to follow it.
+ * @stream: an RDMA WRITE of a sequential stream (see above), whose
+ *	successor is guessed to follow it.
  */
 static void sodp_resp_fault_next(struct sodp_qp *qp, struct sodp_mr *mr,
 				 u64 iova, u64 len, bool stream)
@@ -126,6 +128,7 @@ void sodp_resp_fault_init(struct sodp_qp *qp)
 	f->ahead_busy = false;
 	f->ahead_start = 0;
 	f->ahead_end = 0;
+	f->stream_end = 0;
 }
 
 /**
@@ -168,7 +171,8 @@ static bool sodp_resp_fault_wait(struct sodp_resp_fault *f)
  * @iova: first byte of the message's next window
  * @len: bytes of the message from @iova (at most a fault window counts)
  * @write: the data is written (SEND, WRITE)
- * @stream: an RDMA WRITE: the window after the message may be faulted
+ * @stream: an RDMA WRITE (@len is the rest of the message): if it
+ *	continues a sequential stream, the window after it may be faulted
  *	ahead (see above)
  *
  * Call at the start of a message and at each SODP_ODP_FAULT_WINDOW
@@ -187,6 +191,13 @@ int sodp_resp_fault_ready(struct sodp_qp *qp, struct sodp_mr *mr, u64 iova,
 	lockdep_assert_held(&qp->proc_lock);
 	if (mr->type != SODP_MR_ODP || !len)
 		return 0;
+	if (stream) {
+		/* A WRITE that starts where the last one ended. */
+		bool seq = iova == f->stream_end;
+
+		f->stream_end = iova + len;
+		stream = seq;
+	}
 	if (sodp_qp_is_uc(qp)) {
 		sodp_mr_fault_ahead(mr, iova, len, write);
 		return 0;

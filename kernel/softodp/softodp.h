@@ -507,6 +507,7 @@ struct sodp_res {
  * @ahead_busy: @ahead is queued or running; cleared by @ahead at its end
  * @ahead_start: start of the window last given to @ahead
  * @ahead_end: its end: a later window inside it is not faulted ahead again
+ * @stream_end: where the last RDMA WRITE that asked for its window ends
  *
  * Everything but @work's own use of @mr, @iova, @len and @write and
  * @ahead's of its fields belongs to the QP's work item (proc_lock).
@@ -526,6 +527,7 @@ struct sodp_resp_fault {
 	bool ahead_busy;
 	u64 ahead_start;
 	u64 ahead_end;
+	u64 stream_end;
 };
 
 /**
