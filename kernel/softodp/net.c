@@ -281,7 +281,8 @@ static void sodp_push_udp(struct sodp_path *path, struct sk_buff *skb)
 	uh->check = 0;
 }
 
-static void sodp_push_ipv4(struct sodp_path *path, struct sk_buff *skb)
+static void sodp_push_ipv4(struct sodp_path *path, struct sk_buff *skb,
+			   bool local)
 {
 	struct iphdr *iph;
 
@@ -297,7 +298,10 @@ static void sodp_push_ipv4(struct sodp_path *path, struct sk_buff *skb)
 	iph->saddr = path->saddr.s6_addr32[0];
 	iph->daddr = path->daddr.s6_addr32[0];
 	/* The identification is part of the ICRC: choose it now. */
-	__ip_select_ident(path->net, iph, 1);
+	if (local)
+		iph->id = 0;	/* no ICRC, no fragment: nobody reads it */
+	else
+		__ip_select_ident(path->net, iph, 1);
 	skb->protocol = htons(ETH_P_IP);
 	memset(IPCB(skb), 0, sizeof(*IPCB(skb)));
 }
@@ -396,6 +400,7 @@ int sodp_net_xmit(struct sodp_path *path, struct sk_buff *skb,
 {
 	unsigned int len = skb->len, bth_off;
 	struct socket *sock;
+	bool local;
 	__le32 icrc;
 	u32 crc;
 	int err;
@@ -408,11 +413,12 @@ int sodp_net_xmit(struct sodp_path *path, struct sk_buff *skb,
 	}
 	skb_put(skb, SODP_ICRC_SIZE);
 	sodp_push_udp(path, skb);
+	local = sodp_path_deliver_local(path);
 	if (path->v6)
 		sodp_push_ipv6(path, skb);
 	else
-		sodp_push_ipv4(path, skb);
-	if (sodp_path_deliver_local(path)) {
+		sodp_push_ipv4(path, skb, local);
+	if (local) {
 		sodp_net_deliver_local(path, skb, drive);
 		return SODP_NET_LOCAL;
 	}

@@ -69,7 +69,8 @@ static void sodp_resp_fault_ahead_work(struct work_struct *work)
 		container_of(work, struct sodp_resp_fault, ahead);
 	struct sodp_mr *mr = f->ahead_mr;
 
-	sodp_mr_fault_ahead(mr, f->ahead_iova, f->ahead_len, true);
+	sodp_mr_fault_ahead(mr, f->ahead_start, f->ahead_end - f->ahead_start,
+			    true);
 	f->ahead_mr = NULL;
 	sodp_mr_put(mr);
 	/* Pairs with the acquire in sodp_resp_fault_next(). */
@@ -107,8 +108,6 @@ static void sodp_resp_fault_next(struct sodp_qp *qp, struct sodp_mr *mr,
 	f->ahead_end = next + min_t(u64, end - next, SODP_ODP_FAULT_WINDOW);
 	sodp_mr_get(mr);	/* dropped by sodp_resp_fault_ahead_work() */
 	f->ahead_mr = mr;
-	f->ahead_iova = f->ahead_start;
-	f->ahead_len = f->ahead_end - f->ahead_start;
 	f->ahead_busy = true;
 	queue_work(sodp_qp_dev(qp)->fault_wq, &f->ahead);
 }

@@ -502,15 +502,15 @@ struct sodp_res {
  * @ahead: the fault of the window after the current one, which nobody
  *	waits for (sodp_resp_fault_ahead_work())
  * @ahead_mr: @ahead's region and reference, dropped by @ahead
- * @ahead_iova: first byte @ahead faults
- * @ahead_len: bytes @ahead faults
  * @ahead_busy: @ahead is queued or running; cleared by @ahead at its end
- * @ahead_start: start of the window last given to @ahead
+ * @ahead_start: start of the window last given to @ahead (the range it
+ *	faults while @ahead_busy)
  * @ahead_end: its end: a later window inside it is not faulted ahead again
  * @stream_end: where the last RDMA WRITE that asked for its window ends
  *
  * Everything but @work's own use of @mr, @iova, @len and @write and
- * @ahead's of its fields belongs to the QP's work item (proc_lock).
+ * @ahead's of @ahead_mr, @ahead_start and @ahead_end belongs to the QP's
+ * work item (proc_lock).
  */
 struct sodp_resp_fault {
 	struct work_struct work;
@@ -522,8 +522,6 @@ struct sodp_resp_fault {
 	bool busy;
 	struct work_struct ahead;
 	struct sodp_mr *ahead_mr;
-	u64 ahead_iova;
-	u64 ahead_len;
 	bool ahead_busy;
 	u64 ahead_start;
 	u64 ahead_end;
