@@ -7,6 +7,13 @@
  * present, copies the pfns into the iterator and enters the read-side
  * section, then drops the lock.  The pages stay valid until the section is
  * left, at the start of the next batch or in odp_iter_end().
+ *
+ * A window (struct odp_window) keeps such a snapshot after the section is
+ * left, stamped with the region's invalidation generation: a later copy
+ * that falls inside it enters the section without the region lock and
+ * uses the snapshot if no invalidation has begun since (odp_window_enter()
+ * and odp_inv_start() order their counts so that one of them sees the
+ * other), else takes a new one.
  */
 #include <linux/export.h>
 #include <linux/highmem.h>
@@ -250,3 +257,145 @@ int odp_umem_write(struct odp_umem *umem, u64 addr, const void *src,
 	return ret;
 }
 EXPORT_SYMBOL_GPL(odp_umem_write);
+
+/*
+ * Enter the read-side section of @umem on @win's snapshot, without the
+ * region lock: true if the snapshot still holds (then leave the section
+ * with odp_read_exit()).
+ */
+static bool odp_window_enter(struct odp_umem *umem,
+			     const struct odp_window *win)
+{
+	atomic_inc(&umem->readers);
+	/*
+	 * Counted in before looking at the fence and the generation: pairs
+	 * with smp_mb__after_atomic() in odp_inv_start().  An invalidation
+	 * that has not raised the fence yet sees us and waits for us before
+	 * the pages may go; one that has changed the generation is seen.
+	 */
+	smp_mb__after_atomic();
+	if (!atomic_read(&umem->fencing) &&
+	    READ_ONCE(umem->inv_gen) == win->gen)
+		return true;
+	odp_read_exit(umem);
+	return false;
+}
+
+/*
+ * Take a new snapshot into @win that covers [addr, addr + len) (faulting
+ * it in unless ODP_FAULT_NO_FAULT) and the present pages after it, and
+ * enter the read-side section.
+ */
+static int odp_window_fill(struct odp_umem *umem, struct odp_window *win,
+			   u64 addr, u64 len, unsigned int flags)
+{
+	u64 base = round_down(addr, PAGE_SIZE);
+	u64 need = round_up(addr + len, PAGE_SIZE);
+	unsigned int n;
+	int ret;
+
+	win->umem_id = 0;
+	for (;;) {
+		ret = odp_umem_map_and_lock(umem, addr, len, flags);
+		if (ret)
+			return ret;
+		if (!odp_read_enter(umem))
+			break;
+		odp_umem_unlock(umem);
+		odp_read_gate_wait(umem);
+	}
+	for (n = 0; n < ODP_ITER_BATCH; n++) {
+		u64 va = base + ((u64)n << PAGE_SHIFT);
+		unsigned long idx, *e;
+		u64 page_va;
+
+		if (va >= umem->end)
+			break;
+		idx = (va - umem->start) >> umem->page_shift;
+		e = odp_pt_entry(umem, idx);
+		/* Present up to @need (mapped above); after it, if so. */
+		if (va >= need && (!e || !(*e & ODP_PTE_READ) ||
+				   ((flags & ODP_FAULT_WRITE) &&
+				    !(*e & ODP_PTE_WRITE))))
+			break;
+		page_va = umem->start + ((u64)idx << umem->page_shift);
+		win->pfn[n] = odp_pte_pfn(*e) + ((va - page_va) >> PAGE_SHIFT);
+	}
+	win->gen = umem->inv_gen;	/* changes only under the lock */
+	win->start = base;
+	win->end = min(base + ((u64)n << PAGE_SHIFT), umem->end);
+	win->flags = flags & ODP_FAULT_WRITE;
+	win->umem_id = umem->id;
+	odp_umem_unlock(umem);
+	return 0;
+}
+
+/**
+ * odp_umem_copy_window() - copy between a kernel buffer and a region
+ *	through a window kept by the caller
+ * @umem: region, explicit or implicit
+ * @win: the caller's window for this stream of copies (zeroed at first);
+ *	the caller serialises its use
+ * @addr: first byte of the region range
+ * @buf: kernel buffer of @len bytes; never user memory
+ * @len: length
+ * @flags: ODP_FAULT_WRITE: @buf -> region (a device write, as
+ *	odp_umem_write()), else region -> @buf; ODP_FAULT_NO_FAULT to fail
+ *	with -EAGAIN instead of faulting
+ *
+ * Copies as odp_umem_read() or odp_umem_write() do.  A copy of at most
+ * one packet's pages that falls into the window's snapshot, with no
+ * invalidation of the region since it was taken, takes neither the region
+ * lock nor a look at its page table; else it takes a new snapshot of up
+ * to ODP_ITER_BATCH pages from @addr.  Implicit regions and longer copies
+ * go the iterator's way.
+ *
+ * Context: sleeps.
+ * Return: 0 or a negative errno as for odp_umem_read() and
+ * odp_umem_write().
+ */
+int odp_umem_copy_window(struct odp_umem *umem, struct odp_window *win,
+			 u64 addr, void *buf, size_t len, unsigned int flags)
+{
+	bool write = flags & ODP_FAULT_WRITE;
+	u64 va;
+	int ret;
+
+	might_sleep();
+	if ((umem->flags & ODP_UMEM_IMPLICIT) ||
+	    len > (ODP_ITER_BATCH - 1) * PAGE_SIZE)
+		return write ? odp_umem_write(umem, addr, buf, len, flags) :
+			       odp_umem_read(umem, addr, buf, len, flags);
+	if (!odp_range_ok(umem, addr, len))
+		return -EFAULT;
+	if (write && !(umem->access & ODP_ACCESS_WRITE))
+		return -EACCES;
+	if (win->umem_id != umem->id || addr < win->start ||
+	    addr + len > win->end || (write && !(win->flags & ODP_FAULT_WRITE)) ||
+	    !odp_window_enter(umem, win)) {
+		ret = odp_window_fill(umem, win, addr, len, flags);
+		if (ret)
+			return ret;
+	}
+	for (va = addr; va < addr + len;) {
+		unsigned int off = offset_in_page(va);
+		unsigned int seg = min_t(u64, PAGE_SIZE - off, addr + len - va);
+		struct page *page;
+		void *p;
+
+		page = pfn_to_page(win->pfn[(va - win->start) >> PAGE_SHIFT]);
+		p = kmap_local_page(page);
+		if (write) {
+			memcpy(p + off, buf, seg);
+			flush_dcache_page(page);
+		} else {
+			memcpy(buf, p + off, seg);
+		}
+		kunmap_local(p);
+		buf += seg;
+		va += seg;
+	}
+	odp_read_exit(umem);	/* entered in odp_window_enter() or fill */
+	return 0;
+}
+EXPORT_SYMBOL_GPL(odp_umem_copy_window);

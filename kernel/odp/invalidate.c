@@ -226,8 +226,16 @@ bool odp_inv_start(struct mmu_interval_notifier *mni,
 	/* Pairs with mmu_interval_read_retry() in the fault path. */
 	mmu_interval_set_seq(mni, cur_seq);
 	odp_inv_range(umem, range, &dropped, &downgraded);
+	/* Snapshots kept in a struct odp_window are stale from here on. */
+	WRITE_ONCE(umem->inv_gen, umem->inv_gen + 1);
 	/* Gate new readers until finish; lowered in odp_inv_drain(). */
 	atomic_inc(&umem->fencing);
+	/*
+	 * The generation and the fence before any look at the readers:
+	 * pairs with the barrier in odp_window_enter(), which looks at them
+	 * after counting itself in (one of the two sees the other).
+	 */
+	smp_mb__after_atomic();
 	mutex_unlock(&umem->lock);
 
 	WRITE_ONCE(umem->inv_start_tick, odp_inv_tick(umem));
@@ -327,7 +335,13 @@ void odp_read_gate_wait(struct odp_umem *umem)
  */
 void odp_read_exit(struct odp_umem *umem)
 {
-	/* Fully ordered: our page accesses complete before the decrement. */
-	if (atomic_dec_and_test(&umem->readers))
+	/*
+	 * Fully ordered: our page accesses complete before the decrement,
+	 * and the decrement before the look at the queue, which pairs with
+	 * the barrier of set_current_state() in odp_inv_drain()'s
+	 * wait_event().  Almost always nobody waits: a packet's copy then
+	 * takes no wait-queue lock.
+	 */
+	if (atomic_dec_and_test(&umem->readers) && waitqueue_active(&umem->wq))
 		wake_up_all(&umem->wq);
 }

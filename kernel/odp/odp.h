@@ -60,6 +60,29 @@ struct odp_iter {
 };
 
 /**
+ * struct odp_window - pages of a region range kept from one copy to the next
+ * @umem_id: identity of the region of the snapshot (0: empty)
+ * @gen: the region's invalidation generation at the snapshot
+ * @start: first byte covered, page aligned
+ * @end: end of the covered range
+ * @flags: ODP_FAULT_WRITE if the pages were taken writable
+ * @pfn: the snapshot, one native page per entry from @start
+ *
+ * An engine that copies a message packet by packet keeps one window per
+ * stream (zeroed before first use) and hands it to odp_umem_copy_window():
+ * while no invalidation has touched the region since, the next packet's
+ * pages come from the window without the region lock.  Opaque to users.
+ */
+struct odp_window {
+	u64 umem_id;
+	unsigned long gen;
+	u64 start;
+	u64 end;
+	unsigned int flags;
+	unsigned long pfn[ODP_ITER_BATCH];
+};
+
+/**
  * struct odp_objects - live object counts of the ODP core (for tests)
  * @mms: live struct odp_mm (freed after the deferred mmu_notifier_put)
  * @umems: live explicit and implicit-parent regions
@@ -103,6 +126,8 @@ int odp_umem_read(struct odp_umem *umem, u64 addr, void *dst, size_t len,
 		  unsigned int flags);
 int odp_umem_write(struct odp_umem *umem, u64 addr, const void *src,
 		   size_t len, unsigned int flags);
+int odp_umem_copy_window(struct odp_umem *umem, struct odp_window *win,
+			 u64 addr, void *buf, size_t len, unsigned int flags);
 
 u64 odp_umem_kmem_bytes(struct odp_umem *umem);
 void odp_umem_counters(struct odp_umem *umem,

@@ -220,6 +220,8 @@ struct odp_umem {
 	struct odp_pt pt;
 	atomic_t readers;
 	atomic_t fencing;
+	unsigned long inv_gen;
+	u64 id;
 	wait_queue_head_t wq;
 	struct odp_inv_finish fin[ODP_INV_FINISH_SLOTS];
 	unsigned long fin_busy;

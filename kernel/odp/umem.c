@@ -23,6 +23,9 @@ static size_t odp_chunk_bytes(struct odp_umem *umem, unsigned long c)
 	       sizeof(unsigned long);
 }
 
+/* Identities of regions (struct odp_window). */
+static atomic64_t odp_umem_ids = ATOMIC64_INIT(0);
+
 int odp_umem_init(struct odp_umem *umem, struct odp_mm *omm, u64 start,
 		  u64 end, unsigned int access, unsigned int page_shift)
 {
@@ -34,6 +37,9 @@ int odp_umem_init(struct odp_umem *umem, struct odp_mm *omm, u64 start,
 	mutex_init(&umem->lock);
 	atomic_set(&umem->readers, 0);
 	atomic_set(&umem->fencing, 0);
+	umem->inv_gen = 0;
+	/* Never 0, never reused: what a struct odp_window names. */
+	umem->id = atomic64_inc_return(&odp_umem_ids);
 	init_waitqueue_head(&umem->wq);
 	INIT_LIST_HEAD(&umem->mm_node);
 	odp_kmem_add(umem, sizeof(*umem));

@@ -330,8 +330,9 @@ static void sodp_comp_read_resp(struct sodp_qp *qp, struct sk_buff *skb,
 		sodp_comp_fail(qp, s, IB_WC_BAD_RESP_ERR);
 		return;
 	}
-	ret = sodp_sge_copy(to_spd(qp->ibqp.pd), s->sge, s->num_sge, s->done,
-			    sodp_pkt_payload(skb), pay, true);
+	ret = sodp_sge_copy(to_spd(qp->ibqp.pd), &qp->req.comp_win, s->sge,
+			    s->num_sge, s->done, sodp_pkt_payload(skb), pay,
+			    true);
 	if (ret) {
 		sodp_comp_fail(qp, s, ret == -ENOSPC ? IB_WC_LOC_LEN_ERR :
 				      IB_WC_LOC_PROT_ERR);
@@ -355,8 +356,8 @@ static void sodp_comp_atomic_ack(struct sodp_qp *qp, struct sk_buff *skb,
 	if (!sodp_wr_is_atomic(s->opcode) ||
 	    s->state != SODP_SWQE_SENT || pkt->psn != s->first_psn)
 		return;
-	ret = sodp_sge_copy(to_spd(qp->ibqp.pd), s->sge, s->num_sge, 0, &orig,
-			    sizeof(orig), true);
+	ret = sodp_sge_copy(to_spd(qp->ibqp.pd), NULL, s->sge, s->num_sge, 0,
+			    &orig, sizeof(orig), true);
 	if (ret) {
 		sodp_comp_fail(qp, s, ret == -ENOSPC ? IB_WC_LOC_LEN_ERR :
 				      IB_WC_LOC_PROT_ERR);

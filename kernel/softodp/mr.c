@@ -318,6 +318,8 @@ int sodp_mr_fault_try(struct sodp_mr *mr, u64 iova, u64 len, bool write)
 /**
  * sodp_mr_copy() - copy between a kernel buffer and a region
  * @mr: region (checked by the caller for range and rights)
+ * @win: the caller's ODP window for this stream of copies
+ *	(odp_umem_copy_window()), or NULL
  * @iova: first byte in the region
  * @buf: kernel buffer
  * @len: bytes
@@ -328,8 +330,8 @@ int sodp_mr_fault_try(struct sodp_mr *mr, u64 iova, u64 len, bool write)
  * Context: may sleep (QP work item).
  * Return: 0, -EFAULT (not mapped, process gone) or -EACCES.
  */
-int sodp_mr_copy(struct sodp_mr *mr, u64 iova, void *buf, u32 len,
-		 bool to_mem)
+int sodp_mr_copy(struct sodp_mr *mr, struct odp_window *win, u64 iova,
+		 void *buf, u32 len, bool to_mem)
 {
 	unsigned int off, seg, tries;
 	struct page *page;
@@ -345,7 +347,13 @@ int sodp_mr_copy(struct sodp_mr *mr, u64 iova, void *buf, u32 len,
 		 * not a bad address, so try again a few times first.
 		 */
 		for (tries = 0; tries < SODP_ODP_TRIES; tries++) {
-			if (to_mem)
+			if (win)
+				ret = odp_umem_copy_window(mr->odp, win,
+							   sodp_mr_va(mr, iova),
+							   buf, len,
+							   to_mem ?
+							   ODP_FAULT_WRITE : 0);
+			else if (to_mem)
 				ret = odp_umem_write(mr->odp,
 						     sodp_mr_va(mr, iova), buf,
 						     len, 0);
@@ -380,6 +388,7 @@ int sodp_mr_copy(struct sodp_mr *mr, u64 iova, void *buf, u32 len,
 /**
  * sodp_sge_copy() - copy between a kernel buffer and a scatter/gather list
  * @pd: the PD of the QP (it must own every lkey)
+ * @win: the caller's ODP window for this list's stream of copies, or NULL
  * @sge: the list (a kernel copy)
  * @num_sge: entries
  * @offset: message offset of @buf
@@ -388,14 +397,16 @@ int sodp_mr_copy(struct sodp_mr *mr, u64 iova, void *buf, u32 len,
  * @to_mem: scatter (needs IB_ACCESS_LOCAL_WRITE) instead of gather
  *
  * The first access to an entry, and to every SODP_ODP_FAULT_WINDOW of it,
- * faults ahead (sodp_mr_fault_ahead()).
+ * faults ahead (sodp_mr_fault_ahead()) when the entry goes on after this
+ * copy.
  *
  * Context: may sleep (QP work item).
  * Return: 0, -ENOSPC if the list is shorter than @offset + @len, -EACCES
  * (bad key, PD or rights), -EFAULT (out of the region, ODP unmapped).
  */
-int sodp_sge_copy(struct sodp_pd *pd, const struct rxe_sge *sge, u32 num_sge,
-		  u32 offset, void *buf, u32 len, bool to_mem)
+int sodp_sge_copy(struct sodp_pd *pd, struct odp_window *win,
+		  const struct rxe_sge *sge, u32 num_sge, u32 offset, void *buf,
+		  u32 len, bool to_mem)
 {
 	struct sodp_dev *sdev = to_sdev(pd->ibpd.device);
 	u32 i;
@@ -415,11 +426,18 @@ int sodp_sge_copy(struct sodp_pd *pd, const struct rxe_sge *sge, u32 num_sge,
 					    to_mem ? IB_ACCESS_LOCAL_WRITE : 0);
 		if (IS_ERR(mr))
 			return PTR_ERR(mr);
-		/* First use of this entry, or of a new window of it. */
-		if (!(offset % SODP_ODP_FAULT_WINDOW))
+		/*
+		 * First use of this entry, or of a new window of it, when
+		 * more of it follows: a copy that takes the rest of the entry
+		 * faults in what it needs itself (one packet, at most two
+		 * pages: one iterator batch).
+		 */
+		if (!(offset % SODP_ODP_FAULT_WINDOW) &&
+		    sge[i].length - offset > seg)
 			sodp_mr_fault_ahead(mr, sge[i].addr + offset,
 					    sge[i].length - offset, to_mem);
-		ret = sodp_mr_copy(mr, sge[i].addr + offset, buf, seg, to_mem);
+		ret = sodp_mr_copy(mr, win, sge[i].addr + offset, buf, seg,
+				   to_mem);
 		sodp_mr_put(mr);
 		if (ret)
 			return ret;

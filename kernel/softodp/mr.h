@@ -66,10 +66,11 @@ struct sodp_mr *sodp_mr_lookup_checked(struct sodp_dev *sdev,
 
 void sodp_mr_fault_ahead(struct sodp_mr *mr, u64 iova, u64 len, bool write);
 int sodp_mr_fault_try(struct sodp_mr *mr, u64 iova, u64 len, bool write);
-int sodp_mr_copy(struct sodp_mr *mr, u64 iova, void *buf, u32 len,
-		 bool to_mem);
-int sodp_sge_copy(struct sodp_pd *pd, const struct rxe_sge *sge, u32 num_sge,
-		  u32 offset, void *buf, u32 len, bool to_mem);
+int sodp_mr_copy(struct sodp_mr *mr, struct odp_window *win, u64 iova,
+		 void *buf, u32 len, bool to_mem);
+int sodp_sge_copy(struct sodp_pd *pd, struct odp_window *win,
+		  const struct rxe_sge *sge, u32 num_sge, u32 offset, void *buf,
+		  u32 len, bool to_mem);
 /* What sodp_mr_atomic() does with the 8 bytes. */
 enum sodp_atomic_op {
 	SODP_ATOMIC_CMP_SWAP,

@@ -340,8 +340,8 @@ static int sodp_req_packet(struct sodp_qp *qp, struct sodp_swqe *s)
 			memcpy(hdr + info->hdr_len, s->inline_data + s->sent,
 			       pay);
 		} else if (pay) {
-			ret = sodp_sge_copy(to_spd(qp->ibqp.pd), s->sge,
-					    s->num_sge, s->sent,
+			ret = sodp_sge_copy(to_spd(qp->ibqp.pd), &qp->req.win,
+					    s->sge, s->num_sge, s->sent,
 					    hdr + info->hdr_len, pay, false);
 			if (ret) {
 				kfree_skb(skb);

@@ -368,9 +368,9 @@ static int sodp_resp_send(struct sodp_qp *qp, struct sk_buff *skb)
 	if (sodp_resp_need_wqe(qp, pkt->psn) ||
 	    sodp_resp_send_ready(qp, resp->offset, pkt->paylen, pkt->psn))
 		return -EAGAIN;
-	ret = sodp_sge_copy(to_spd(qp->ibqp.pd), r->dma.sge, r->dma.num_sge,
-			    resp->offset, sodp_pkt_payload(skb), pkt->paylen,
-			    true);
+	ret = sodp_sge_copy(to_spd(qp->ibqp.pd), &resp->win, r->dma.sge,
+			    r->dma.num_sge, resp->offset, sodp_pkt_payload(skb),
+			    pkt->paylen, true);
 	if (ret) {
 		sodp_resp_wqe_error(qp, ret, pkt->psn);
 		return ret;
@@ -458,8 +458,8 @@ static int sodp_resp_write(struct sodp_qp *qp, struct sk_buff *skb)
 			sodp_resp_rnr_nak(qp, pkt->psn);
 			return -EAGAIN;
 		}
-		ret = sodp_mr_copy(mr, resp->write_va, sodp_pkt_payload(skb),
-				   pkt->paylen, true);
+		ret = sodp_mr_copy(mr, &resp->win, resp->write_va,
+				   sodp_pkt_payload(skb), pkt->paylen, true);
 		sodp_mr_put(mr);
 		if (ret) {
 			sodp_resp_fatal(qp, SODP_NAK_REM_ACCESS_ERR, pkt->psn);
@@ -529,10 +529,13 @@ static bool sodp_resp_reply_some(struct sodp_qp *qp, struct sodp_res *res,
 				sodp_aeth_init(sodp_pkt_hdr(skb, info->off_aeth),
 					       SODP_ACK_SYNDROME,
 					       res->reply_msn);
-			if (pay && !(off % SODP_ODP_FAULT_WINDOW))
+			/* A last packet's copy faults its own pages. */
+			if (pay && !(off % SODP_ODP_FAULT_WINDOW) &&
+			    len - off > pay)
 				sodp_mr_fault_ahead(mr, res->reply_va + off,
 						    len - off, false);
-			if (pay && sodp_mr_copy(mr, res->reply_va + off,
+			if (pay && sodp_mr_copy(mr, &qp->resp.reply_win,
+						res->reply_va + off,
 						skb->data + info->hdr_len, pay,
 						false)) {
 				kfree_skb(skb);

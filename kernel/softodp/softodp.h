@@ -78,6 +78,7 @@
 #include <uapi/rdma/rdma_user_rxe.h>
 
 #include "softodp_compat.h"
+#include "../odp/odp.h"
 
 #include "stats.h"
 
@@ -453,6 +454,8 @@ enum sodp_req_sqd {
  *	retransmission timer fires (any @flow)
  * @sqd: enum sodp_req_sqd
  * @drain_end: SQD: SQ index of the first WQE not to start
+ * @win: ODP pages of the send WQEs' data (gathered packet by packet)
+ * @comp_win: ODP pages READ responses are scattered into
  */
 struct sodp_req {
 	void *shadow;
@@ -468,6 +471,8 @@ struct sodp_req {
 	bool rewound;
 	u8 sqd;
 	u32 drain_end;
+	struct odp_window win;
+	struct odp_window comp_win;
 };
 
 /*
@@ -549,6 +554,8 @@ struct sodp_resp_fault {
  * @rwqe: copy of the receive WQE being filled (SODP_MAX_SGE entries)
  * @replies: READ resources with responses still to send, oldest first
  * @fault: a page fault of an ODP region handed to sodp_dev.fault_wq
+ * @win: ODP pages SEND and WRITE data are placed into
+ * @reply_win: ODP pages READ responses are read from
  */
 struct sodp_resp {
 	u32 epsn;
@@ -569,6 +576,8 @@ struct sodp_resp {
 	struct rxe_recv_wqe *rwqe;
 	struct list_head replies;
 	struct sodp_resp_fault fault;
+	struct odp_window win;
+	struct odp_window reply_win;
 };
 
 /**

@@ -114,8 +114,9 @@ int sodp_ud_xmit(struct sodp_qp *qp, struct sodp_swqe *s)
 	if (s->send_flags & IB_SEND_INLINE) {
 		memcpy(skb->data + info->hdr_len, s->inline_data, s->length);
 	} else if (s->length) {
-		ret = sodp_sge_copy(to_spd(qp->ibqp.pd), s->sge, s->num_sge, 0,
-				    skb->data + info->hdr_len, s->length, false);
+		ret = sodp_sge_copy(to_spd(qp->ibqp.pd), &qp->req.win, s->sge,
+				    s->num_sge, 0, skb->data + info->hdr_len,
+				    s->length, false);
 		if (ret) {
 			kfree_skb(skb);
 			s->status = ret == -ENOSPC ? IB_WC_LOC_LEN_ERR :
@@ -195,12 +196,12 @@ void sodp_ud_rx(struct sodp_qp *qp, struct sk_buff *skb)
 		sodp_resp_complete(qp, &wc, false);
 		return;
 	}
-	ret = sodp_sge_copy(pd, r->dma.sge, r->dma.num_sge, 0, grh,
-			    SODP_GRH_LEN, true);
+	ret = sodp_sge_copy(pd, &qp->resp.win, r->dma.sge, r->dma.num_sge, 0,
+			    grh, SODP_GRH_LEN, true);
 	if (!ret)
-		ret = sodp_sge_copy(pd, r->dma.sge, r->dma.num_sge,
-				    SODP_GRH_LEN, sodp_pkt_payload(skb),
-				    pkt->paylen, true);
+		ret = sodp_sge_copy(pd, &qp->resp.win, r->dma.sge,
+				    r->dma.num_sge, SODP_GRH_LEN,
+				    sodp_pkt_payload(skb), pkt->paylen, true);
 	if (ret) {
 		wc.status = ret == -ENOSPC ? IB_WC_LOC_LEN_ERR :
 			    IB_WC_LOC_PROT_ERR;
