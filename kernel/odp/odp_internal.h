@@ -197,6 +197,10 @@ struct odp_inv_finish {
  * @pt: page table
  * @readers: accessors inside a read-side section
  * @fencing: invalidations between fence and finish (the gate)
+ * @inv_gen: invalidation generation, raised by every start pass under
+ *	@lock (struct odp_window snapshots carry the value they were taken at)
+ * @id: identity of the region, never 0 and never reused (windows name
+ *	their region by it)
  * @wq: finish waits here for @readers; readers wait for @fencing
  * @fin: finish-pass slots of the invalidations in flight
  * @fin_busy: bit i set while @fin[i] is handed out
