@@ -81,6 +81,37 @@ int odp_iter_start(struct odp_iter *it, struct odp_umem *umem, u64 addr,
 }
 EXPORT_SYMBOL_GPL(odp_iter_start);
 
+/*
+ * Make [addr, addr + len) of explicit region @umem present, take its lock
+ * and enter the read-side section, waiting at the gate while an
+ * invalidation is between its passes.  Returns with the lock held.
+ */
+static int odp_map_lock_enter(struct odp_umem *umem, u64 addr, u64 len,
+			      unsigned int flags)
+{
+	int ret;
+
+	for (;;) {
+		ret = odp_umem_map_and_lock(umem, addr, len, flags);
+		if (ret)
+			return ret;
+		if (!odp_read_enter(umem))
+			return 0;
+		odp_umem_unlock(umem);
+		odp_read_gate_wait(umem);
+	}
+}
+
+/* The native pfn of @va from region page table entry @e (lock held). */
+static unsigned long odp_entry_pfn(struct odp_umem *umem, unsigned long idx,
+				   const unsigned long *e, u64 va)
+{
+	u64 page_va = umem->start + ((u64)idx << umem->page_shift);
+
+	lockdep_assert_held(&umem->lock);
+	return odp_pte_pfn(*e) + ((va - page_va) >> PAGE_SHIFT);
+}
+
 static int odp_iter_fill(struct odp_iter *it)
 {
 	struct odp_umem *cur = it->umem;
@@ -100,26 +131,17 @@ static int odp_iter_fill(struct odp_iter *it)
 		  (round_up(stop, PAGE_SIZE) - base) >> PAGE_SHIFT);
 	stop = min(stop, base + ((u64)n << PAGE_SHIFT));
 
-	for (;;) {
-		ret = odp_umem_map_and_lock(cur, it->pos, stop - it->pos,
-					    it->flags);
-		if (ret) {
-			if (cur->parent && !READ_ONCE(cur->pt.nvalid))
-				odp_implicit_mark_empty(cur);
-			return ret;
-		}
-		if (!odp_read_enter(cur))
-			break;
-		odp_umem_unlock(cur);
-		odp_read_gate_wait(cur);
+	ret = odp_map_lock_enter(cur, it->pos, stop - it->pos, it->flags);
+	if (ret) {
+		if (cur->parent && !READ_ONCE(cur->pt.nvalid))
+			odp_implicit_mark_empty(cur);
+		return ret;
 	}
 	for (i = 0; i < n; i++) {
 		u64 va = base + ((u64)i << PAGE_SHIFT);
 		unsigned long idx = (va - cur->start) >> cur->page_shift;
-		u64 page_va = cur->start + ((u64)idx << cur->page_shift);
-		unsigned long *e = odp_pt_entry(cur, idx);
 
-		it->pfn[i] = odp_pte_pfn(*e) + ((va - page_va) >> PAGE_SHIFT);
+		it->pfn[i] = odp_entry_pfn(cur, idx, odp_pt_entry(cur, idx), va);
 	}
 	odp_umem_unlock(cur);
 	it->cur = cur;
@@ -295,19 +317,12 @@ static int odp_window_fill(struct odp_umem *umem, struct odp_window *win,
 	int ret;
 
 	win->umem_id = 0;
-	for (;;) {
-		ret = odp_umem_map_and_lock(umem, addr, len, flags);
-		if (ret)
-			return ret;
-		if (!odp_read_enter(umem))
-			break;
-		odp_umem_unlock(umem);
-		odp_read_gate_wait(umem);
-	}
+	ret = odp_map_lock_enter(umem, addr, len, flags);
+	if (ret)
+		return ret;
 	for (n = 0; n < ODP_ITER_BATCH; n++) {
 		u64 va = base + ((u64)n << PAGE_SHIFT);
 		unsigned long idx, *e;
-		u64 page_va;
 
 		if (va >= umem->end)
 			break;
@@ -318,8 +333,7 @@ static int odp_window_fill(struct odp_umem *umem, struct odp_window *win,
 				   ((flags & ODP_FAULT_WRITE) &&
 				    !(*e & ODP_PTE_WRITE))))
 			break;
-		page_va = umem->start + ((u64)idx << umem->page_shift);
-		win->pfn[n] = odp_pte_pfn(*e) + ((va - page_va) >> PAGE_SHIFT);
+		win->pfn[n] = odp_entry_pfn(umem, idx, e, va);
 	}
 	win->gen = umem->inv_gen;	/* changes only under the lock */
 	win->start = base;
